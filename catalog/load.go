@@ -1,0 +1,549 @@
+package catalog
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// Names and ids become path segments of the output tree and bucket keys, so
+// they are restricted to a safe alphabet: no separators, no "..", no upper case.
+var (
+	nameText = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]*$`)
+	idText   = regexp.MustCompile(`^[a-z0-9][a-z0-9-]*$`)
+)
+
+// All is the segment value that stands for "any" in a filter combination;
+// no facet id may take it.
+const All = "all"
+
+var cloudKinds = []string{"public", "datacenter", "edge"}
+
+var defaultArches = []Facet{{ID: "amd64", Name: "AMD64"}, {ID: "arm64", Name: "ARM64"}}
+
+// Load reads dir/catalog.toml and dir/packs/*.toml, checks everything and
+// returns the catalog, or Problems listing every problem found.
+func Load(dir string) (*Catalog, error) {
+	l := &loader{dir: dir, cat: &Catalog{Dir: dir}, broken: map[string]bool{}}
+	l.loadFacets()
+	l.loadPacks()
+	l.checkRequires()
+	if len(l.ps.list) > 0 {
+		return nil, l.ps.list.sorted()
+	}
+	return l.cat, nil
+}
+
+type loader struct {
+	dir    string
+	cat    *Catalog
+	ps     problems
+	layers map[string]int // id → index in cat.Layers
+	broken map[string]bool // packs and layers with a pack that failed to load
+	// facets is false when catalog.toml could not be decoded: packs are then
+	// only decoded, since checking them against missing facets would only
+	// repeat that one problem many times.
+	facets bool
+	clouds map[string]bool
+	arches map[string]bool
+}
+
+func (l *loader) path(p string) string {
+	if p == "" || filepath.IsAbs(p) {
+		return filepath.Clean(p)
+	}
+	return filepath.Join(l.dir, p)
+}
+
+// source resolves a catalog path and checks that it exists with the wanted
+// kind ("file", "dir" or "" for either).
+func (l *loader) source(file string, line int, key, p, kind string) Source {
+	src := Source{Path: l.path(p), Pos: Pos{File: file, Line: line}}
+	fi, err := os.Stat(src.Path)
+	switch {
+	case err != nil:
+		l.ps.add(file, line, "fix the path (relative to the catalog directory "+l.dir+") or create it",
+			"%s %q does not exist", key, p)
+	case kind == "file" && !fi.Mode().IsRegular():
+		l.ps.add(file, line, "point it at a regular file", "%s %q is not a file", key, p)
+	case kind == "" && !fi.Mode().IsRegular() && !fi.IsDir():
+		l.ps.add(file, line, "point it at a file or a directory", "%s %q is neither a file nor a directory", key, p)
+	}
+	return src
+}
+
+func checkID(text string) string {
+	switch {
+	case text == "":
+		return "is empty"
+	case text == All:
+		return `is "all", which stands for every value in browse paths`
+	case len(text) > 64:
+		return "is longer than 64 characters"
+	case !idText.MatchString(text):
+		return "may hold only lower-case letters, digits and '-', starting with a letter or digit"
+	}
+	return ""
+}
+
+func checkName(text string) string {
+	switch {
+	case text == "":
+		return "is empty"
+	case text == All:
+		return `is "all", a reserved word`
+	case len(text) > 100:
+		return "is longer than 100 characters"
+	case strings.Contains(text, ".."):
+		return `holds "..", which could escape its directory`
+	case !nameText.MatchString(text):
+		return "may hold only lower-case letters, digits, '.' and '-', starting with a letter or digit (no path separators)"
+	}
+	return ""
+}
+
+func (l *loader) loadFacets() {
+	file := filepath.Join(l.dir, "catalog.toml")
+	data, err := os.ReadFile(file)
+	if err != nil {
+		l.ps.add(file, 0, "point the site's catalog setting at a catalog directory", "cannot read the catalog: %v", unwrapPathError(err))
+		return
+	}
+	var raw rawCatalog
+	pos, ps, ok := decodeStrict(file, data, &raw)
+	l.ps.list = append(l.ps.list, ps...)
+	if !ok {
+		return
+	}
+	l.facets = true
+	facetList := func(kind string, raws []rawFacet, line func(i int, key string) int) ([]Facet, map[string]bool) {
+		var out []Facet
+		seen := map[string]bool{}
+		for i, r := range raws {
+			if why := checkID(r.ID); why != "" {
+				l.ps.add(file, line(i, "id"), "use an id like \"aws\" or \"edge-native\"", "%s id %q %s", kind, r.ID, why)
+				continue
+			}
+			if seen[r.ID] {
+				l.ps.add(file, line(i, "id"), "give each "+kind+" its own id", "%s %q is declared twice", kind, r.ID)
+				continue
+			}
+			seen[r.ID] = true
+			name := r.Name
+			if name == "" {
+				name = r.ID
+			}
+			out = append(out, Facet{ID: r.ID, Name: name, Kind: r.Kind})
+		}
+		return out, seen
+	}
+	at := func(table string) func(int, string) int {
+		return func(i int, key string) int { return pos.Line(fmt.Sprintf("%s[%d].%s", table, i, key)) }
+	}
+
+	l.cat.Clouds, l.clouds = facetList("cloud", raw.Cloud, at("cloud"))
+	for i, c := range raw.Cloud {
+		if !contains(cloudKinds, c.Kind) {
+			l.ps.add(file, pos.Line(fmt.Sprintf("cloud[%d].kind", i)), "set kind to one of: "+strings.Join(cloudKinds, ", "),
+				"cloud %q has kind %q", c.ID, c.Kind)
+		}
+	}
+	if len(raw.Cloud) == 0 {
+		l.ps.add(file, 0, `add one, e.g. [[cloud]] id = "aws" name = "AWS" kind = "public"`, "no [[cloud]] is declared")
+	}
+
+	if len(raw.Arch) == 0 {
+		l.cat.Arches = append([]Facet(nil), defaultArches...)
+		l.arches = map[string]bool{"amd64": true, "arm64": true}
+	} else {
+		l.cat.Arches, l.arches = facetList("arch", raw.Arch, at("arch"))
+	}
+
+	var layerFacets []rawFacet
+	for _, r := range raw.Layer {
+		layerFacets = append(layerFacets, rawFacet{ID: r.ID, Name: r.Name})
+	}
+	layers, _ := facetList("layer", layerFacets, at("layer"))
+	type ordered struct {
+		f     Facet
+		order int
+	}
+	var ol []ordered
+	orders := map[int]string{}
+	for i, r := range raw.Layer {
+		line := pos.Line(fmt.Sprintf("layer[%d]", i))
+		if r.Order == nil {
+			l.ps.add(file, line, "add order = N; layers are offered in increasing order", "layer %q has no order", r.ID)
+			continue
+		}
+		if other, dup := orders[*r.Order]; dup {
+			l.ps.add(file, pos.Line(fmt.Sprintf("layer[%d].order", i)), "give each layer its own order",
+				"layer %q has the same order %d as layer %q", r.ID, *r.Order, other)
+			continue
+		}
+		orders[*r.Order] = r.ID
+		for _, f := range layers {
+			if f.ID == r.ID {
+				ol = append(ol, ordered{f, *r.Order})
+				break
+			}
+		}
+	}
+	sort.SliceStable(ol, func(i, j int) bool { return ol[i].order < ol[j].order })
+	l.layers = map[string]int{}
+	for _, o := range ol {
+		l.layers[o.f.ID] = len(l.cat.Layers)
+		l.cat.Layers = append(l.cat.Layers, o.f)
+	}
+	if len(raw.Layer) == 0 {
+		l.ps.add(file, 0, `add one, e.g. [[layer]] id = "os" name = "Operating system" order = 1`, "no [[layer]] is declared")
+	}
+
+	seen := map[string]bool{}
+	for i, rp := range raw.Product {
+		line := pos.Line(fmt.Sprintf("product[%d].id", i))
+		if why := checkID(rp.ID); why != "" {
+			l.ps.add(file, line, "use an id like \"palette\"", "product id %q %s", rp.ID, why)
+			continue
+		}
+		if seen[rp.ID] {
+			l.ps.add(file, line, "give each product its own id", "product %q is declared twice", rp.ID)
+			continue
+		}
+		seen[rp.ID] = true
+		p := &Product{ID: rp.ID, Name: rp.Name}
+		if p.Name == "" {
+			p.Name = p.ID
+		}
+		for j, rr := range rp.Release {
+			at := func(key string) int { return pos.Line(fmt.Sprintf("product[%d].release[%d].%s", i, j, key)) }
+			v, err := ParseVersion(rr.Version)
+			if err != nil {
+				l.ps.add(file, at("version"), "write the release version like 4.7.3", "product %q: %v", p.ID, err)
+				continue
+			}
+			if dup := p.sameRelease(v); dup != nil {
+				l.ps.add(file, at("version"), "remove one of them", "product %q: release %s is declared twice (as %q and %q)",
+					p.ID, v.Raw, dup.Version.Raw, v.Raw)
+				continue
+			}
+			r := &Release{Product: p, Version: v, Date: string(rr.Date)}
+			if rr.Bundle != "" {
+				r.Bundle = l.source(file, at("bundle"), "bundle", rr.Bundle, "")
+			}
+			if rr.ISO != "" {
+				r.ISO = l.source(file, at("iso"), "iso", rr.ISO, "file")
+			}
+			if rr.Helm != "" {
+				r.Helm = l.source(file, at("helm"), "helm", rr.Helm, "")
+			}
+			p.Releases = append(p.Releases, r)
+		}
+		sort.SliceStable(p.Releases, func(a, b int) bool { return p.Releases[a].Version.Compare(p.Releases[b].Version) < 0 })
+		l.cat.Products = append(l.cat.Products, p)
+	}
+	if len(raw.Product) == 0 {
+		l.ps.add(file, 0, `add one, e.g. [[product]] id = "palette" name = "Palette"`, "no [[product]] is declared")
+	}
+}
+
+func (p *Product) sameRelease(v Version) *Release {
+	for _, r := range p.Releases {
+		if r.Version.SameAs(v) {
+			return r
+		}
+	}
+	return nil
+}
+
+func (l *loader) loadPacks() {
+	dir := filepath.Join(l.dir, "packs")
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		l.ps.add(dir, 0, "create the packs directory with one <name>.toml per pack", "cannot read packs: %v", unwrapPathError(err))
+		return
+	}
+	byName := map[string]string{} // pack name → file
+	for _, e := range entries {
+		if e.IsDir() || !strings.HasSuffix(e.Name(), ".toml") {
+			continue
+		}
+		file := filepath.Join(dir, e.Name())
+		data, err := os.ReadFile(file)
+		if err != nil {
+			l.ps.add(file, 0, "make it readable", "cannot read: %v", unwrapPathError(err))
+			continue
+		}
+		var raw rawPack
+		pos, ps, ok := decodeStrict(file, data, &raw)
+		l.ps.list = append(l.ps.list, ps...)
+		if !ok {
+			l.broken["*"] = true // some pack is unknown: rules cannot be checked
+			continue
+		}
+		if !l.facets {
+			continue
+		}
+		if other, dup := byName[raw.Name]; dup && raw.Name != "" {
+			l.ps.add(file, pos.Line("name"), "give each pack its own name", "pack %q is also declared in %s", raw.Name, other)
+			continue
+		}
+		byName[raw.Name] = file
+		if p := l.pack(file, raw, pos); p != nil {
+			l.cat.Packs = append(l.cat.Packs, p)
+		}
+	}
+	sort.Slice(l.cat.Packs, func(i, j int) bool {
+		a, b := l.cat.Packs[i], l.cat.Packs[j]
+		if a.LayerOrder != b.LayerOrder {
+			return a.LayerOrder < b.LayerOrder
+		}
+		return a.Name < b.Name
+	})
+	for _, p := range l.cat.Packs {
+		for _, v := range p.Versions {
+			v.Index = len(l.cat.Versions)
+			l.cat.Versions = append(l.cat.Versions, v)
+		}
+	}
+}
+
+func (l *loader) pack(file string, raw rawPack, pos positions) *Pack {
+	ok := true
+	if why := checkName(raw.Name); why != "" {
+		l.ps.add(file, pos.Line("name"), `use a name like "cni-calico"`, "pack name %q %s", raw.Name, why)
+		ok = false
+	}
+	layer, known := l.layers[raw.Layer]
+	if !known {
+		l.ps.add(file, pos.Line("layer"), "use one of: "+strings.Join(facetIDs(l.cat.Layers), ", ")+" or declare it in catalog.toml",
+			"layer %q is not declared in catalog.toml", raw.Layer)
+		ok = false
+	}
+	p := &Pack{Name: raw.Name, DisplayName: raw.DisplayName, Layer: raw.Layer, LayerOrder: layer,
+		AddonType: raw.AddonType, Description: raw.Description, File: file}
+	if p.DisplayName == "" {
+		p.DisplayName = p.Name
+	}
+	if raw.Readme != "" {
+		p.Readme = l.source(file, pos.Line("readme"), "readme", raw.Readme, "file")
+	}
+	if len(raw.Version) == 0 {
+		l.ps.add(file, 0, `add at least one [[version]] with version, clouds, arch and source`, "pack %q has no versions", raw.Name)
+		ok = false
+	}
+	for i, rv := range raw.Version {
+		if v := l.packVersion(file, p, i, rv, pos); v != nil {
+			p.Versions = append(p.Versions, v)
+		} else {
+			ok = false
+		}
+	}
+	if !ok {
+		// Rules naming this pack or its layer cannot be checked against it.
+		l.broken["pack "+raw.Name] = true
+		l.broken["layer "+raw.Layer] = true
+		return nil
+	}
+	sort.SliceStable(p.Versions, func(i, j int) bool { return p.Versions[i].Version.Compare(p.Versions[j].Version) < 0 })
+	return p
+}
+
+func (l *loader) packVersion(file string, p *Pack, i int, rv rawPackVersion, pos positions) *PackVersion {
+	at := func(key string) int { return pos.Line(fmt.Sprintf("version[%d]%s", i, key)) }
+	before := len(l.ps.list)
+	v, err := ParseVersion(rv.Version)
+	if err != nil {
+		l.ps.add(file, at(".version"), "write the version like 1.32.3 or 22.04", "%v", err)
+		return nil
+	}
+	for _, o := range p.Versions {
+		if o.Version.SameAs(v) {
+			l.ps.add(file, at(".version"), "remove or renumber one of them",
+				"version %s of pack %q is declared twice (lines %d and %d)", v.Raw, p.Name, o.Line, at(""))
+			return nil
+		}
+	}
+	pv := &PackVersion{Pack: p, Version: v, FIPS: rv.FIPS, Line: at(""), Products: map[string]Constraint{}}
+	label := fmt.Sprintf("version %s", v.Raw)
+
+	checkList := func(key, kind string, values []string, known map[string]bool, all []Facet) []string {
+		if len(values) == 0 {
+			l.ps.add(file, at(""), fmt.Sprintf("add %s = [...] with one or more of: %s", key, strings.Join(facetIDs(all), ", ")),
+				"%s: %s is empty or missing", label, key)
+		}
+		seen := map[string]bool{}
+		var out []string
+		for j, c := range values {
+			line := at(fmt.Sprintf(".%s[%d]", key, j))
+			switch {
+			case !known[c]:
+				l.ps.add(file, line, fmt.Sprintf("use one of: %s, or declare [[%s]] id = %q in catalog.toml", strings.Join(facetIDs(all), ", "), kind, c),
+					"%s: %s %q is not declared in catalog.toml", label, kind, c)
+			case seen[c]:
+				l.ps.add(file, line, "list it once", "%s: %s %q is listed twice", label, kind, c)
+			default:
+				seen[c] = true
+				out = append(out, c)
+			}
+		}
+		return out
+	}
+	pv.Clouds = checkList("clouds", "cloud", rv.Clouds, l.clouds, l.cat.Clouds)
+	pv.Arch = checkList("arch", "arch", rv.Arch, l.arches, l.cat.Arches)
+
+	products := make([]string, 0, len(rv.Products))
+	for id := range rv.Products {
+		products = append(products, id)
+	}
+	sort.Strings(products)
+	for _, id := range products {
+		line := at(".products." + id)
+		if l.cat.ProductByID(id) == nil {
+			var ids []string
+			for _, p := range l.cat.Products {
+				ids = append(ids, p.ID)
+			}
+			l.ps.add(file, line, "use one of: "+strings.Join(ids, ", "), "%s: product %q is not declared in catalog.toml", label, id)
+			continue
+		}
+		c, err := ParseConstraint(rv.Products[id])
+		if err != nil {
+			l.ps.add(file, line, `write a range like ">=4.6.0 <4.8.0"`, "%s: product %q: %v", label, id, err)
+			continue
+		}
+		pv.Products[id] = c
+	}
+
+	if rv.Source == "" {
+		l.ps.add(file, at(""), `add source = "path/to/file-or-directory" (relative to the catalog directory)`, "%s has no source", label)
+	} else {
+		pv.Source = l.source(file, at(".source"), "source", rv.Source, "")
+	}
+
+	for j, rr := range rv.Requires {
+		line := at(fmt.Sprintf(".requires[%d]", j))
+		if (rr.Pack == "") == (rr.Layer == "") {
+			l.ps.add(file, line, `set exactly one of pack = "name" or layer = "id"`, "%s: a requires rule needs one target", label)
+			continue
+		}
+		c, err := ParseConstraint(rr.Versions)
+		if err != nil {
+			l.ps.add(file, at(fmt.Sprintf(".requires[%d].versions", j)), `write versions = ">=1.29 <1.33"`, "%s: requires %s: %v", label, rr.Pack+rr.Layer, err)
+			continue
+		}
+		pv.Requires = append(pv.Requires, Rule{Pack: rr.Pack, Layer: rr.Layer, Versions: c, Line: line})
+	}
+	if len(l.ps.list) > before {
+		return nil
+	}
+	return pv
+}
+
+// checkRequires checks that each rule names a pack or layer that exists in
+// another layer and that at least one pack version satisfies it.
+func (l *loader) checkRequires() {
+	if l.broken["*"] {
+		return
+	}
+	for _, pv := range l.cat.Versions {
+		for _, r := range pv.Requires {
+			file := pv.Pack.File
+			label := fmt.Sprintf("version %s: requires %s %q", pv.Version.Raw, map[bool]string{true: "pack", false: "layer"}[r.Pack != ""], r.Pack+r.Layer)
+			var targets []*PackVersion
+			if r.Pack != "" {
+				target := l.cat.PackByName(r.Pack)
+				if l.broken["pack "+r.Pack] {
+					continue
+				}
+				if target == nil {
+					l.ps.add(file, r.Line, "name a pack of the catalog", "%s: no such pack", label)
+					continue
+				}
+				if target.Layer == pv.Pack.Layer {
+					l.ps.add(file, r.Line, "requires constrain packs of other layers; remove the rule",
+						"%s: that pack is in the same layer (%s)", label, target.Layer)
+					continue
+				}
+				targets = target.Versions
+			} else {
+				if l.broken["layer "+r.Layer] {
+					continue
+				}
+				if _, ok := l.layers[r.Layer]; !ok {
+					l.ps.add(file, r.Line, "use one of: "+strings.Join(facetIDs(l.cat.Layers), ", "), "%s: no such layer", label)
+					continue
+				}
+				if r.Layer == pv.Pack.Layer {
+					l.ps.add(file, r.Line, "requires constrain packs of other layers; remove the rule", "%s: that is this pack's own layer", label)
+					continue
+				}
+				for _, o := range l.cat.Versions {
+					if o.Pack.Layer == r.Layer {
+						targets = append(targets, o)
+					}
+				}
+			}
+			satisfied := false
+			var have []string
+			for _, t := range targets {
+				if r.Versions.Allows(t.Version) {
+					satisfied = true
+					break
+				}
+				have = append(have, t.Version.Raw)
+			}
+			if !satisfied {
+				l.ps.add(file, r.Line, "widen the range or add a matching version; the catalog has: "+strings.Join(dedupe(have), ", "),
+					"%s versions %q: no pack version satisfies it", label, r.Versions.Raw)
+			}
+		}
+	}
+}
+
+func facetIDs(fs []Facet) []string {
+	ids := make([]string, len(fs))
+	for i, f := range fs {
+		ids[i] = f.ID
+	}
+	return ids
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func dedupe(list []string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, s := range list {
+		if !seen[s] {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	if len(out) > 12 {
+		out = append(out[:12], "… ("+strconv.Itoa(len(out)-12)+" more)")
+	}
+	return out
+}
+
+// unwrapPathError drops the path from an fs error: the message names it already.
+func unwrapPathError(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}

@@ -1,0 +1,85 @@
+package catalog
+
+// Filter is one filter combination: each field is a facet id or All.
+// FIPS is "fips", "non-fips" or All; Version is All when Product is.
+type Filter struct {
+	Product, Version, Cloud, Layer, Arch, FIPS string
+}
+
+// FIPS segment values.
+const (
+	FIPSOnly = "fips"
+	NonFIPS  = "non-fips"
+)
+
+// FIPSValues are the values of the fips segment after All.
+var FIPSValues = []string{FIPSOnly, NonFIPS}
+
+// Matches reports whether pack version v is listed under filter f: each
+// segment is All or holds for v.
+func (v *PackVersion) Matches(c *Catalog, f Filter) bool {
+	if f.Product != All {
+		constraint, ok := v.Products[f.Product]
+		if !ok {
+			return false
+		}
+		if f.Version != All {
+			p := c.ProductByID(f.Product)
+			if p == nil {
+				return false
+			}
+			r := p.Release(f.Version)
+			if r == nil || !constraint.Allows(r.Version) {
+				return false
+			}
+		}
+	}
+	if f.Cloud != All && !contains(v.Clouds, f.Cloud) {
+		return false
+	}
+	if f.Layer != All && v.Pack.Layer != f.Layer {
+		return false
+	}
+	if f.Arch != All && !contains(v.Arch, f.Arch) {
+		return false
+	}
+	switch f.FIPS {
+	case FIPSOnly:
+		return v.FIPS
+	case NonFIPS:
+		return !v.FIPS
+	}
+	return true
+}
+
+// OffersRelease reports whether v is offered for release r of its product:
+// the product is a key of v's products and r satisfies its constraint.
+func (v *PackVersion) OffersRelease(r *Release) bool {
+	c, ok := v.Products[r.Product.ID]
+	return ok && c.Allows(r.Version)
+}
+
+// Compatible reports whether two pack versions can be in one bundle: they
+// are of different layers and each one's requires rules hold for the other.
+func Compatible(a, b *PackVersion) bool {
+	return a.Pack.Layer != b.Pack.Layer && a.Accepts(b) && b.Accepts(a)
+}
+
+// Accepts reports whether every rule of v that applies to o holds: a pack
+// rule applies only to that pack, a layer rule to every pack of that layer.
+func (v *PackVersion) Accepts(o *PackVersion) bool {
+	for _, r := range v.Requires {
+		if r.Applies(o) && !r.Versions.Allows(o.Version) {
+			return false
+		}
+	}
+	return true
+}
+
+// Applies reports whether the rule constrains pack version o.
+func (r Rule) Applies(o *PackVersion) bool {
+	if r.Pack != "" {
+		return o.Pack.Name == r.Pack
+	}
+	return o.Pack.Layer == r.Layer
+}

@@ -1,0 +1,147 @@
+package catalog
+
+import "testing"
+
+// fixture builds a small catalog in memory: two products, releases with
+// 22.04-style and three-part versions, and packs of several layers.
+func fixture() *Catalog {
+	c := &Catalog{
+		Clouds: []Facet{{ID: "aws"}, {ID: "vsphere"}, {ID: "edge-native"}},
+		Layers: []Facet{{ID: "os"}, {ID: "k8s"}, {ID: "cni"}, {ID: "addon"}},
+		Arches: defaultArches,
+	}
+	palette := &Product{ID: "palette"}
+	for _, v := range []string{"4.6.0", "4.7.3", "4.8.1"} {
+		palette.Releases = append(palette.Releases, &Release{Product: palette, Version: MustVersion(v)})
+	}
+	edge := &Product{ID: "edge"}
+	for _, v := range []string{"22.04", "24.04"} {
+		edge.Releases = append(edge.Releases, &Release{Product: edge, Version: MustVersion(v)})
+	}
+	c.Products = []*Product{palette, edge}
+	return c
+}
+
+func pv(name, layer, version string, opts ...func(*PackVersion)) *PackVersion {
+	v := &PackVersion{
+		Pack:     &Pack{Name: name, Layer: layer},
+		Version:  MustVersion(version),
+		Clouds:   []string{"aws"},
+		Arch:     []string{"amd64"},
+		Products: map[string]Constraint{"palette": MustConstraint(">=4.6.0 <4.8.0")},
+	}
+	for _, o := range opts {
+		o(v)
+	}
+	return v
+}
+
+func requires(pack, layer, versions string) func(*PackVersion) {
+	return func(v *PackVersion) {
+		v.Requires = append(v.Requires, Rule{Pack: pack, Layer: layer, Versions: MustConstraint(versions)})
+	}
+}
+
+func TestMatches(t *testing.T) {
+	c := fixture()
+	base := pv("cni-calico", "cni", "3.29.2")
+	ubuntu := pv("ubuntu-edge", "os", "22.04", func(v *PackVersion) {
+		v.Products = map[string]Constraint{"edge": MustConstraint(">=22.04 <24.04")}
+		v.Clouds = []string{"edge-native"}
+		v.Arch = []string{"amd64", "arm64"}
+		v.FIPS = true
+	})
+	any := Filter{All, All, All, All, All, All}
+	with := func(f Filter, mod func(*Filter)) Filter { mod(&f); return f }
+	tests := []struct {
+		name string
+		v    *PackVersion
+		f    Filter
+		want bool
+	}{
+		{"all segments", base, any, true},
+		{"product key present", base, with(any, func(f *Filter) { f.Product = "palette" }), true},
+		{"product key absent", base, with(any, func(f *Filter) { f.Product = "edge" }), false},
+		{"release inside range", base, with(any, func(f *Filter) { f.Product, f.Version = "palette", "4.7.3" }), true},
+		{"release at lower bound", base, with(any, func(f *Filter) { f.Product, f.Version = "palette", "4.6.0" }), true},
+		{"release at exclusive upper bound", base, with(any, func(f *Filter) { f.Product, f.Version = "palette", "4.8.1" }), false},
+		{"unknown release", base, with(any, func(f *Filter) { f.Product, f.Version = "palette", "9.9.9" }), false},
+		{"22.04 release satisfies >=22.04", ubuntu, with(any, func(f *Filter) { f.Product, f.Version = "edge", "22.04" }), true},
+		{"24.04 release outside <24.04", ubuntu, with(any, func(f *Filter) { f.Product, f.Version = "edge", "24.04" }), false},
+		{"cloud listed", base, with(any, func(f *Filter) { f.Cloud = "aws" }), true},
+		{"cloud not listed", base, with(any, func(f *Filter) { f.Cloud = "vsphere" }), false},
+		{"layer is the pack's", base, with(any, func(f *Filter) { f.Layer = "cni" }), true},
+		{"layer is another", base, with(any, func(f *Filter) { f.Layer = "os" }), false},
+		{"arch listed", ubuntu, with(any, func(f *Filter) { f.Arch = "arm64" }), true},
+		{"arch not listed", base, with(any, func(f *Filter) { f.Arch = "arm64" }), false},
+		{"fips needs fips=true", base, with(any, func(f *Filter) { f.FIPS = FIPSOnly }), false},
+		{"fips pack under fips", ubuntu, with(any, func(f *Filter) { f.FIPS = FIPSOnly }), true},
+		{"non-fips needs fips=false", ubuntu, with(any, func(f *Filter) { f.FIPS = NonFIPS }), false},
+		{"non-fips pack under non-fips", base, with(any, func(f *Filter) { f.FIPS = NonFIPS }), true},
+		{"every segment set and holding", ubuntu, Filter{"edge", "22.04", "edge-native", "os", "arm64", FIPSOnly}, true},
+		{"one failing segment among many", ubuntu, Filter{"edge", "22.04", "edge-native", "os", "arm64", NonFIPS}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := tt.v.Matches(c, tt.f); got != tt.want {
+				t.Errorf("Matches(%+v) = %v, want %v", tt.f, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestCompatible(t *testing.T) {
+	k8s129 := pv("kubernetes", "k8s", "1.29.0")
+	k8s132 := pv("kubernetes", "k8s", "1.32.3")
+	k3s133 := pv("edge-k3s", "k8s", "1.33.5")
+	ubuntu2204 := pv("ubuntu-aws", "os", "22.04")
+	ubuntu2004 := pv("ubuntu-aws", "os", "20.04")
+	tests := []struct {
+		name string
+		a, b *PackVersion
+		want bool
+	}{
+		{"no rules, different layers", pv("cni-calico", "cni", "3.29.2"), k8s132, true},
+		{"same layer is never compatible", pv("cni-calico", "cni", "3.29.2"), pv("cni-cilium", "cni", "1.17.6"), false},
+		{"pack rule holds", pv("cni-calico", "cni", "3.29.2", requires("kubernetes", "", ">=1.29 <1.33")), k8s132, true},
+		{"pack rule fails", pv("cni-calico", "cni", "3.27.0", requires("kubernetes", "", ">=1.25 <1.29")), k8s132, false},
+		{"pack rule does not apply to another pack of the layer", pv("cni-calico", "cni", "3.27.0", requires("kubernetes", "", ">=1.25 <1.29")), k3s133, true},
+		{"layer rule applies to every pack of the layer", pv("cni-calico", "cni", "3.29.2", requires("", "k8s", ">=1.29 <1.33")), k3s133, false},
+		{"layer rule holds", pv("cni-calico", "cni", "3.29.2", requires("", "k8s", ">=1.29 <1.33")), k8s129, true},
+		{"layer rule about another layer does not apply", pv("cni-calico", "cni", "3.29.2", requires("", "csi", ">=9")), k8s132, true},
+		{"rule of the other side fails (symmetric)", k8s132, pv("cni-flannel", "cni", "0.24.2", requires("kubernetes", "", "<1.30")), false},
+		{"22.04 OS version in a layer rule", pv("kubernetes", "k8s", "1.32.3", requires("", "os", ">=22.04")), ubuntu2204, true},
+		{"20.04 OS version fails >=22.04", pv("kubernetes", "k8s", "1.32.3", requires("", "os", ">=22.04")), ubuntu2004, false},
+		{"both sides have rules and both hold", pv("kubernetes", "k8s", "1.32.3", requires("", "os", ">=22.04")), pv("ubuntu-aws", "os", "22.04", requires("kubernetes", "", ">=1.30")), true},
+		{"both sides have rules, one fails", pv("kubernetes", "k8s", "1.29.0", requires("", "os", ">=22.04")), pv("ubuntu-aws", "os", "22.04", requires("kubernetes", "", ">=1.30")), false},
+		{"all rules must hold (pack and layer rule)", pv("cni-calico", "cni", "3.29.2", requires("", "k8s", ">=1.29"), requires("kubernetes", "", "<1.30")), k8s132, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := Compatible(tt.a, tt.b); got != tt.want {
+				t.Errorf("Compatible(%s, %s) = %v, want %v", tt.a.ID(), tt.b.ID(), got, tt.want)
+			}
+			if got := Compatible(tt.b, tt.a); got != tt.want {
+				t.Errorf("Compatible is not symmetric: (%s, %s) = %v", tt.b.ID(), tt.a.ID(), got)
+			}
+		})
+	}
+}
+
+func TestVersionOrder(t *testing.T) {
+	ordered := []string{"1.0", "1.2.3-rc.1", "1.2.3", "1.25", "1.25.0", "1.32.3", "20.04", "22.04", "26.02.1"}
+	for i := 1; i < len(ordered); i++ {
+		a, b := MustVersion(ordered[i-1]), MustVersion(ordered[i])
+		if a.Compare(b) >= 0 || b.Compare(a) <= 0 {
+			t.Errorf("want %s < %s", a, b)
+		}
+	}
+	if !MustVersion("1.25").SameAs(MustVersion("1.25.0")) {
+		t.Error("1.25 and 1.25.0 should be the same version")
+	}
+	for _, bad := range []string{"", "../1", "1/2", "abc", "1.2.3.4", "1 2"} {
+		if _, err := ParseVersion(bad); err == nil {
+			t.Errorf("ParseVersion(%q) accepted a bad version", bad)
+		}
+	}
+}
