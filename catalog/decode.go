@@ -87,16 +87,17 @@ func (d *dateText) UnmarshalText(b []byte) error {
 	return fmt.Errorf("date %q is not a date like 2025-07-15", s)
 }
 
-// decodeStrict decodes one TOML document into v and reports syntax errors,
+// DecodeTOML decodes one TOML document into v and reports syntax errors,
 // type errors and unknown keys as problems with their lines. ok is false
-// when v could not be filled (unknown keys alone leave it complete).
-func decodeStrict(file string, data []byte, v any) (pos positions, _ Problems, ok bool) {
+// when v could not be filled (unknown keys alone leave it complete). The
+// returned Lines locate any key for later checks of the values.
+func DecodeTOML(file string, data []byte, v any) (pos Lines, _ Problems, ok bool) {
 	var ps problems
 	md, err := toml.Decode(string(data), v)
 	if err != nil {
 		line, msg := tomlErrorLine(err)
 		ps.add(file, line, "fix the TOML syntax or value type", "%s", msg)
-		return positions{}, ps.list, false
+		return Lines{}, ps.list, false
 	}
 	pos = locate(string(data))
 	for _, k := range md.Undecoded() {

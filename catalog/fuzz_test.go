@@ -31,7 +31,7 @@ func FuzzDecodePack(f *testing.F) {
 	seedTOML(f)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		var raw rawPack
-		pos, _, ok := decodeStrict("pack.toml", data, &raw)
+		pos, _, ok := DecodeTOML("pack.toml", data, &raw)
 		lines := bytes.Count(data, []byte("\n")) + 1
 		for path, l := range pos.lines {
 			if l < 1 || l > lines {

@@ -116,7 +116,7 @@ func (l *loader) loadFacets() {
 		return
 	}
 	var raw rawCatalog
-	pos, ps, ok := decodeStrict(file, data, &raw)
+	pos, ps, ok := DecodeTOML(file, data, &raw)
 	l.ps.list = append(l.ps.list, ps...)
 	if !ok {
 		return
@@ -281,7 +281,7 @@ func (l *loader) loadPacks() {
 			continue
 		}
 		var raw rawPack
-		pos, ps, ok := decodeStrict(file, data, &raw)
+		pos, ps, ok := DecodeTOML(file, data, &raw)
 		l.ps.list = append(l.ps.list, ps...)
 		if !ok {
 			l.broken["*"] = true // some pack is unknown: rules cannot be checked
@@ -314,7 +314,7 @@ func (l *loader) loadPacks() {
 	}
 }
 
-func (l *loader) pack(file string, raw rawPack, pos positions) *Pack {
+func (l *loader) pack(file string, raw rawPack, pos Lines) *Pack {
 	ok := true
 	if why := checkName(raw.Name); why != "" {
 		l.ps.add(file, pos.Line("name"), `use a name like "cni-calico"`, "pack name %q %s", raw.Name, why)
@@ -355,7 +355,7 @@ func (l *loader) pack(file string, raw rawPack, pos positions) *Pack {
 	return p
 }
 
-func (l *loader) packVersion(file string, p *Pack, i int, rv rawPackVersion, pos positions) *PackVersion {
+func (l *loader) packVersion(file string, p *Pack, i int, rv rawPackVersion, pos Lines) *PackVersion {
 	at := func(key string) int { return pos.Line(fmt.Sprintf("version[%d]%s", i, key)) }
 	before := len(l.ps.list)
 	v, err := ParseVersion(rv.Version)

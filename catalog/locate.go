@@ -5,19 +5,19 @@ import (
 	"strings"
 )
 
-// positions maps key paths of a TOML document, written with array indices
+// Lines maps key paths of a TOML document, written with array indices
 // ("version[2].requires[0].pack"), to the line they are on. The TOML decoder
-// reports no positions for values it accepted, and a validation error is of
+// reports no Lines for values it accepted, and a validation error is of
 // little use without a line, so this scanner recovers them. It runs only on
 // documents the decoder already parsed and never fails: anything it does not
 // understand is skipped.
-type positions struct {
+type Lines struct {
 	lines map[string]int // exact path → line
 	first map[string]int // path without indices → first line seen
 }
 
 // Line returns the line of path, or of its nearest parent that has one.
-func (p positions) Line(path string) int {
+func (p Lines) Line(path string) int {
 	for path != "" {
 		if l, ok := p.lines[path]; ok {
 			return l
@@ -33,13 +33,13 @@ func (p positions) Line(path string) int {
 
 // LineOfKey returns the first line where a key path without indices (as the
 // decoder reports undecoded keys) is written.
-func (p positions) LineOfKey(parts []string) int {
+func (p Lines) LineOfKey(parts []string) int {
 	return p.first[strings.Join(parts, ".")]
 }
 
-func locate(src string) positions {
+func locate(src string) Lines {
 	s := &locator{src: src, line: 1, arrays: map[string]int{},
-		out: positions{lines: map[string]int{}, first: map[string]int{}}}
+		out: Lines{lines: map[string]int{}, first: map[string]int{}}}
 	s.document()
 	return s.out
 }
@@ -50,7 +50,7 @@ type locator struct {
 	line   int
 	table  string
 	arrays map[string]int // array-of-tables path → number of elements so far
-	out    positions
+	out    Lines
 }
 
 const maxDepth = 64

@@ -1,0 +1,131 @@
+// Command packstudio builds a signed static site from a pack catalog,
+// publishes it to a bucket, and verifies and mirrors published sites.
+//
+// Commands are thin: each maps its flags to options and calls one function
+// of the generator or publish packages. Only this package reads flags and
+// the environment, writes to the terminal and exits.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+
+	"github.com/packstudio/packstudio/catalog"
+)
+
+// Exit codes of the contract.
+const (
+	exitFailed = 1 // the work failed: verification, upload
+	exitUsage  = 2 // bad usage, config or catalog
+)
+
+// usageError marks errors caused by how packstudio was called or configured.
+type usageError struct{ err error }
+
+func (e usageError) Error() string { return e.err.Error() }
+func (e usageError) Unwrap() error { return e.err }
+
+func usage(format string, args ...any) error { return usageError{fmt.Errorf(format, args...)} }
+
+// failed marks an error already reported in full (e.g. a list of failures):
+// main only sets the exit code.
+var errReported = errors.New("reported")
+
+// env is what commands may use of the process: streams and environment.
+type env struct {
+	stdout, stderr io.Writer
+	getenv         func(string) string
+	tty            bool // stdout is a terminal: show progress
+	log            *slog.Logger
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	e := &env{stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv, tty: term.IsTerminal(int(os.Stdout.Fd()))}
+	e.log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	os.Exit(run(ctx, e, os.Args[1:]))
+}
+
+// run executes one command line and returns the exit code.
+func run(ctx context.Context, e *env, args []string) int {
+	root := newRoot(e)
+	root.SetArgs(args)
+	root.SetOut(e.stdout)
+	root.SetErr(e.stderr)
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return 0
+	}
+	if !errors.Is(err, errReported) {
+		fmt.Fprintln(e.stderr, "packstudio:", errorText(err))
+	}
+	var ue usageError
+	var ps catalog.Problems
+	var p catalog.Problem
+	if errors.As(err, &ue) || errors.As(err, &ps) || errors.As(err, &p) {
+		return exitUsage
+	}
+	return exitFailed
+}
+
+func errorText(err error) string {
+	var ps catalog.Problems
+	if errors.As(err, &ps) {
+		noun := "problems"
+		if len(ps) == 1 {
+			noun = "problem"
+		}
+		return fmt.Sprintf("%d %s, nothing written:\n%s", len(ps), noun, ps.Error())
+	}
+	return err.Error()
+}
+
+func newRoot(e *env) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "packstudio",
+		Short: "Build, sign, publish and mirror a static site of software packs",
+		Long: `packstudio turns a pack catalog into a static, signed artifact site: one build
+writes HTML pages, JSON, URL lists and signed .zst artifacts; publish syncs the
+tree to a bucket; verify and mirror check every byte against one public key.`,
+		SilenceErrors: true,
+		SilenceUsage:  true,
+	}
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		return usageError{fmt.Errorf("%w\nsee 'packstudio %s --help'", err, c.Name())}
+	})
+	root.AddCommand(
+		buildCmd(e),
+		serveCmd(e),
+		keygenCmd(e),
+		signCmd(e),
+		verifyCmd(e),
+		renewCmd(e),
+	)
+	for _, c := range root.Commands() {
+		c.Args = wrapArgs(c.Args)
+	}
+	return root
+}
+
+// wrapArgs turns cobra's argument-count errors into usage errors.
+func wrapArgs(check cobra.PositionalArgs) cobra.PositionalArgs {
+	if check == nil {
+		check = cobra.NoArgs
+	}
+	return func(c *cobra.Command, args []string) error {
+		if err := check(c, args); err != nil {
+			return usageError{fmt.Errorf("%w\nusage: %s", err, c.UseLine())}
+		}
+		return nil
+	}
+}

@@ -1,0 +1,255 @@
+package generator
+
+import (
+	"bytes"
+	"context"
+	"html/template"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/packstudio/packstudio/catalog"
+)
+
+// browseRoot is the relative path from any browse page to the site root:
+// every browse page is seven folders deep.
+const browseRoot = "../../../../../../../"
+
+// fragments are the pieces of browse files for each pack version, made
+// once and copied into every combination that lists it, so the cost of a
+// browse file is the cost of copying its rows.
+type fragments struct {
+	packHead map[*catalog.Pack][]byte // HTML row head, written when the pack changes
+	html     [][]byte                 // HTML version link
+	json     [][]byte
+	urls     [][]byte
+	sums     [][]byte
+}
+
+func (b *builder) fragments() *fragments {
+	n := len(b.cat.Versions)
+	f := &fragments{packHead: map[*catalog.Pack][]byte{}, html: make([][]byte, n), json: make([][]byte, n), urls: make([][]byte, n), sums: make([][]byte, n)}
+	for _, p := range b.cat.Packs {
+		f.packHead[p] = []byte("\n<tr><th scope=\"row\"><a href=\"" + browseRoot + packPage(p.Name) + "\">" +
+			template.HTMLEscapeString(p.DisplayName) + "</a><td>" + template.HTMLEscapeString(b.cat.Layers[p.LayerOrder].Name) + "<td>")
+	}
+	for i, v := range b.cat.Versions {
+		a := b.packArtifacts[i]
+		class := ""
+		if v.FIPS {
+			class = ` class="f"`
+		}
+		f.html[i] = []byte("<a" + class + " href=\"" + browseRoot + a.Path + "\">" + v.Version.Raw + "</a> ")
+		var j bytes.Buffer
+		j.WriteString(`{"name":`)
+		writeJSONString(&j, v.Pack.Name)
+		j.WriteString(`,"version":`)
+		writeJSONString(&j, v.Version.Raw)
+		j.WriteByte('}')
+		f.json[i] = j.Bytes()
+		f.urls[i] = []byte(b.url(a.Path) + "\n" + b.url(a.SigPath) + "\n")
+		f.sums[i] = []byte(a.SHA256 + "  " + a.Name() + "\n")
+	}
+	return f
+}
+
+type facetValue struct {
+	Label, Href string
+	Count       int
+	Current     bool
+}
+
+type facetGroup struct {
+	Name   string
+	Values []facetValue
+}
+
+type browseData struct {
+	pageData
+	Heading          string
+	Count            int
+	Facets           []facetGroup
+	Rows             template.HTML
+	URLsURL, SumsURL string
+}
+
+// renderBrowse writes the four files of every combination, in parallel.
+func (b *builder) renderBrowse(ctx context.Context) error {
+	frags := b.fragments()
+	n := b.plan.count()
+	var (
+		wg   sync.WaitGroup
+		mu   sync.Mutex
+		errs error
+		next = make(chan int, 64)
+	)
+	for range b.opts.Jobs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			w := &browseWriter{b: b, frags: frags}
+			for id := range next {
+				if err := w.write(id); err != nil {
+					mu.Lock()
+					if errs == nil {
+						errs = err
+					}
+					mu.Unlock()
+				}
+			}
+		}()
+	}
+	for id := 0; id < n && ctx.Err() == nil; id++ {
+		next <- id
+	}
+	close(next)
+	wg.Wait()
+	if errs != nil {
+		return errs
+	}
+	return ctx.Err()
+}
+
+// browseWriter renders combinations with buffers reused across them.
+type browseWriter struct {
+	b                     *builder
+	frags                 *fragments
+	page, rows, list, aux bytes.Buffer
+}
+
+func (w *browseWriter) write(id int) error {
+	b, p := w.b, w.b.plan
+	c := p.combo(id)
+	dir := p.dir(c)
+	rows := p.list(id)
+
+	w.list.Reset()
+	w.list.WriteString(`{"count":` + strconv.Itoa(len(rows)) + `,"packs":[`)
+	for i, v := range rows {
+		if i > 0 {
+			w.list.WriteByte(',')
+		}
+		w.list.WriteByte('\n')
+		w.list.Write(w.frags.json[v])
+	}
+	w.list.WriteString("\n]}\n")
+	if err := b.out.write(dir+"/index.json", w.list.Bytes()); err != nil {
+		return err
+	}
+
+	w.list.Reset()
+	w.aux.Reset()
+	for _, v := range rows {
+		w.list.Write(w.frags.urls[v])
+		w.aux.Write(w.frags.sums[v])
+	}
+	if err := b.out.write(dir+"/urls.txt", w.list.Bytes()); err != nil {
+		return err
+	}
+	if err := b.out.write(dir+"/SHA256SUMS", w.aux.Bytes()); err != nil {
+		return err
+	}
+
+	w.rows.Reset()
+	var last *catalog.Pack
+	for _, v := range rows {
+		if pk := b.cat.Versions[v].Pack; pk != last {
+			w.rows.Write(w.frags.packHead[pk])
+			last = pk
+		}
+		w.rows.Write(w.frags.html[v])
+	}
+	data := browseData{
+		pageData: b.page(dir, "Browse: "+w.heading(c), "browse"),
+		Heading:  w.heading(c),
+		Count:    len(rows),
+		Facets:   w.facets(c),
+		Rows:     template.HTML(w.rows.String()),
+		URLsURL:  b.url(dir + "/urls.txt"),
+		SumsURL:  b.url(dir + "/SHA256SUMS"),
+	}
+	w.page.Reset()
+	if err := b.html.ExecuteTemplate(&w.page, "browse.html", data); err != nil {
+		return err
+	}
+	return b.out.write(dir+"/index.html", w.page.Bytes())
+}
+
+// heading describes a combination in words.
+func (w *browseWriter) heading(c combo) string {
+	b, p := w.b, w.b.plan
+	var parts []string
+	r := p.releases[c.r]
+	switch {
+	case r.product == nil:
+		parts = append(parts, "all products")
+	case r.release == nil:
+		parts = append(parts, r.product.Name+" (all versions)")
+	default:
+		parts = append(parts, r.product.Name+" "+r.release.Version.Raw)
+	}
+	name := func(i int, fs []catalog.Facet, all string) string {
+		if i == 0 {
+			return all
+		}
+		return fs[i-1].Name
+	}
+	parts = append(parts, name(c.c, b.cat.Clouds, "all clouds"), name(c.l, b.cat.Layers, "all layers"),
+		name(c.a, b.cat.Arches, "all architectures"), [...]string{"FIPS and non-FIPS", "FIPS only", "non-FIPS only"}[c.f])
+	return strings.Join(parts, " · ")
+}
+
+// facets lists, for each dimension, every value with the link to the
+// combination that changes only that value and its number of pack versions.
+func (w *browseWriter) facets(c combo) []facetGroup {
+	p := w.b.plan
+	value := func(label string, to combo, current bool) facetValue {
+		return facetValue{Label: label, Href: "../../../../../../" + strings.TrimPrefix(p.dir(to), "browse/") + "/index.html",
+			Count: p.size(p.id(to)), Current: current}
+	}
+	var groups []facetGroup
+
+	r := p.releases[c.r]
+	products := facetGroup{Name: "Product"}
+	to := c
+	to.r = 0
+	products.Values = append(products.Values, value("All products", to, r.product == nil))
+	for _, prod := range w.b.cat.Products {
+		to.r = p.productAt[prod]
+		products.Values = append(products.Values, value(prod.Name, to, r.product == prod))
+	}
+	groups = append(groups, products)
+	if r.product != nil {
+		versions := facetGroup{Name: r.product.Name + " version"}
+		at := p.productAt[r.product]
+		to.r = at
+		versions.Values = append(versions.Values, value("All versions", to, r.release == nil))
+		for i := len(r.product.Releases) - 1; i >= 0; i-- {
+			to.r = at + 1 + i
+			versions.Values = append(versions.Values, value(r.product.Releases[i].Version.Raw, to, c.r == to.r))
+		}
+		groups = append(groups, versions)
+	}
+
+	dim := func(name, all string, facets []catalog.Facet, get func(*combo) *int) facetGroup {
+		g := facetGroup{Name: name}
+		to := c
+		for i := 0; i <= len(facets); i++ {
+			*get(&to) = i
+			label := all
+			if i > 0 {
+				label = facets[i-1].Name
+			}
+			g.Values = append(g.Values, value(label, to, *get(&c) == i))
+		}
+		return g
+	}
+	groups = append(groups,
+		dim("Cloud", "All clouds", w.b.cat.Clouds, func(x *combo) *int { return &x.c }),
+		dim("Layer", "All layers", w.b.cat.Layers, func(x *combo) *int { return &x.l }),
+		dim("Architecture", "All architectures", w.b.cat.Arches, func(x *combo) *int { return &x.a }),
+		dim("FIPS", "FIPS and non-FIPS", []catalog.Facet{{Name: "FIPS"}, {Name: "Non-FIPS"}}, func(x *combo) *int { return &x.f }),
+	)
+	return groups
+}
+

@@ -1,0 +1,233 @@
+// Package generator builds the output tree from a site config and its
+// catalog: load → check → plan → pack and sign → render → manifest.
+package generator
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"runtime"
+	"time"
+
+	"github.com/packstudio/packstudio/catalog"
+	"github.com/packstudio/packstudio/content"
+	"github.com/packstudio/packstudio/theme"
+)
+
+// Options are the inputs of a build besides the config.
+type Options struct {
+	Config *Config
+	Signer Signer
+	// SigningKey is the private key file, which no input may be or contain.
+	SigningKey string
+	Jobs       int              // parallel packing and rendering; default GOMAXPROCS
+	Now        func() time.Time // default time.Now
+	// Progress, when set, is called as artifacts are packed.
+	Progress func(stage string, done, total int)
+}
+
+// Stats describes what a build did.
+type Stats struct {
+	Packs, PackVersions int
+	Combinations        int
+	Rows                int64 // (combination, pack version) rows
+	CompatPairs         int64
+	Packed, Reused      int // artifacts packed this time, or taken as they were
+	Signed              int
+	FilesWritten        int64
+	FilesUnchanged      int64
+	BytesWritten        int64
+	Objects             int
+	ObjectBytes         int64
+	Removed             int
+	ManifestVersion     int64
+	ManifestChanged     bool
+}
+
+// builder holds the state shared by the stages of one build.
+type builder struct {
+	cfg    *Config
+	opts   Options
+	cat    *catalog.Catalog
+	plan   *plan
+	compat *compatIndex
+	out    *tree
+	html   *template.Template
+	theme  *theme.Theme
+	pages  []content.Page
+	site   *siteData
+	stats  Stats
+
+	packArtifacts    []*Artifact
+	releaseArtifacts map[*catalog.Release][]*Artifact
+}
+
+// Build runs every stage. Catalog and config problems come back as
+// catalog.Problems before anything is written.
+func Build(ctx context.Context, o Options) (*Stats, error) {
+	if o.Jobs <= 0 {
+		o.Jobs = runtime.GOMAXPROCS(0)
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	b := &builder{cfg: o.Config, opts: o}
+	if err := b.load(); err != nil {
+		return nil, err
+	}
+	b.plan = newPlan(b.cat)
+	b.compat = newCompatIndex(b.cat)
+	b.stats.Packs, b.stats.PackVersions = len(b.cat.Packs), len(b.cat.Versions)
+	b.stats.Combinations, b.stats.Rows = b.plan.count(), int64(len(b.plan.rows))
+
+	out, err := openTree(b.cfg.Output)
+	if err != nil {
+		return nil, fmt.Errorf("output: %w", err)
+	}
+	b.out = out
+	defer out.close()
+
+	cache := loadCache(b.cfg.Cache)
+	if err := b.artifacts(ctx, cache); err != nil {
+		return nil, fmt.Errorf("pack: %w", err)
+	}
+	if err := b.render(ctx); err != nil {
+		return nil, fmt.Errorf("render: %w", err)
+	}
+	if err := b.writeManifest(); err != nil {
+		return nil, fmt.Errorf("manifest: %w", err)
+	}
+	all := append([]*Artifact(nil), b.packArtifacts...)
+	for _, p := range b.cat.Products {
+		for _, r := range p.Releases {
+			all = append(all, b.releaseArtifacts[r]...)
+		}
+	}
+	if err := cache.save(all); err != nil {
+		return nil, fmt.Errorf("cache: %w", err)
+	}
+	b.stats.FilesWritten, b.stats.FilesUnchanged, b.stats.BytesWritten = out.written.Load(), out.unchanged.Load(), out.bytesWritten.Load()
+	return &b.stats, nil
+}
+
+// load reads and checks every input; nothing is written.
+func (b *builder) load() error {
+	cat, err := catalog.Load(b.cfg.Catalog)
+	if err != nil {
+		return err
+	}
+	b.cat = cat
+	var ps catalog.Problems
+	b.pages, err = content.LoadPages(b.cfg.Content)
+	if err != nil {
+		ps = append(ps, catalog.Problem{File: b.cfg.File, Msg: err.Error(), Fix: "fix the content directory"})
+	}
+	b.theme, err = theme.New(b.cfg.Theme)
+	if err == nil {
+		b.html, err = b.theme.HTML(nil)
+	}
+	if err != nil {
+		ps = append(ps, catalog.Problem{File: b.cfg.File, Msg: err.Error(), Fix: "fix the theme's templates"})
+	}
+	ps = append(ps, b.checkKeyNotInInputs()...)
+	if len(ps) > 0 {
+		return ps
+	}
+	return nil
+}
+
+// checkKeyNotInInputs refuses any input that is, or holds, the private
+// signing key: it would be packed or rendered into the public tree.
+func (b *builder) checkKeyNotInInputs() catalog.Problems {
+	key := b.opts.SigningKey
+	if key == "" {
+		return nil
+	}
+	keyInfo, err := os.Stat(key)
+	if err != nil {
+		return nil
+	}
+	keyPath := realPath(key)
+	var ps catalog.Problems
+	check := func(src catalog.Source, what string) {
+		if src.Path == "" {
+			return
+		}
+		if holdsKey(src.Path, keyPath, keyInfo) {
+			ps = append(ps, catalog.Problem{File: src.Pos.File, Line: src.Pos.Line,
+				Msg: fmt.Sprintf("%s %s is or contains the private signing key %s", what, src.Path, key),
+				Fix: "keep the key outside every source, readme, content and theme directory"})
+		}
+	}
+	for _, v := range b.cat.Versions {
+		check(v.Source, "source")
+	}
+	for _, p := range b.cat.Packs {
+		check(p.Readme, "readme")
+	}
+	for _, p := range b.cat.Products {
+		for _, r := range p.Releases {
+			check(r.Bundle, "bundle")
+			check(r.ISO, "iso")
+			check(r.Helm, "helm")
+		}
+	}
+	check(catalog.Source{Path: b.cfg.Content, Pos: catalog.Pos{File: b.cfg.File}}, "content")
+	check(catalog.Source{Path: b.cfg.Theme, Pos: catalog.Pos{File: b.cfg.File}}, "theme")
+	return ps
+}
+
+func realPath(p string) string {
+	if r, err := filepath.EvalSymlinks(p); err == nil {
+		p = r
+	}
+	return abs(p)
+}
+
+// holdsKey reports whether src is the key file or a directory holding it
+// (by path, or as the same file under another name).
+func holdsKey(src, keyPath string, keyInfo os.FileInfo) bool {
+	fi, err := os.Stat(src)
+	if err != nil {
+		return false
+	}
+	if !fi.IsDir() {
+		return os.SameFile(fi, keyInfo)
+	}
+	if within(keyPath, realPath(src)) {
+		return true
+	}
+	found := errors.New("found")
+	err = filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return nil
+		}
+		if info, err := d.Info(); err == nil && info.Size() == keyInfo.Size() && os.SameFile(info, keyInfo) {
+			return found
+		}
+		return nil
+	})
+	return err == found
+}
+
+// artifacts packs and signs every pack version and release artifact.
+func (b *builder) artifacts(ctx context.Context, cache *artifactCache) error {
+	b.packArtifacts, b.releaseArtifacts = artifactsOf(b.cat)
+	all := append([]*Artifact(nil), b.packArtifacts...)
+	for _, p := range b.cat.Products {
+		for _, r := range p.Releases {
+			all = append(all, b.releaseArtifacts[r]...)
+		}
+	}
+	var progress func(done, total int)
+	if b.opts.Progress != nil {
+		progress = func(done, total int) { b.opts.Progress("pack", done, total) }
+	}
+	st, err := makeArtifacts(ctx, b.out, cache, b.opts.Signer, all, b.opts.Jobs, progress)
+	b.stats.Packed, b.stats.Reused, b.stats.Signed = st.packed, st.reused, st.signed
+	return err
+}

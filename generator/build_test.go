@@ -1,0 +1,539 @@
+package generator
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/packstudio/packstudio/catalog"
+	"github.com/packstudio/packstudio/publish/manifest"
+)
+
+// goldenFiles are compared byte for byte with testdata/golden. Artifacts
+// and signatures are not (ECDSA signatures differ on every signing); they
+// are verified instead.
+var goldenFiles = []string{
+	"index.html",
+	"releases/palette/4.6.2/index.html",
+	"releases/palette/4.6.2/index.json",
+	"releases/palette/4.6.2/urls.txt",
+	"browse/all/all/all/all/all/all/index.html",
+	"browse/all/all/all/all/all/all/index.json",
+	"browse/palette/4.7.3/vsphere/all/all/fips/index.html",
+	"browse/palette/4.7.3/vsphere/all/all/fips/index.json",
+	"browse/palette/4.7.3/vsphere/all/all/fips/urls.txt",
+	"browse/palette/4.7.3/vsphere/all/all/fips/SHA256SUMS",
+	"browse/vertex/4.7.3/edge-native/os/arm64/fips/index.html",
+	"browse/vertex/4.7.3/edge-native/os/arm64/fips/index.json",
+	"packs/ubuntu/index.html",
+	"packs/ubuntu/index.json",
+	"compat/palette/4.7.3/vsphere.json",
+	"catalog.json",
+	"search.json",
+	"urls.txt",
+	"verify/index.html",
+	"verify/verify-signatures.sh",
+	"about/index.html",
+	"manifest.json",
+}
+
+func TestGolden(t *testing.T) {
+	t.Parallel()
+	s := builtSite(t)
+	sigLine := regexp.MustCompile(`(\.sig\.bin", "size": )\d+(, "sha256": ")[0-9a-f]{64}`)
+	for _, f := range goldenFiles {
+		got := s.read(f)
+		if f == manifest.Name { // signatures differ on every signing
+			got = sigLine.ReplaceAllString(got, "${1}(size)${2}(signature digest)")
+		}
+		golden := filepath.Join("testdata", "golden", filepath.FromSlash(f))
+		if *update {
+			os.MkdirAll(filepath.Dir(golden), 0o755)
+			if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
+		want, err := os.ReadFile(golden)
+		if err != nil {
+			t.Fatalf("%v (run go test ./generator -run TestGolden -update)", err)
+		}
+		if got != string(want) {
+			t.Errorf("%s differs from %s (rerun with -update if the change is intended):\n%s", f, golden, firstDiff(string(want), got))
+		}
+	}
+}
+
+func firstDiff(want, got string) string {
+	wl, gl := strings.Split(want, "\n"), strings.Split(got, "\n")
+	for i := 0; i < len(wl) || i < len(gl); i++ {
+		var w, g string
+		if i < len(wl) {
+			w = wl[i]
+		}
+		if i < len(gl) {
+			g = gl[i]
+		}
+		if w != g {
+			return fmt.Sprintf("line %d:\nwant %q\n got %q", i+1, w, g)
+		}
+	}
+	return "(no line differs)"
+}
+
+// allFilters enumerates every valid combination straight from the catalog,
+// independently of the generator's plan.
+func allFilters(c *catalog.Catalog) []catalog.Filter {
+	type pv struct{ p, v string }
+	pvs := []pv{{catalog.All, catalog.All}}
+	for _, p := range c.Products {
+		pvs = append(pvs, pv{p.ID, catalog.All})
+		for _, r := range p.Releases {
+			pvs = append(pvs, pv{p.ID, r.Version.Raw})
+		}
+	}
+	ids := func(fs []catalog.Facet) []string {
+		out := []string{catalog.All}
+		for _, f := range fs {
+			out = append(out, f.ID)
+		}
+		return out
+	}
+	var out []catalog.Filter
+	for _, x := range pvs {
+		for _, cl := range ids(c.Clouds) {
+			for _, l := range ids(c.Layers) {
+				for _, a := range ids(c.Arches) {
+					for _, f := range []string{catalog.All, catalog.FIPSOnly, catalog.NonFIPS} {
+						out = append(out, catalog.Filter{Product: x.p, Version: x.v, Cloud: cl, Layer: l, Arch: a, FIPS: f})
+					}
+				}
+			}
+		}
+	}
+	return out
+}
+
+// TestBrowseMatchesContract checks every combination folder against the
+// match rule evaluated pair by pair: the folder exists with its four files,
+// index.json lists exactly the matching pack versions in catalog order,
+// urls.txt and SHA256SUMS agree with the artifacts, and no other folder exists.
+func TestBrowseMatchesContract(t *testing.T) {
+	t.Parallel()
+	s := builtSite(t)
+	st := s.stats
+	c := s.catalog()
+	filters := allFilters(c)
+	if st.Combinations != len(filters) {
+		t.Fatalf("stats say %d combinations, the catalog has %d", st.Combinations, len(filters))
+	}
+	var rows int64
+	for _, f := range filters {
+		dir := strings.Join([]string{"browse", f.Product, f.Version, f.Cloud, f.Layer, f.Arch, f.FIPS}, "/")
+		var want []string
+		for _, v := range c.Versions {
+			if v.Matches(c, f) {
+				want = append(want, v.ID())
+			}
+		}
+		rows += int64(len(want))
+		var idx struct {
+			Count int `json:"count"`
+			Packs []struct {
+				Name, Version string
+			} `json:"packs"`
+		}
+		if err := json.Unmarshal([]byte(s.read(dir+"/index.json")), &idx); err != nil {
+			t.Fatalf("%s/index.json: %v", dir, err)
+		}
+		var got []string
+		for _, p := range idx.Packs {
+			got = append(got, p.Name+"@"+p.Version)
+		}
+		if strings.Join(got, " ") != strings.Join(want, " ") || idx.Count != len(want) {
+			t.Errorf("%s: count %d, packs %v; want %v", dir, idx.Count, got, want)
+			continue
+		}
+		urls := strings.Fields(s.read(dir + "/urls.txt"))
+		sums := strings.Split(strings.TrimSuffix(s.read(dir+"/SHA256SUMS"), "\n"), "\n")
+		if len(want) == 0 {
+			sums = nil
+		}
+		if len(urls) != 2*len(want) || len(sums) != len(want) {
+			t.Errorf("%s: %d urls and %d sums for %d packs", dir, len(urls), len(sums), len(want))
+			continue
+		}
+		for i, id := range want {
+			name, version, _ := strings.Cut(id, "@")
+			art := "artifacts/packs/" + name + "/" + name + "-" + version + ".zst"
+			if urls[2*i] != "https://packs.example.com/studio/"+art || urls[2*i+1] != "https://packs.example.com/studio/artifacts/packs/"+name+"/"+name+"-"+version+".sig.bin" {
+				t.Errorf("%s: urls %q %q for %s", dir, urls[2*i], urls[2*i+1], id)
+			}
+			data, err := os.ReadFile(s.out(art))
+			if err != nil {
+				t.Fatal(err)
+			}
+			sum := sha256.Sum256(data)
+			if sums[i] != hex.EncodeToString(sum[:])+"  "+path.Base(art) {
+				t.Errorf("%s: SHA256SUMS line %q for %s", dir, sums[i], art)
+			}
+		}
+		if _, err := os.Stat(s.out(dir + "/index.html")); err != nil {
+			t.Error(err)
+		}
+	}
+	if st.Rows != rows {
+		t.Errorf("stats say %d rows, the folders hold %d", st.Rows, rows)
+	}
+	folders := map[string]bool{}
+	for _, f := range s.files() {
+		if strings.HasPrefix(f, "browse/") {
+			folders[path.Dir(f)] = true
+		}
+	}
+	if len(folders) != len(filters) {
+		t.Errorf("%d browse folders on disk, %d combinations", len(folders), len(filters))
+	}
+}
+
+// TestCompatMatchesContract checks every compat file against the match and
+// compatibility rules evaluated pair by pair.
+func TestCompatMatchesContract(t *testing.T) {
+	t.Parallel()
+	s := builtSite(t)
+	c := s.catalog()
+	files := 0
+	for _, p := range c.Products {
+		for _, r := range p.Releases {
+			for _, cloud := range c.Clouds {
+				files++
+				f := catalog.Filter{Product: p.ID, Version: r.Version.Raw, Cloud: cloud.ID, Layer: catalog.All, Arch: catalog.All, FIPS: catalog.All}
+				var offered []*catalog.PackVersion
+				for _, v := range c.Versions {
+					if v.Matches(c, f) {
+						offered = append(offered, v)
+					}
+				}
+				var doc struct {
+					Packs []compatEntry `json:"packs"`
+				}
+				name := fmt.Sprintf("compat/%s/%s/%s.json", p.ID, r.Version.Raw, cloud.ID)
+				if err := json.Unmarshal([]byte(s.read(name)), &doc); err != nil {
+					t.Fatalf("%s: %v", name, err)
+				}
+				if len(doc.Packs) != len(offered) {
+					t.Errorf("%s: %d entries, want %d", name, len(doc.Packs), len(offered))
+					continue
+				}
+				for i, v := range offered {
+					e := doc.Packs[i]
+					var want []string
+					for _, o := range offered {
+						if catalog.Compatible(v, o) {
+							want = append(want, o.ID())
+						}
+					}
+					if e.Name != v.Pack.Name || e.Version != v.Version.Raw || e.Layer != v.Pack.Layer ||
+						strings.Join(e.CompatibleWith, " ") != strings.Join(want, " ") {
+						t.Errorf("%s: entry %+v, want %s with %v", name, e, v.ID(), want)
+					}
+				}
+			}
+		}
+	}
+	// The catalog's rules must actually exclude something here, or this
+	// test would pass for a generator that ignores them.
+	doc := s.read("compat/palette/4.7.3/aws.json")
+	if !strings.Contains(doc, `"kubernetes@1.32.3"`) || strings.Contains(doc, `"name":"cni-calico","version":"3.27.0","layer":"cni","compatible_with":["ubuntu@22.04","kubernetes@1.32.3"`) {
+		t.Errorf("compat rules not applied as expected:\n%s", doc)
+	}
+	if files != 9 {
+		t.Errorf("%d compat files, want 9", files)
+	}
+}
+
+// TestLinksResolve follows every href and src of every page: each must be
+// relative, point at an explicit file (never a bare folder) and exist.
+func TestLinksResolve(t *testing.T) {
+	t.Parallel()
+	s := builtSite(t)
+	attr := regexp.MustCompile(`(?:href|src)="([^"]*)"`)
+	pages := 0
+	for _, f := range s.files() {
+		if !strings.HasSuffix(f, ".html") {
+			continue
+		}
+		pages++
+		for _, m := range attr.FindAllStringSubmatch(s.read(f), -1) {
+			link := m[1]
+			if strings.HasPrefix(link, "#") {
+				continue
+			}
+			if strings.Contains(link, "://") || strings.HasPrefix(link, "/") {
+				t.Errorf("%s: link %q is not relative", f, link)
+				continue
+			}
+			target := path.Join(path.Dir(f), strings.SplitN(link, "#", 2)[0])
+			if strings.HasSuffix(link, "/") || strings.HasPrefix(target, "..") {
+				t.Errorf("%s: link %q does not name a file inside the tree", f, link)
+				continue
+			}
+			if fi, err := os.Stat(s.out(target)); err != nil || fi.IsDir() {
+				t.Errorf("%s: link %q → %s does not exist", f, link, target)
+			}
+		}
+	}
+	if pages < 400 {
+		t.Errorf("only %d pages checked", pages)
+	}
+}
+
+// TestSignaturesVerifyWithOpenSSL checks every signature of the tree with
+// the openssl command line and every pack with zstd -t.
+func TestSignaturesVerifyWithOpenSSL(t *testing.T) {
+	t.Parallel()
+	for _, tool := range []string{"openssl", "zstd"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Fatalf("%s is not installed (make test installs it in CI)", tool)
+		}
+	}
+	s := builtSite(t)
+	sigs := 0
+	for _, f := range s.files() {
+		if !strings.HasSuffix(f, ".sig.bin") {
+			continue
+		}
+		sigs++
+		base := strings.TrimSuffix(f, ".sig.bin")
+		art := base + ".zst"
+		if _, err := os.Stat(s.out(art)); err != nil {
+			art = base
+		}
+		out, err := exec.Command("openssl", "dgst", "-sha256", "-verify", s.out("public_key.pem"), "-signature", s.out(f), s.out(art)).CombinedOutput()
+		if err != nil || !strings.Contains(string(out), "Verified OK") {
+			t.Errorf("openssl rejects %s for %s: %v %s", f, art, err, out)
+		}
+		if strings.HasSuffix(art, ".zst") {
+			if out, err := exec.Command("zstd", "-t", s.out(art)).CombinedOutput(); err != nil {
+				t.Errorf("zstd -t %s: %v %s", art, err, out)
+			}
+		}
+	}
+	// 8 pack versions, 2 bundles, 1 ISO, 1 chart, and the manifest.
+	if sigs != 13 {
+		t.Errorf("%d signatures, want 13", sigs)
+	}
+	pub, _ := os.ReadFile(s.pub)
+	if got := s.read("public_key.pem"); got != string(pub) {
+		t.Error("public_key.pem is not the signing key's public half")
+	}
+}
+
+// TestRebuildRewritesNothing builds twice: the second build must write no
+// file, re-pack and re-sign nothing and keep the manifest as it was.
+func TestRebuildRewritesNothing(t *testing.T) {
+	t.Parallel()
+	s := newSite(t)
+	first := s.mustBuild()
+	before := snapshot(t, s.out(""))
+	s.now = s.now.AddDate(0, 0, 1)
+	second := s.mustBuild()
+	if second.FilesWritten != 0 || second.Packed != 0 || second.Signed != 0 || second.ManifestChanged {
+		t.Errorf("unchanged rebuild did work: %+v", second)
+	}
+	if second.ManifestVersion != first.ManifestVersion {
+		t.Errorf("manifest version went from %d to %d", first.ManifestVersion, second.ManifestVersion)
+	}
+	if changed := snapshot(t, s.out("")).diff(before); len(changed) > 0 {
+		t.Errorf("unchanged rebuild touched %v", changed)
+	}
+	// Removing the output keeps signatures: packing is deterministic and
+	// the cache remembers what was signed.
+	sig := s.read("artifacts/packs/ubuntu/ubuntu-22.04.sig.bin")
+	os.RemoveAll(s.out(""))
+	third := s.mustBuild()
+	if third.Signed != 0 || s.read("artifacts/packs/ubuntu/ubuntu-22.04.sig.bin") != sig {
+		t.Errorf("rebuilding into an empty folder re-signed (%d signed)", third.Signed)
+	}
+}
+
+// TestChangeOnePack changes one pack version's source: only its artifact,
+// its signature, the files that show its digest or size, and the manifest
+// may change.
+func TestChangeOnePack(t *testing.T) {
+	t.Parallel()
+	s := newSite(t)
+	first := s.mustBuild()
+	before := snapshot(t, s.out(""))
+	os.WriteFile(s.path("catalog/payload/metallb/values.yaml"), []byte("version: 0.14.9\npatched: true\n"), 0o644)
+	s.now = s.now.AddDate(0, 0, 1)
+	st := s.mustBuild()
+	if st.Packed != 1 || st.Signed != 1 || !st.ManifestChanged || st.ManifestVersion != first.ManifestVersion+1 {
+		t.Errorf("after one change: %+v", st)
+	}
+	changed := snapshot(t, s.out("")).diff(before)
+	sort.Strings(changed)
+	for _, f := range changed {
+		switch {
+		case strings.HasPrefix(f, "artifacts/packs/lb-metallb-helm/"), f == manifest.Name, f == manifest.SigName:
+		case strings.HasSuffix(f, "SHA256SUMS"), strings.HasPrefix(f, "packs/lb-metallb-helm/"), f == "catalog.json":
+			if !strings.Contains(s.read(f), "lb-metallb-helm") {
+				t.Errorf("%s changed but does not show the pack", f)
+			}
+		default:
+			t.Errorf("%s changed, but it does not show the changed pack", f)
+		}
+	}
+	// At most: each combination listing the pack (its SHA256SUMS), plus the
+	// artifact, signature, pack page and JSON, catalog.json and the manifest.
+	listing := 0
+	for _, f := range s.files() {
+		if strings.HasSuffix(f, "/index.json") && strings.HasPrefix(f, "browse/") && strings.Contains(s.read(f), `"lb-metallb-helm"`) {
+			listing++
+		}
+	}
+	if len(changed) < 7 || len(changed) > listing+7 {
+		t.Errorf("%d files changed, %d combinations list the pack: %v", len(changed), listing, changed)
+	}
+	if int64(len(changed)) != st.FilesWritten+2 { // manifest.json and its signature are not tree writes
+		t.Errorf("changed %d files, stats say %d written", len(changed), st.FilesWritten)
+	}
+}
+
+// TestStalePacksAreRemoved deletes a pack from the catalog: its files go
+// away from the output after the new manifest is written.
+func TestStalePacksAreRemoved(t *testing.T) {
+	t.Parallel()
+	s := newSite(t)
+	s.mustBuild()
+	os.Remove(s.path("catalog/packs/metallb.toml"))
+	st := s.mustBuild()
+	for _, f := range []string{"packs/lb-metallb-helm/index.html", "artifacts/packs/lb-metallb-helm/lb-metallb-helm-0.14.9.zst"} {
+		if _, err := os.Stat(s.out(f)); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("%s still there after its pack was removed", f)
+		}
+	}
+	if _, err := os.Stat(s.out("artifacts/packs/lb-metallb-helm")); !errors.Is(err, os.ErrNotExist) {
+		t.Error("empty folder of a removed pack left behind")
+	}
+	if st.Removed != 4 {
+		t.Errorf("removed %d files, want 4 (artifact, signature, page and JSON of the pack)", st.Removed)
+	}
+}
+
+// TestPrivateKeyNeverInOutput scans every output byte for the private key,
+// as PEM and as the raw scalar, and checks that a source that is the key
+// is refused before anything is written.
+func TestPrivateKeyNeverInOutput(t *testing.T) {
+	t.Parallel()
+	s := builtSite(t)
+	keyPEM, _ := os.ReadFile(s.key)
+	body := strings.Join(strings.Split(string(keyPEM), "\n")[1:3], "")
+	for _, f := range s.files() {
+		data, _ := os.ReadFile(s.out(f))
+		if bytes.Contains(data, []byte(body)) || bytes.Contains(data, []byte("PRIVATE KEY")) {
+			t.Errorf("%s holds the private key", f)
+		}
+		if strings.HasSuffix(f, ".zst") && bytes.Contains(data, []byte("site.pem")) {
+			t.Errorf("%s mentions the key file", f)
+		}
+	}
+
+	s2 := newSite(t)
+	s2.edit("catalog/packs/metallb.toml", `source = "payload/metallb"`, `source = "../key/site.pem"`)
+	_, err := s2.build()
+	var ps catalog.Problems
+	if !errors.As(err, &ps) || !strings.Contains(err.Error(), "metallb.toml:11: source ../key/site.pem") && !strings.Contains(err.Error(), "is or contains the private signing key") {
+		t.Fatalf("a source naming the key was not refused: %v", err)
+	}
+	if _, err := os.Stat(s2.out("")); !errors.Is(err, os.ErrNotExist) {
+		t.Error("output written although the build was refused")
+	}
+	s3 := newSite(t)
+	s3.edit("catalog/packs/metallb.toml", `source = "payload/metallb"`, `source = "../key"`)
+	if _, err := s3.build(); err == nil || !strings.Contains(err.Error(), "private signing key") {
+		t.Fatalf("a source directory holding the key was not refused: %v", err)
+	}
+}
+
+func TestBadCatalogWritesNothing(t *testing.T) {
+	t.Parallel()
+	s := newSite(t)
+	s.edit("catalog/packs/ubuntu.toml", `clouds = ["aws", "vsphere"]`, `clouds = ["aws", "azure"]`)
+	_, err := s.build()
+	var ps catalog.Problems
+	if !errors.As(err, &ps) {
+		t.Fatalf("want catalog problems, got %v", err)
+	}
+	if !strings.Contains(err.Error(), "ubuntu.toml:9:") {
+		t.Errorf("problem does not name file:line: %v", err)
+	}
+	for _, p := range []string{s.out(""), s.path(".cache")} {
+		if _, err := os.Stat(p); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("%s was written although the catalog is bad", p)
+		}
+	}
+}
+
+func TestReadmeRawHTMLIsEscaped(t *testing.T) {
+	t.Parallel()
+	s := builtSite(t)
+	page := s.read("packs/ubuntu/index.html")
+	if strings.Contains(page, "<img src=x") || strings.Contains(page, "<b>OS</b>") {
+		t.Error("raw HTML from a readme reached the page")
+	}
+	if !strings.Contains(page, "<table>") {
+		t.Error("the readme's table was not rendered")
+	}
+	if strings.Contains(s.read("about/index.html"), "<script>") {
+		t.Error("raw HTML from a content page reached the page")
+	}
+}
+
+// snapshot records each file's inode and modification time: a file
+// replaced by rename gets a new inode.
+type snap map[string]string
+
+func snapshot(t *testing.T, root string) snap {
+	t.Helper()
+	s := snap{}
+	filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		fi, err := d.Info()
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(root, p)
+		s[filepath.ToSlash(rel)] = fmt.Sprintf("%v-%d", fileID(fi), fi.ModTime().UnixNano())
+		return nil
+	})
+	return s
+}
+
+func (s snap) diff(old snap) []string {
+	var out []string
+	for f, id := range s {
+		if old[f] != id {
+			out = append(out, f)
+		}
+	}
+	for f := range old {
+		if _, ok := s[f]; !ok {
+			out = append(out, f)
+		}
+	}
+	return out
+}

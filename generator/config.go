@@ -1,0 +1,201 @@
+package generator
+
+import (
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/packstudio/packstudio/catalog"
+)
+
+// Config is a loaded site.toml. Paths are resolved against the directory of
+// site.toml (absolute paths stay as they are).
+type Config struct {
+	File          string
+	Title         string
+	BaseURL       string // absolute, ends in "/"
+	Catalog       string
+	Content       string // "" when the site has no content pages
+	Theme         string // "" for the embedded theme
+	Output        string
+	Cache         string
+	SigningKey    string
+	PublicKeyName string
+	ManifestTTL   time.Duration
+	Publish       PublishConfig
+}
+
+// PublishConfig is the [publish] table.
+type PublishConfig struct {
+	Target   string
+	Endpoint string
+	Region   string
+	Jobs     int
+}
+
+type rawConfig struct {
+	Title         string `toml:"title"`
+	BaseURL       string `toml:"base_url"`
+	Catalog       string `toml:"catalog"`
+	Content       string `toml:"content"`
+	Theme         string `toml:"theme"`
+	Output        string `toml:"output"`
+	Cache         string `toml:"cache"`
+	PublicKeyName string `toml:"public_key_name"`
+	ManifestTTL   string `toml:"manifest_ttl"`
+	Signing       struct {
+		Key string `toml:"key"`
+		// Also accepted here, since the contract lists them after [signing].
+		PublicKeyName string `toml:"public_key_name"`
+		ManifestTTL   string `toml:"manifest_ttl"`
+	} `toml:"signing"`
+	Publish struct {
+		Target   string `toml:"target"`
+		Endpoint string `toml:"endpoint"`
+		Region   string `toml:"region"`
+		Jobs     int    `toml:"jobs"`
+	} `toml:"publish"`
+}
+
+// Overrides are command-line flags that take precedence over site.toml.
+type Overrides struct {
+	Output  string
+	BaseURL string
+}
+
+// DefaultManifestTTL is how long a manifest is valid unless site.toml says.
+const DefaultManifestTTL = 2160 * time.Hour
+
+// LoadConfig reads and checks site.toml. Errors are catalog.Problems naming
+// the file and line.
+func LoadConfig(file string, o Overrides) (*Config, error) {
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return nil, catalog.Problems{{File: file, Msg: fmt.Sprintf("cannot read the site config: %v", err),
+			Fix: "run from the site's directory or pass --config path/to/site.toml"}}
+	}
+	var raw rawConfig
+	lines, ps, ok := catalog.DecodeTOML(file, data, &raw)
+	if !ok || len(ps) > 0 {
+		return nil, ps
+	}
+	add := func(key, fix, format string, args ...any) {
+		ps = append(ps, catalog.Problem{File: file, Line: lines.Line(key), Msg: fmt.Sprintf(format, args...), Fix: fix})
+	}
+	dir := filepath.Dir(file)
+	rel := func(p, def string) string {
+		if p == "" {
+			p = def
+		}
+		if p == "" || filepath.IsAbs(p) {
+			return p
+		}
+		return filepath.Join(dir, p)
+	}
+	c := &Config{
+		File:       file,
+		Title:      raw.Title,
+		Catalog:    rel(raw.Catalog, "catalog"),
+		Content:    rel(raw.Content, ""),
+		Theme:      rel(raw.Theme, ""),
+		Output:     rel(raw.Output, "public"),
+		Cache:      rel(raw.Cache, ".packstudio-cache"),
+		SigningKey: rel(raw.Signing.Key, ""),
+		Publish:    PublishConfig(raw.Publish),
+	}
+	if o.Output != "" {
+		c.Output = o.Output
+	}
+	if c.Title == "" {
+		c.Title = "Packs"
+	}
+	if strings.Contains(raw.Signing.Key, "://") {
+		c.SigningKey = raw.Signing.Key
+	}
+
+	base := raw.BaseURL
+	if o.BaseURL != "" {
+		base = o.BaseURL
+	}
+	if u, err := url.Parse(base); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+		add("base_url", `set base_url = "https://packs.example.com/" (absolute; used in URL lists)`,
+			"base_url %q is not an absolute http(s) URL", base)
+	} else {
+		c.BaseURL = strings.TrimSuffix(base, "/") + "/"
+	}
+
+	keyName, keyNameAt := raw.PublicKeyName, "public_key_name"
+	if raw.Signing.PublicKeyName != "" {
+		keyName, keyNameAt = raw.Signing.PublicKeyName, "signing.public_key_name"
+	}
+	if keyName == "" {
+		keyName = "public_key.pem"
+	}
+	if strings.ContainsAny(keyName, `/\`) || keyName == "." || keyName == ".." || strings.HasPrefix(keyName, ".") || keyName == "manifest.json" {
+		add(keyNameAt, `use a plain file name like "public_key.pem"`, "public_key_name %q must be a file name at the root of the site", keyName)
+	}
+	c.PublicKeyName = keyName
+
+	ttl, ttlAt := raw.ManifestTTL, "manifest_ttl"
+	if raw.Signing.ManifestTTL != "" {
+		ttl, ttlAt = raw.Signing.ManifestTTL, "signing.manifest_ttl"
+	}
+	c.ManifestTTL = DefaultManifestTTL
+	if ttl != "" {
+		d, err := ParseTTL(ttl)
+		if err != nil {
+			add(ttlAt, `write a duration like "2160h" or "90d"`, "manifest_ttl %q: %v", ttl, err)
+		}
+		c.ManifestTTL = d
+	}
+	if c.Publish.Jobs < 0 {
+		add("publish.jobs", "use a positive number or leave it out", "publish.jobs is negative")
+	}
+
+	// The output directory is replaced file by file and stale files are
+	// removed from it, so it must not hold the site's own inputs.
+	if abs(c.Output) == abs(dir) || within(abs(c.Catalog), abs(c.Output)) || (c.Content != "" && within(abs(c.Content), abs(c.Output))) {
+		add("output", `use a directory of its own, like "public"`, "output %q holds the site's own files", c.Output)
+	}
+	if len(ps) > 0 {
+		return nil, ps
+	}
+	return c, nil
+}
+
+// ParseTTL parses a Go duration, also accepting whole days ("90d").
+func ParseTTL(s string) (time.Duration, error) {
+	if days, ok := strings.CutSuffix(s, "d"); ok {
+		n, err := strconv.Atoi(days)
+		if err != nil || n <= 0 {
+			return 0, fmt.Errorf("not a number of days")
+		}
+		return time.Duration(n) * 24 * time.Hour, nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		return 0, fmt.Errorf("not a duration")
+	}
+	if d <= 0 {
+		return 0, fmt.Errorf("must be positive")
+	}
+	return d, nil
+}
+
+func abs(p string) string {
+	a, err := filepath.Abs(p)
+	if err != nil {
+		return p
+	}
+	return a
+}
+
+// within reports whether p is dir or inside it.
+func within(p, dir string) bool {
+	rel, err := filepath.Rel(dir, p)
+	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
+}

@@ -1,0 +1,146 @@
+package generator
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/packstudio/packstudio/publish/manifest"
+)
+
+// ManifestSigner signs the manifest and checks an existing signature.
+type ManifestSigner interface {
+	SignDigest(digest []byte) ([]byte, error)
+	Verify(sig []byte, data io.Reader) error
+	KeyID() string
+}
+
+// writeManifest writes manifest.json and its signature unless an earlier
+// build's manifest lists exactly the same objects and still verifies: then
+// it is kept as it is, version and dates included, so that an unchanged
+// rebuild rewrites nothing. Files the earlier manifest listed and this
+// build did not write are removed afterwards.
+func (b *builder) writeManifest() error {
+	objects := b.out.sortedObjects()
+	b.stats.Objects = len(objects)
+	for _, o := range objects {
+		b.stats.ObjectBytes += o.Size
+	}
+	signer, ok := b.opts.Signer.(ManifestSigner)
+	if !ok {
+		return errors.New("the signer cannot sign manifests")
+	}
+	m := &manifest.Manifest{BaseURL: b.cfg.BaseURL, KeyID: signer.KeyID(), Objects: objects}
+	old := readManifest(b.cfg.Output, signer)
+	if old != nil && manifest.SameObjects(old, m) && old.BaseURL == m.BaseURL && old.KeyID == m.KeyID {
+		b.stats.ManifestVersion = old.Version
+		return b.pruneStale(old)
+	}
+	m.Version = 1
+	if old != nil {
+		m.Version = old.Version + 1
+	}
+	now := b.opts.Now().UTC().Truncate(time.Second)
+	m.Generated, m.Expires = now, now.Add(b.cfg.ManifestTTL)
+	if err := WriteManifest(b.cfg.Output, m, signer); err != nil {
+		return err
+	}
+	b.stats.ManifestVersion, b.stats.ManifestChanged = m.Version, true
+	return b.pruneStale(old)
+}
+
+func (b *builder) pruneStale(old *manifest.Manifest) error {
+	if old == nil {
+		return nil
+	}
+	n, err := b.out.prune(old.Objects)
+	b.stats.Removed = n
+	return err
+}
+
+// readManifest returns the manifest in dir if it parses, is encoded as this
+// version writes it and its signature verifies with the signer's key.
+func readManifest(dir string, signer ManifestSigner) *manifest.Manifest {
+	data, err := os.ReadFile(filepath.Join(dir, manifest.Name))
+	if err != nil {
+		return nil
+	}
+	m, err := manifest.Parse(data)
+	if err != nil || !bytes.Equal(m.Encode(), data) {
+		return nil
+	}
+	sig, err := os.ReadFile(filepath.Join(dir, manifest.SigName))
+	if err != nil || signer.Verify(sig, bytes.NewReader(data)) != nil {
+		return nil
+	}
+	return m
+}
+
+// WriteManifest signs m and writes the signature, then the manifest, each
+// by temp file and rename.
+func WriteManifest(dir string, m *manifest.Manifest, signer ManifestSigner) error {
+	data := m.Encode()
+	digest := sha256.Sum256(data)
+	sig, err := signer.SignDigest(digest[:])
+	if err != nil {
+		return err
+	}
+	if err := writeAtomic(filepath.Join(dir, manifest.SigName), sig); err != nil {
+		return err
+	}
+	return writeAtomic(filepath.Join(dir, manifest.Name), data)
+}
+
+// Renew re-signs the manifest in dir with a new generated and expires time
+// and the next version, leaving every other file as it is.
+func Renew(dir string, signer ManifestSigner, ttl time.Duration, now time.Time) (*manifest.Manifest, error) {
+	data, err := os.ReadFile(filepath.Join(dir, manifest.Name))
+	if err != nil {
+		return nil, err
+	}
+	m, err := manifest.Parse(data)
+	if err != nil {
+		return nil, err
+	}
+	sig, err := os.ReadFile(filepath.Join(dir, manifest.SigName))
+	if err != nil {
+		return nil, err
+	}
+	if err := signer.Verify(sig, bytes.NewReader(data)); err != nil {
+		return nil, fmt.Errorf("%s: %w; rebuild the site instead of renewing it", manifest.Name, err)
+	}
+	now = now.UTC().Truncate(time.Second)
+	m.Version++
+	m.Generated, m.Expires = now, now.Add(ttl)
+	return m, WriteManifest(dir, m, signer)
+}
+
+func writeAtomic(path string, data []byte) error {
+	if sameContent(path, data) {
+		return nil
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".tmp-*")
+	if err != nil {
+		return err
+	}
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		os.Remove(tmp.Name())
+		return err
+	}
+	if err := tmp.Chmod(0o644); err != nil {
+		tmp.Close()
+		os.Remove(tmp.Name())
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		os.Remove(tmp.Name())
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}

@@ -1,0 +1,219 @@
+package generator
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"github.com/packstudio/packstudio/publish/manifest"
+)
+
+// tmpDir holds files being written inside the output directory, so that
+// each appears at its place by one rename and a killed build leaves its
+// debris in one place, removed by the next build.
+const tmpDir = ".packstudio-tmp"
+
+// tree is the output directory. It writes a file only when its bytes
+// differ from what is there, always by temp file and rename, and records
+// every object for the manifest.
+type tree struct {
+	root string
+	tmp  string
+
+	mu      sync.Mutex
+	objects map[string]manifest.Object
+
+	dirs sync.Map // directories known to exist
+
+	written, unchanged, bytesWritten atomic.Int64
+}
+
+func openTree(root string) (*tree, error) {
+	t := &tree{root: root, tmp: filepath.Join(root, tmpDir), objects: map[string]manifest.Object{}}
+	if err := os.RemoveAll(t.tmp); err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(t.tmp, 0o755); err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+// close removes the temp directory.
+func (t *tree) close() error { return os.RemoveAll(t.tmp) }
+
+func (t *tree) path(rel string) string { return filepath.Join(t.root, filepath.FromSlash(rel)) }
+
+func (t *tree) record(rel string, size int64, sum []byte) {
+	t.mu.Lock()
+	t.objects[rel] = manifest.Object{Path: rel, Size: size, SHA256: hex.EncodeToString(sum)}
+	t.mu.Unlock()
+}
+
+// object returns the recorded object at rel.
+func (t *tree) object(rel string) (manifest.Object, bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	o, ok := t.objects[rel]
+	return o, ok
+}
+
+// sortedObjects returns every recorded object sorted by path.
+func (t *tree) sortedObjects() []manifest.Object {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	out := make([]manifest.Object, 0, len(t.objects))
+	for _, o := range t.objects {
+		out = append(out, o)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
+	return out
+}
+
+// write puts data at rel unless the file there already holds exactly data.
+func (t *tree) write(rel string, data []byte) error {
+	sum := sha256.Sum256(data)
+	t.record(rel, int64(len(data)), sum[:])
+	full := t.path(rel)
+	if sameContent(full, data) {
+		t.unchanged.Add(1)
+		return nil
+	}
+	f, err := t.create()
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		os.Remove(f.Name())
+		return fmt.Errorf("write %s: %w", rel, err)
+	}
+	return t.place(f, rel, int64(len(data)))
+}
+
+// create opens a new temp file for content that will be placed later.
+func (t *tree) create() (*os.File, error) {
+	return os.CreateTemp(t.tmp, "f-*")
+}
+
+// place closes the temp file f and renames it to rel.
+func (t *tree) place(f *os.File, rel string, size int64) error {
+	tmp := f.Name()
+	if err := f.Chmod(0o644); err != nil {
+		f.Close()
+		os.Remove(tmp)
+		return err
+	}
+	if err := f.Close(); err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	full := t.path(rel)
+	if err := t.mkdirs(filepath.Dir(full)); err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	if err := os.Rename(tmp, full); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("write %s: %w", rel, err)
+	}
+	t.written.Add(1)
+	t.bytesWritten.Add(size)
+	return nil
+}
+
+func (t *tree) mkdirs(dir string) error {
+	if _, ok := t.dirs.Load(dir); ok {
+		return nil
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	t.dirs.Store(dir, true)
+	return nil
+}
+
+// sameContent reports whether the file at p holds exactly data.
+func sameContent(p string, data []byte) bool {
+	f, err := os.Open(p)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil || !fi.Mode().IsRegular() || fi.Size() != int64(len(data)) {
+		return false
+	}
+	buf := cmpBufs.Get().(*[]byte)
+	defer cmpBufs.Put(buf)
+	for rest := data; ; {
+		n, err := f.Read(*buf)
+		if n > len(rest) || !bytes.Equal((*buf)[:n], rest[:n]) {
+			return false
+		}
+		rest = rest[n:]
+		if err == io.EOF {
+			return len(rest) == 0
+		}
+		if err != nil {
+			return false
+		}
+	}
+}
+
+var cmpBufs = sync.Pool{New: func() any { b := make([]byte, 64<<10); return &b }}
+
+// fileSHA256 hashes the file at p.
+func fileSHA256(p string) ([]byte, int64, error) {
+	f, err := os.Open(p)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer f.Close()
+	h := sha256.New()
+	n, err := io.Copy(h, f)
+	if err != nil {
+		return nil, 0, err
+	}
+	return h.Sum(nil), n, nil
+}
+
+// prune removes files that an earlier manifest listed and this build did
+// not write, then the directories left empty.
+func (t *tree) prune(old []manifest.Object) (int, error) {
+	removed := 0
+	dirs := map[string]bool{}
+	for _, o := range old {
+		if _, ok := t.object(o.Path); ok || manifest.CheckPath(o.Path) != nil {
+			continue
+		}
+		full := t.path(o.Path)
+		if err := os.Remove(full); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return removed, err
+		}
+		removed++
+		for d := filepath.Dir(full); d != t.root && strings.HasPrefix(d, t.root); d = filepath.Dir(d) {
+			dirs[d] = true
+		}
+	}
+	// Deepest first, so that parents are empty when their turn comes.
+	list := make([]string, 0, len(dirs))
+	for d := range dirs {
+		list = append(list, d)
+	}
+	sort.Slice(list, func(i, j int) bool { return len(list[i]) > len(list[j]) })
+	for _, d := range list {
+		os.Remove(d) // fails, as it should, when the directory is not empty
+	}
+	return removed, nil
+}

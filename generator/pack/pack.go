@@ -1,0 +1,258 @@
+// Package pack turns a source file or directory into an artifact, byte for
+// byte the same on every run: a directory becomes a tar with sorted entries,
+// fixed times, owners and modes; then zstd (or gzip for Helm charts). The
+// input is read once, and hashed while it is compressed.
+package pack
+
+import (
+	"archive/tar"
+	"compress/gzip"
+	"crypto/sha256"
+	"fmt"
+	"hash"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/klauspost/compress/zstd"
+)
+
+// Format names the packing rules. Caches keyed by input must include it, so
+// that a change to these rules re-packs everything.
+const Format = "pack/v1"
+
+// Method is how a source becomes an artifact.
+type Method int
+
+const (
+	// Zstd compresses a file as is, or a directory as a tar.
+	Zstd Method = iota
+	// Tgz copies a file as is (a packaged chart), or makes a directory a
+	// gzip-compressed tar (the form Helm reads).
+	Tgz
+	// Copy copies a file as is (ISO images).
+	Copy
+)
+
+func (m Method) String() string {
+	return [...]string{"zstd", "tgz", "copy"}[m]
+}
+
+// epoch is the modification time of every tar entry.
+var epoch = time.Unix(0, 0).UTC()
+
+// Write packs src into w and returns the SHA-256 of the input stream (the
+// file's bytes, or the tar of the directory). root names the top-level
+// directory inside a tar.
+func Write(w io.Writer, src string, method Method, root string) (inputSHA256 []byte, err error) {
+	fi, err := os.Stat(src)
+	if err != nil {
+		return nil, err
+	}
+	if !fi.IsDir() && !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s is neither a file nor a directory", src)
+	}
+	if method == Copy && fi.IsDir() {
+		return nil, fmt.Errorf("%s is a directory; this artifact must be a file", src)
+	}
+	h := sha256.New()
+	switch {
+	case method == Zstd:
+		enc := getEncoder(w)
+		defer putEncoder(enc)
+		if err := writeInput(io.MultiWriter(h, enc), src, fi, root); err != nil {
+			return nil, err
+		}
+		if err := enc.Close(); err != nil {
+			return nil, err
+		}
+	case method == Tgz && fi.IsDir():
+		gz, _ := gzip.NewWriterLevel(w, gzip.BestCompression)
+		if err := writeInput(io.MultiWriter(h, gz), src, fi, root); err != nil {
+			return nil, err
+		}
+		if err := gz.Close(); err != nil {
+			return nil, err
+		}
+	default: // a file copied as is
+		if err := copyFile(io.MultiWriter(h, w), src); err != nil {
+			return nil, err
+		}
+	}
+	return h.Sum(nil), nil
+}
+
+func writeInput(w io.Writer, src string, fi fs.FileInfo, root string) error {
+	if fi.IsDir() {
+		return writeTar(w, src, root)
+	}
+	return copyFile(w, src)
+}
+
+func copyFile(w io.Writer, src string) error {
+	f, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	buf := bufPool.Get().(*[]byte)
+	defer bufPool.Put(buf)
+	_, err = io.CopyBuffer(w, f, *buf)
+	return err
+}
+
+var bufPool = sync.Pool{New: func() any { b := make([]byte, 256<<10); return &b }}
+
+// writeTar writes dir as a tar: entries sorted by path (WalkDir reads
+// directories in lexical order), times fixed, owners root, modes 0755/0644.
+// Symlinks are kept only when they point inside dir; anything else is refused.
+func writeTar(w io.Writer, dir, root string) error {
+	tw := tar.NewWriter(w)
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, err := filepath.Rel(dir, p)
+		if err != nil {
+			return err
+		}
+		name := path.Join(root, filepath.ToSlash(rel))
+		hdr := &tar.Header{Name: name, ModTime: epoch, Format: tar.FormatPAX}
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		switch mode := info.Mode(); {
+		case mode.IsDir():
+			hdr.Typeflag, hdr.Mode, hdr.Name = tar.TypeDir, 0o755, name+"/"
+		case mode.IsRegular():
+			hdr.Typeflag, hdr.Mode, hdr.Size = tar.TypeReg, 0o644, info.Size()
+			if mode&0o111 != 0 {
+				hdr.Mode = 0o755
+			}
+		case mode&fs.ModeSymlink != 0:
+			target, err := os.Readlink(p)
+			if err != nil {
+				return err
+			}
+			if filepath.IsAbs(target) || !inside(path.Join(path.Dir(filepath.ToSlash(rel)), filepath.ToSlash(target))) {
+				return fmt.Errorf("%s: symlink to %s points outside the source directory", p, target)
+			}
+			hdr.Typeflag, hdr.Mode, hdr.Linkname = tar.TypeSymlink, 0o777, target
+		default:
+			return fmt.Errorf("%s: %s files cannot be packed", p, mode.Type())
+		}
+		if rel == "." {
+			if root == "" {
+				return nil
+			}
+			hdr.Name = root + "/"
+		}
+		if err := tw.WriteHeader(hdr); err != nil {
+			return err
+		}
+		if hdr.Typeflag == tar.TypeReg {
+			return copyExactly(tw, p, hdr.Size)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return tw.Close()
+}
+
+// copyExactly copies size bytes of the file, failing if it changed size
+// while being packed (the header already promised that size).
+func copyExactly(w io.Writer, p string, size int64) error {
+	f, err := os.Open(p)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	buf := bufPool.Get().(*[]byte)
+	defer bufPool.Put(buf)
+	n, err := io.CopyBuffer(w, io.LimitReader(f, size), *buf)
+	if err != nil {
+		return err
+	}
+	if n != size {
+		return fmt.Errorf("%s changed size while being packed", p)
+	}
+	return nil
+}
+
+func inside(p string) bool {
+	p = path.Clean(p)
+	return p != ".." && !strings.HasPrefix(p, "../")
+}
+
+// Fingerprint summarizes the names, sizes, modes and modification times of
+// src and everything under it. Equal fingerprints let a cache skip reading
+// the source again; a differing one means it must be read.
+func Fingerprint(src string) (string, error) {
+	h := sha256.New()
+	fi, err := os.Stat(src)
+	if err != nil {
+		return "", err
+	}
+	if !fi.IsDir() {
+		stamp(h, ".", fi)
+		return fmt.Sprintf("%x", h.Sum(nil)), nil
+	}
+	err = filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, p)
+		stamp(h, rel, info)
+		if info.Mode()&fs.ModeSymlink != 0 {
+			target, _ := os.Readlink(p)
+			io.WriteString(h, target+"\n")
+		}
+		return nil
+	})
+	if err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("%x", h.Sum(nil)), nil
+}
+
+func stamp(h hash.Hash, rel string, fi fs.FileInfo) {
+	io.WriteString(h, rel+"\x00"+fi.Mode().String()+"\x00"+strconv.FormatInt(fi.Size(), 10)+"\x00"+
+		strconv.FormatInt(fi.ModTime().UnixNano(), 10)+"\n")
+}
+
+// Encoders hold large tables; reuse them across artifacts.
+var encoders sync.Pool
+
+func getEncoder(w io.Writer) *zstd.Encoder {
+	if e, ok := encoders.Get().(*zstd.Encoder); ok {
+		e.Reset(w)
+		return e
+	}
+	// One goroutine per encoder: artifacts are packed in parallel instead,
+	// and a single-threaded stream is the same bytes on every run.
+	e, err := zstd.NewWriter(w, zstd.WithEncoderConcurrency(1), zstd.WithEncoderLevel(zstd.SpeedDefault),
+		zstd.WithZeroFrames(true), zstd.WithEncoderCRC(true))
+	if err != nil {
+		panic(err) // only invalid options fail
+	}
+	return e
+}
+
+func putEncoder(e *zstd.Encoder) {
+	e.Reset(nil)
+	encoders.Put(e)
+}
+

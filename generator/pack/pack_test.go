@@ -1,0 +1,182 @@
+package pack
+
+import (
+	"archive/tar"
+	"bytes"
+	"compress/gzip"
+	"crypto/sha256"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/klauspost/compress/zstd"
+)
+
+func writeTree(t *testing.T, files map[string]string) string {
+	t.Helper()
+	dir := t.TempDir()
+	for name, data := range files {
+		p := filepath.Join(dir, name)
+		os.MkdirAll(filepath.Dir(p), 0o755)
+		if err := os.WriteFile(p, []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+func packBytes(t *testing.T, src string, m Method, root string) ([]byte, []byte) {
+	t.Helper()
+	var b bytes.Buffer
+	in, err := Write(&b, src, m, root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes(), in
+}
+
+func TestDirectoryIsDeterministic(t *testing.T) {
+	files := map[string]string{"values.yaml": "a: 1\n", "charts/x/Chart.yaml": "name: x\n", "b.txt": "bee", "empty": ""}
+	a := writeTree(t, files)
+	b := writeTree(t, files)
+	// Different times, modes and creation order must not matter.
+	os.Chtimes(filepath.Join(b, "b.txt"), time.Unix(1e9, 0), time.Unix(1e9, 0))
+	os.Chmod(filepath.Join(b, "values.yaml"), 0o600)
+	outA, inA := packBytes(t, a, Zstd, "pack-1.0")
+	outB, inB := packBytes(t, b, Zstd, "pack-1.0")
+	if !bytes.Equal(outA, outB) || !bytes.Equal(inA, inB) {
+		t.Fatal("the same files packed to different bytes")
+	}
+	again, _ := packBytes(t, a, Zstd, "pack-1.0")
+	if !bytes.Equal(outA, again) {
+		t.Fatal("packing twice gave different bytes")
+	}
+	// Content changes must change the output and the input digest.
+	os.WriteFile(filepath.Join(b, "b.txt"), []byte("bea"), 0o644)
+	outC, inC := packBytes(t, b, Zstd, "pack-1.0")
+	if bytes.Equal(outA, outC) || bytes.Equal(inA, inC) {
+		t.Fatal("a content change did not change the artifact")
+	}
+
+	dec, _ := zstd.NewReader(bytes.NewReader(outA))
+	defer dec.Close()
+	raw, err := io.ReadAll(dec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum := sha256.Sum256(raw); !bytes.Equal(sum[:], inA) {
+		t.Error("the input digest is not the digest of the tar stream")
+	}
+	tr := tar.NewReader(bytes.NewReader(raw))
+	var names []string
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		names = append(names, h.Name)
+		if !h.ModTime.Equal(time.Unix(0, 0)) || h.Uid != 0 || h.Gid != 0 || h.Uname != "" {
+			t.Errorf("%s: time/owner not fixed: %v %d %d %q", h.Name, h.ModTime, h.Uid, h.Gid, h.Uname)
+		}
+		if h.Typeflag == tar.TypeReg && h.Mode != 0o644 {
+			t.Errorf("%s: mode %o", h.Name, h.Mode)
+		}
+	}
+	want := "pack-1.0/ pack-1.0/b.txt pack-1.0/charts/ pack-1.0/charts/x/ pack-1.0/charts/x/Chart.yaml pack-1.0/empty pack-1.0/values.yaml"
+	if got := strings.Join(names, " "); got != want {
+		t.Errorf("tar entries:\n got %s\nwant %s", got, want)
+	}
+}
+
+func TestFileIsCompressedAsIs(t *testing.T) {
+	dir := writeTree(t, map[string]string{"os.img": strings.Repeat("ubuntu 22.04 ", 1000)})
+	out, in := packBytes(t, filepath.Join(dir, "os.img"), Zstd, "ignored")
+	dec, _ := zstd.NewReader(bytes.NewReader(out))
+	defer dec.Close()
+	raw, _ := io.ReadAll(dec)
+	if string(raw) != strings.Repeat("ubuntu 22.04 ", 1000) {
+		t.Fatal("a file source did not round-trip")
+	}
+	if sum := sha256.Sum256(raw); !bytes.Equal(sum[:], in) {
+		t.Fatal("input digest of a file is not its SHA-256")
+	}
+}
+
+func TestTgzAndCopy(t *testing.T) {
+	dir := writeTree(t, map[string]string{"chart/Chart.yaml": "name: palette\n", "appliance.iso": "ISO stand-in"})
+	tgz, _ := packBytes(t, filepath.Join(dir, "chart"), Tgz, "palette-4.7.3")
+	tgz2, _ := packBytes(t, filepath.Join(dir, "chart"), Tgz, "palette-4.7.3")
+	if !bytes.Equal(tgz, tgz2) {
+		t.Fatal("tgz is not deterministic")
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(tgz))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := tar.NewReader(zr).Next()
+	if err != nil || h.Name != "palette-4.7.3/" {
+		t.Fatalf("tgz first entry: %v %v", h, err)
+	}
+	iso, in := packBytes(t, filepath.Join(dir, "appliance.iso"), Copy, "")
+	if string(iso) != "ISO stand-in" {
+		t.Fatal("copy changed the bytes")
+	}
+	if sum := sha256.Sum256(iso); !bytes.Equal(sum[:], in) {
+		t.Fatal("copy digest wrong")
+	}
+	if _, err := Write(io.Discard, filepath.Join(dir, "chart"), Copy, ""); err == nil {
+		t.Fatal("a directory was accepted where a file is needed")
+	}
+}
+
+func TestSymlinksStayInside(t *testing.T) {
+	dir := writeTree(t, map[string]string{"a/file.txt": "x"})
+	if err := os.Symlink("file.txt", filepath.Join(dir, "a", "link")); err != nil {
+		t.Skip("no symlinks here:", err)
+	}
+	if _, err := Write(io.Discard, filepath.Join(dir, "a"), Zstd, "p"); err != nil {
+		t.Fatalf("an inside symlink was refused: %v", err)
+	}
+	os.Symlink("../../etc/passwd", filepath.Join(dir, "a", "escape"))
+	if _, err := Write(io.Discard, filepath.Join(dir, "a"), Zstd, "p"); err == nil || !strings.Contains(err.Error(), "outside") {
+		t.Fatalf("a symlink leaving the source was packed: %v", err)
+	}
+}
+
+// TestZstdToolAccepts checks packs with the reference zstd command line,
+// including an empty file, which must still be a valid frame.
+func TestZstdToolAccepts(t *testing.T) {
+	zstdBin, err := exec.LookPath("zstd")
+	if err != nil {
+		t.Fatal("zstd is not installed; packs must pass `zstd -t`")
+	}
+	dir := writeTree(t, map[string]string{"d/a": "alpha", "d/b/c": strings.Repeat("c", 100000), "empty": ""})
+	for _, src := range []string{filepath.Join(dir, "d"), filepath.Join(dir, "empty")} {
+		out, _ := packBytes(t, src, Zstd, "x")
+		f := filepath.Join(t.TempDir(), "x.zst")
+		os.WriteFile(f, out, 0o644)
+		if b, err := exec.Command(zstdBin, "-t", f).CombinedOutput(); err != nil {
+			t.Errorf("zstd -t %s: %v\n%s", src, err, b)
+		}
+	}
+}
+
+func TestFingerprintNoticesChanges(t *testing.T) {
+	dir := writeTree(t, map[string]string{"a": "1", "b/c": "2"})
+	f1, _ := Fingerprint(dir)
+	f2, _ := Fingerprint(dir)
+	if f1 != f2 {
+		t.Fatal("fingerprint is not stable")
+	}
+	os.WriteFile(filepath.Join(dir, "b", "c"), []byte("22"), 0o644)
+	if f3, _ := Fingerprint(dir); f3 == f1 {
+		t.Fatal("fingerprint missed a size change")
+	}
+}

@@ -1,0 +1,482 @@
+package generator
+
+import (
+	"bytes"
+	"context"
+	"crypto/ecdsa"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/json"
+	"encoding/pem"
+	"fmt"
+	"html/template"
+	"os"
+	"strings"
+
+	"github.com/packstudio/packstudio/content"
+)
+
+// siteData is what every page template sees as .Site.
+type siteData struct {
+	Title         string
+	BaseURL       string
+	PublicKeyName string
+	KeyID         string
+	KeyShort      string
+	Pages         []content.Page // content pages, for the navigation
+}
+
+// pageData is embedded in every page's template data.
+type pageData struct {
+	Site    *siteData
+	Root    string // relative path from the page to the site root: "", "../", …
+	Title   string
+	Section string
+}
+
+// rootOf returns the relative path from a file in dir to the site root.
+func rootOf(dir string) string {
+	if dir == "" {
+		return ""
+	}
+	return strings.Repeat("../", strings.Count(dir, "/")+1)
+}
+
+func (b *builder) page(dir, title, section string) pageData {
+	return pageData{Site: b.site, Root: rootOf(dir), Title: title, Section: section}
+}
+
+// render writes every page, list and JSON file.
+func (b *builder) render(ctx context.Context) error {
+	keyID := b.opts.Signer.KeyID()
+	b.site = &siteData{Title: b.cfg.Title, BaseURL: b.cfg.BaseURL, PublicKeyName: b.cfg.PublicKeyName,
+		KeyID: keyID, KeyShort: keyID[:16]}
+	for _, p := range b.pages {
+		if p.Slug != "" {
+			b.site.Pages = append(b.site.Pages, p)
+		}
+	}
+	steps := []func() error{
+		b.renderStatic,
+		b.renderHome,
+		b.renderReleases,
+		b.renderPacks,
+		b.renderCompat,
+		b.renderCatalog,
+		b.renderVerify,
+		b.renderContentPages,
+		func() error { return b.renderBrowse(ctx) },
+	}
+	for _, step := range steps {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if err := step(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (b *builder) execute(name, path string, data any) error {
+	var buf bytes.Buffer
+	if err := b.html.ExecuteTemplate(&buf, name, data); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	return b.out.write(path, buf.Bytes())
+}
+
+func (b *builder) writeJSON(path string, v any) error {
+	data, err := json.MarshalIndent(v, "", " ")
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	return b.out.write(path, append(data, '\n'))
+}
+
+func (b *builder) url(path string) string { return b.cfg.BaseURL + path }
+
+func (b *builder) renderStatic() error {
+	assets, err := b.theme.Assets()
+	if err != nil {
+		return err
+	}
+	for _, a := range assets {
+		if err := b.out.write(a.Path, a.Data); err != nil {
+			return err
+		}
+	}
+	return b.out.write(b.cfg.PublicKeyName, b.opts.Signer.PublicKeyPEM())
+}
+
+// artifactRow is an artifact as the "artifacts" template shows it.
+type artifactRow struct {
+	Label, Name, Href, Size, SigName, SigHref, SHA256 string
+}
+
+var kindLabels = map[string]string{"bundle": "Content bundle", "iso": "Appliance ISO", "helm": "Helm chart", "pack": "Pack"}
+
+func (b *builder) artifactRows(root string, list []*Artifact) []artifactRow {
+	rows := make([]artifactRow, 0, len(list))
+	for _, a := range list {
+		rows = append(rows, artifactRow{Label: kindLabels[a.Kind], Name: a.Name(), Href: root + a.Path, Size: humanSize(a.Size),
+			SigName: a.SigName(), SigHref: root + a.SigPath, SHA256: a.SHA256})
+	}
+	return rows
+}
+
+type releaseLink struct {
+	Version, Date, Href string
+	Current             bool
+	Artifacts           []artifactRow
+}
+
+type productView struct {
+	ID, Name string
+	Latest   *releaseLink
+	Releases []releaseLink // newest first
+}
+
+type layerLink struct {
+	Name, Href string
+	Count      int
+}
+
+func (b *builder) renderHome() error {
+	data := struct {
+		pageData
+		Intro                   template.HTML
+		Products                []productView
+		PackCount, VersionCount int
+		Layers                  []layerLink
+	}{pageData: b.page("", "Install", "home"), PackCount: len(b.cat.Packs), VersionCount: len(b.cat.Versions)}
+	for _, p := range b.pages {
+		if p.Slug == "" {
+			data.Intro = p.HTML
+		}
+	}
+	for _, p := range b.cat.Products {
+		pv := productView{ID: p.ID, Name: p.Name}
+		for i := len(p.Releases) - 1; i >= 0; i-- {
+			r := p.Releases[i]
+			pv.Releases = append(pv.Releases, releaseLink{Version: r.Version.Raw, Date: r.Date, Href: releaseDir(r) + "/index.html"})
+		}
+		if n := len(p.Releases); n > 0 {
+			latest := pv.Releases[0]
+			latest.Artifacts = b.artifactRows("", b.releaseArtifacts[p.Releases[n-1]])
+			pv.Latest = &latest
+		}
+		data.Products = append(data.Products, pv)
+	}
+	for li, l := range b.cat.Layers {
+		c := combo{l: li + 1}
+		data.Layers = append(data.Layers, layerLink{Name: l.Name, Href: b.plan.dir(c) + "/index.html", Count: b.plan.size(b.plan.id(c))})
+	}
+	return b.execute("home.html", "index.html", data)
+}
+
+func (b *builder) renderReleases() error {
+	for _, p := range b.cat.Products {
+		for ri, r := range p.Releases {
+			dir := releaseDir(r)
+			root := rootOf(dir)
+			arts := b.releaseArtifacts[r]
+			var urls strings.Builder
+			for _, a := range arts {
+				urls.WriteString(b.url(a.Path) + "\n" + b.url(a.SigPath) + "\n")
+			}
+			if err := b.out.write(dir+"/urls.txt", []byte(urls.String())); err != nil {
+				return err
+			}
+			if err := b.writeJSON(dir+"/index.json", b.releaseRecord(r)); err != nil {
+				return err
+			}
+			c := combo{r: b.plan.productAt[p] + 1 + ri}
+			data := struct {
+				pageData
+				Product, Version, Date string
+				Artifacts              []artifactRow
+				URLsURL, BrowseHref    string
+				PackCount              int
+				Others                 []releaseLink
+			}{
+				pageData: b.page(dir, p.Name+" "+r.Version.Raw, "home"),
+				Product:  p.Name, Version: r.Version.Raw, Date: r.Date,
+				Artifacts: b.artifactRows(root, arts), URLsURL: b.url(dir + "/urls.txt"),
+				BrowseHref: root + b.plan.dir(c) + "/index.html", PackCount: b.plan.size(b.plan.id(c)),
+			}
+			for i := len(p.Releases) - 1; i >= 0; i-- {
+				o := p.Releases[i]
+				data.Others = append(data.Others, releaseLink{Version: o.Version.Raw, Href: root + releaseDir(o) + "/index.html", Current: o == r})
+			}
+			if err := b.execute("release.html", dir+"/index.html", data); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+type ruleView struct {
+	Target, Versions, Href string
+}
+
+type constrainedBy struct {
+	Pack, Version, Href, Target, Versions string
+}
+
+type productConstraint struct {
+	Name, Constraint string
+}
+
+type versionView struct {
+	Version, FileName, Href, SigName, SigHref, Size, SHA256 string
+	FIPS                                                    bool
+	Clouds, Arch                                            []string
+	Products                                                []productConstraint
+	Requires                                                []ruleView
+}
+
+func (b *builder) renderPacks() error {
+	for _, p := range b.cat.Packs {
+		dir := "packs/" + p.Name
+		root := rootOf(dir)
+		if err := b.writeJSON(dir+"/index.json", b.packRecord(p)); err != nil {
+			return err
+		}
+		var readme template.HTML
+		if p.Readme.Path != "" {
+			src, err := readFile(p.Readme.Path)
+			if err != nil {
+				return err
+			}
+			if readme, err = content.Markdown(src); err != nil {
+				return fmt.Errorf("%s: %w", p.Readme.Path, err)
+			}
+		}
+		layer := b.cat.Layers[p.LayerOrder]
+		data := struct {
+			pageData
+			Name, DisplayName, Description, AddonType, LayerName, LayerHref string
+			Readme                                                          template.HTML
+			Versions                                                        []versionView
+			ConstrainedBy                                                   []constrainedBy
+		}{
+			pageData: b.page(dir, p.DisplayName+" ("+p.Name+")", "browse"),
+			Name:     p.Name, DisplayName: p.DisplayName, Description: p.Description, AddonType: p.AddonType,
+			LayerName: layer.Name, LayerHref: root + b.plan.dir(combo{l: p.LayerOrder + 1}) + "/index.html",
+			Readme: readme,
+		}
+		for i := len(p.Versions) - 1; i >= 0; i-- { // newest first
+			v := p.Versions[i]
+			a := b.packArtifacts[v.Index]
+			vv := versionView{Version: v.Version.Raw, FileName: a.Name(), Href: root + a.Path, SigName: a.SigName(),
+				SigHref: root + a.SigPath, Size: humanSize(a.Size), SHA256: a.SHA256, FIPS: v.FIPS, Clouds: v.Clouds, Arch: v.Arch}
+			for _, prod := range b.cat.Products {
+				if c, ok := v.Products[prod.ID]; ok {
+					vv.Products = append(vv.Products, productConstraint{Name: prod.Name, Constraint: c.Raw})
+				}
+			}
+			for _, r := range v.Requires {
+				rv := ruleView{Target: r.Target(), Versions: r.Versions.Raw}
+				if r.Pack != "" {
+					rv.Href = root + packPage(r.Pack)
+				}
+				vv.Requires = append(vv.Requires, rv)
+			}
+			data.Versions = append(data.Versions, vv)
+		}
+		for _, o := range b.cat.Versions {
+			for _, r := range o.Requires {
+				if r.Pack == p.Name || r.Layer == p.Layer {
+					data.ConstrainedBy = append(data.ConstrainedBy, constrainedBy{Pack: o.Pack.Name, Version: o.Version.Raw,
+						Href: root + packPage(o.Pack.Name), Target: r.Target(), Versions: r.Versions.Raw})
+				}
+			}
+		}
+		if err := b.execute("pack.html", dir+"/index.html", data); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// renderCompat writes compat/<product>/<version>/<cloud>.json: the pack
+// versions offered in that context, each with the name@version of every
+// pack version of another layer there that it is compatible with.
+func (b *builder) renderCompat() error {
+	quoted := make([]string, len(b.cat.Versions))
+	for i, v := range b.cat.Versions {
+		q, _ := json.Marshal(v.ID())
+		quoted[i] = string(q)
+	}
+	var buf bytes.Buffer
+	for _, p := range b.cat.Products {
+		for ri, r := range p.Releases {
+			for ci, cloud := range b.cat.Clouds {
+				list := b.plan.list(b.plan.id(combo{r: b.plan.productAt[p] + 1 + ri, c: ci + 1}))
+				buf.Reset()
+				fmt.Fprintf(&buf, "{\"product\":%q,\"version\":%q,\"cloud\":%q,\"packs\":[", p.ID, r.Version.Raw, cloud.ID)
+				for n, i := range list {
+					v := b.cat.Versions[i]
+					if n > 0 {
+						buf.WriteByte(',')
+					}
+					buf.WriteString("\n{\"name\":")
+					writeJSONString(&buf, v.Pack.Name)
+					buf.WriteString(",\"version\":")
+					writeJSONString(&buf, v.Version.Raw)
+					buf.WriteString(",\"layer\":")
+					writeJSONString(&buf, v.Pack.Layer)
+					buf.WriteString(",\"compatible_with\":[")
+					first := true
+					for _, j := range list {
+						if !b.compat.compatible(i, j) {
+							continue
+						}
+						if !first {
+							buf.WriteByte(',')
+						}
+						first = false
+						buf.WriteString(quoted[j])
+						b.stats.CompatPairs++
+					}
+					buf.WriteString("]}")
+				}
+				buf.WriteString("\n]}\n")
+				path := "compat/" + p.ID + "/" + r.Version.Raw + "/" + cloud.ID + ".json"
+				if err := b.out.write(path, buf.Bytes()); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return nil
+}
+
+func writeJSONString(buf *bytes.Buffer, s string) {
+	q, _ := json.Marshal(s)
+	buf.Write(q)
+}
+
+// renderCatalog writes catalog.json, search.json and the root urls.txt.
+func (b *builder) renderCatalog() error {
+	rec := catalogRecord{Title: b.cfg.Title, BaseURL: b.cfg.BaseURL, PublicKey: b.cfg.PublicKeyName, KeyID: b.site.KeyID}
+	var search []searchRecord
+	for _, p := range b.cat.Products {
+		pr := productRecord{ID: p.ID, Name: p.Name, Releases: []releaseRecord{}}
+		for _, r := range p.Releases {
+			pr.Releases = append(pr.Releases, b.releaseRecord(r))
+		}
+		rec.Products = append(rec.Products, pr)
+	}
+	for _, c := range b.cat.Clouds {
+		rec.Clouds = append(rec.Clouds, facetRecord{ID: c.ID, Name: c.Name, Kind: c.Kind})
+	}
+	for i, l := range b.cat.Layers {
+		rec.Layers = append(rec.Layers, facetRecord{ID: l.ID, Name: l.Name, Order: i + 1})
+	}
+	for _, a := range b.cat.Arches {
+		rec.Arches = append(rec.Arches, facetRecord{ID: a.ID, Name: a.Name})
+	}
+	var urls strings.Builder
+	for _, p := range b.cat.Packs {
+		rec.Packs = append(rec.Packs, b.packRecord(p))
+		sr := searchRecord{Name: p.Name, DisplayName: p.DisplayName, Layer: p.Layer, AddonType: p.AddonType,
+			Description: p.Description, Page: packPage(p.Name)}
+		for _, v := range p.Versions {
+			sr.Versions = append(sr.Versions, v.Version.Raw)
+			a := b.packArtifacts[v.Index]
+			urls.WriteString(b.url(a.Path) + "\n" + b.url(a.SigPath) + "\n")
+		}
+		search = append(search, sr)
+	}
+	for _, p := range b.cat.Products {
+		for _, r := range p.Releases {
+			for _, a := range b.releaseArtifacts[r] {
+				urls.WriteString(b.url(a.Path) + "\n" + b.url(a.SigPath) + "\n")
+			}
+		}
+	}
+	if err := b.writeJSON("catalog.json", rec); err != nil {
+		return err
+	}
+	data, err := json.Marshal(search)
+	if err != nil {
+		return err
+	}
+	if err := b.out.write("search.json", append(data, '\n')); err != nil {
+		return err
+	}
+	return b.out.write("urls.txt", []byte(urls.String()))
+}
+
+func (b *builder) renderVerify() error {
+	script, err := b.theme.Text("verify-signatures.sh")
+	if err != nil {
+		return err
+	}
+	var buf bytes.Buffer
+	if err := script.Execute(&buf, map[string]string{"Title": b.cfg.Title, "PublicKeyName": b.cfg.PublicKeyName, "KeyID": b.site.KeyID}); err != nil {
+		return fmt.Errorf("verify-signatures.sh: %w", err)
+	}
+	if err := b.out.write("verify/verify-signatures.sh", buf.Bytes()); err != nil {
+		return err
+	}
+	data := struct {
+		pageData
+		KeyType, ScriptURL string
+	}{b.page("verify", "Verify downloads", "verify"), keyType(b.opts.Signer.PublicKeyPEM()), b.url("verify/verify-signatures.sh")}
+	return b.execute("verify.html", "verify/index.html", data)
+}
+
+func (b *builder) renderContentPages() error {
+	for _, p := range b.pages {
+		if p.Slug == "" {
+			continue
+		}
+		data := struct {
+			pageData
+			HTML template.HTML
+		}{b.page(p.Slug, p.Title, p.Slug), p.HTML}
+		if err := b.execute("page.html", p.Slug+"/index.html", data); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// humanSize formats a byte count for people.
+func humanSize(n int64) string {
+	const unit = 1024
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	div, exp := int64(unit), 0
+	for m := n / unit; m >= unit; m /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
+}
+
+// keyType names the key's algorithm for the verify page.
+func keyType(pubPEM []byte) string {
+	block, _ := pem.Decode(pubPEM)
+	if block == nil {
+		return "unknown key type"
+	}
+	pub, err := x509.ParsePKIXPublicKey(block.Bytes)
+	if err != nil {
+		return "unknown key type"
+	}
+	switch k := pub.(type) {
+	case *rsa.PublicKey:
+		return fmt.Sprintf("RSA %d, PKCS#1 v1.5 signatures", k.N.BitLen())
+	case *ecdsa.PublicKey:
+		return "ECDSA " + k.Curve.Params().Name + ", DER-encoded signatures"
+	}
+	return fmt.Sprintf("%T", pub)
+}
+
+func readFile(p string) ([]byte, error) { return os.ReadFile(p) }

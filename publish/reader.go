@@ -1,0 +1,180 @@
+// Package publish moves a built tree: it verifies trees against their
+// signed manifest, syncs them to buckets and mirrors them back.
+package publish
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/packstudio/packstudio/publish/manifest"
+)
+
+// ErrNotExist is returned by a Reader for an object that is not there.
+var ErrNotExist = errors.New("object does not exist")
+
+// Reader reads the objects of a tree by slash path.
+type Reader interface {
+	Open(ctx context.Context, path string) (io.ReadCloser, error)
+	String() string
+}
+
+// Lister is a Reader that can also list every object it holds, so that
+// objects no manifest mentions can be reported.
+type Lister interface {
+	List(ctx context.Context) ([]string, error)
+}
+
+// DirReader reads a tree in a local directory. Paths cannot leave it,
+// through ".." or symlinks, because every access goes through os.Root.
+type DirReader struct {
+	root *os.Root
+	dir  string
+}
+
+// OpenDir opens a directory tree for reading.
+func OpenDir(dir string) (*DirReader, error) {
+	fi, err := os.Stat(dir)
+	if err != nil {
+		return nil, err
+	}
+	if !fi.IsDir() {
+		return nil, fmt.Errorf("%s is not a directory", dir)
+	}
+	r, err := os.OpenRoot(dir)
+	if err != nil {
+		return nil, err
+	}
+	return &DirReader{root: r, dir: dir}, nil
+}
+
+func (d *DirReader) String() string { return d.dir }
+
+// Close releases the directory.
+func (d *DirReader) Close() error { return d.root.Close() }
+
+func (d *DirReader) Open(_ context.Context, p string) (io.ReadCloser, error) {
+	if err := manifest.CheckPath(p); err != nil {
+		return nil, err
+	}
+	f, err := d.root.Open(filepath.FromSlash(p))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, ErrNotExist
+	}
+	if err != nil {
+		return nil, err
+	}
+	if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() {
+		f.Close()
+		return nil, ErrNotExist
+	}
+	return f, nil
+}
+
+// Ignored reports whether a local path is bookkeeping of packstudio or a
+// mirror rather than part of the tree: dot-files and dot-folders.
+func Ignored(p string) bool {
+	for _, seg := range strings.Split(p, "/") {
+		if strings.HasPrefix(seg, ".") {
+			return true
+		}
+	}
+	return false
+}
+
+// List returns every regular file under the directory, except ignored ones.
+func (d *DirReader) List(context.Context) ([]string, error) {
+	var out []string
+	err := fs.WalkDir(d.root.FS(), ".", func(p string, e fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if p != "." && Ignored(p) {
+			if e.IsDir() {
+				return fs.SkipDir
+			}
+			return nil
+		}
+		if e.Type().IsRegular() {
+			out = append(out, p)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// HTTPReader reads a published tree over HTTP(S) from a base URL.
+type HTTPReader struct {
+	base   *url.URL
+	client *http.Client
+}
+
+// OpenURL returns a reader for the site at base.
+func OpenURL(base string, client *http.Client) (*HTTPReader, error) {
+	u, err := url.Parse(base)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("%q is not an http(s) URL", base)
+	}
+	if !strings.HasSuffix(u.Path, "/") {
+		u.Path += "/"
+	}
+	if client == nil {
+		client = http.DefaultClient
+	}
+	return &HTTPReader{base: u, client: client}, nil
+}
+
+func (h *HTTPReader) String() string { return h.base.String() }
+
+// URL returns the absolute URL of a path.
+func (h *HTTPReader) URL(p string) string {
+	return h.base.ResolveReference(&url.URL{Path: p}).String()
+}
+
+func (h *HTTPReader) Open(ctx context.Context, p string) (io.ReadCloser, error) {
+	if err := manifest.CheckPath(p); err != nil {
+		return nil, err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, h.URL(p), nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := h.client.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case resp.StatusCode == http.StatusOK:
+		return resp.Body, nil
+	case resp.StatusCode == http.StatusNotFound || resp.StatusCode == http.StatusForbidden:
+		resp.Body.Close()
+		return nil, ErrNotExist
+	default:
+		resp.Body.Close()
+		return nil, fmt.Errorf("GET %s: %s", h.URL(p), resp.Status)
+	}
+}
+
+// readAll reads one whole object, refusing anything over limit bytes.
+func readAll(ctx context.Context, r Reader, p string, limit int64) ([]byte, error) {
+	rc, err := r.Open(ctx, p)
+	if err != nil {
+		return nil, err
+	}
+	defer rc.Close()
+	data, err := io.ReadAll(io.LimitReader(rc, limit+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(data)) > limit {
+		return nil, fmt.Errorf("%s is larger than %d bytes", p, limit)
+	}
+	return data, nil
+}

@@ -1,0 +1,119 @@
+package sign
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestSigName(t *testing.T) {
+	tests := map[string]string{
+		"cni-calico-3.29.2.zst": "cni-calico-3.29.2.sig.bin",
+		"palette-4.7.3.tar.zst": "palette-4.7.3.tar.sig.bin",
+		"appliance-4.7.3.iso":   "appliance-4.7.3.iso.sig.bin",
+		"palette-4.7.3.tgz":     "palette-4.7.3.tgz.sig.bin",
+		"manifest.json":         "manifest.json.sig.bin",
+		"weird.zst.zst":         "weird.zst.sig.bin",
+		"ubuntu-aws-22.04.zst":  "ubuntu-aws-22.04.sig.bin",
+	}
+	for in, want := range tests {
+		if got := SigName(in); got != want {
+			t.Errorf("SigName(%q) = %q, want %q", in, got, want)
+		}
+		found := false
+		for _, c := range ArtifactCandidates(want) {
+			found = found || c == in
+		}
+		if !found {
+			t.Errorf("ArtifactCandidates(%q) = %v does not lead back to %q", want, ArtifactCandidates(want), in)
+		}
+	}
+}
+
+// TestOpenSSLVerifies signs with each key type and checks the signature
+// with the real openssl command line, as a user without packstudio would.
+func TestOpenSSLVerifies(t *testing.T) {
+	openssl, err := exec.LookPath("openssl")
+	if err != nil {
+		t.Fatal("openssl is not installed; the signature format is defined by what it verifies")
+	}
+	for _, kt := range KeyTypes {
+		for _, password := range []string{"", "correct horse"} {
+			t.Run(kt+map[bool]string{true: "-encrypted", false: ""}[password != ""], func(t *testing.T) {
+				dir := t.TempDir()
+				priv, pub, err := GenerateKey(kt, []byte(password))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if (password != "") != bytes.Contains(priv, []byte("ENCRYPTED")) {
+					t.Fatalf("key encryption does not follow the password: %s", priv[:40])
+				}
+				keyFile := filepath.Join(dir, "site.pem")
+				os.WriteFile(keyFile, priv, 0o600)
+				pubFile := filepath.Join(dir, "site.pub.pem")
+				os.WriteFile(pubFile, pub, 0o644)
+				if password != "" {
+					if _, err := LoadSigner(keyFile, nil); err == nil {
+						t.Fatal("an encrypted key loaded without its password")
+					}
+					if _, err := LoadSigner(keyFile, []byte("wrong")); err == nil {
+						t.Fatal("an encrypted key loaded with a wrong password")
+					}
+				}
+				s, err := LoadSigner(keyFile, []byte(password))
+				if err != nil {
+					t.Fatal(err)
+				}
+				data := []byte("pack payload " + kt)
+				art := filepath.Join(dir, "cni-calico-3.29.2.zst")
+				os.WriteFile(art, data, 0o644)
+				sig, err := s.Sign(bytes.NewReader(data))
+				if err != nil {
+					t.Fatal(err)
+				}
+				sigFile := filepath.Join(dir, SigName("cni-calico-3.29.2.zst"))
+				os.WriteFile(sigFile, sig, 0o644)
+				out, err := exec.Command(openssl, "dgst", "-sha256", "-verify", pubFile, "-signature", sigFile, art).CombinedOutput()
+				if err != nil || !strings.Contains(string(out), "Verified OK") {
+					t.Fatalf("openssl did not verify: %v\n%s", err, out)
+				}
+				v, err := LoadPublicKey(pubFile)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := v.Verify(sig, bytes.NewReader(data)); err != nil {
+					t.Fatal(err)
+				}
+				if v.KeyID() != s.KeyID() {
+					t.Error("signer and verifier disagree on the key id")
+				}
+				// Tampered data must fail both here and in openssl.
+				os.WriteFile(art, append(data, '!'), 0o644)
+				if err := v.Verify(sig, bytes.NewReader(append(data, '!'))); err == nil {
+					t.Error("tampered data verified")
+				}
+				if out, err := exec.Command(openssl, "dgst", "-sha256", "-verify", pubFile, "-signature", sigFile, art).CombinedOutput(); err == nil {
+					t.Errorf("openssl verified tampered data: %s", out)
+				}
+			})
+		}
+	}
+}
+
+func TestLoadSignerRejects(t *testing.T) {
+	dir := t.TempDir()
+	if _, err := LoadSigner("awskms:///alias/x", nil); err == nil || !strings.Contains(err.Error(), "KMS") {
+		t.Errorf("KMS reference: %v", err)
+	}
+	bad := filepath.Join(dir, "bad.pem")
+	os.WriteFile(bad, []byte("not a key"), 0o600)
+	if _, err := LoadSigner(bad, nil); err == nil {
+		t.Error("garbage accepted as a key")
+	}
+	if _, _, err := GenerateKey("dsa-1024", nil); err == nil {
+		t.Error("unknown key type accepted")
+	}
+}

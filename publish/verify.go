@@ -1,0 +1,290 @@
+package publish
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"path"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/packstudio/packstudio/publish/manifest"
+	"github.com/packstudio/packstudio/publish/sign"
+)
+
+// MaxManifestSize bounds how much of a manifest is read before parsing it.
+const MaxManifestSize = 512 << 20
+
+// VerifyOptions tune Verify.
+type VerifyOptions struct {
+	Now          time.Time // default time.Now()
+	Jobs         int       // parallel object checks; default 8
+	AllowExpired bool      // report an expired manifest as a note, not a failure
+}
+
+// Failure is one thing wrong with one object of a tree.
+type Failure struct {
+	Path   string
+	Reason string
+}
+
+func (f Failure) String() string { return f.Path + ": " + f.Reason }
+
+// Report is the outcome of a verification.
+type Report struct {
+	Manifest   *manifest.Manifest
+	Objects    int   // objects checked
+	Bytes      int64 // bytes read and hashed
+	Signatures int   // detached signatures that verified
+	Failures   []Failure
+	Notes      []string
+}
+
+// OK reports whether nothing failed.
+func (r *Report) OK() bool { return len(r.Failures) == 0 }
+
+func (r *Report) fail(p, format string, args ...any) {
+	r.Failures = append(r.Failures, Failure{Path: p, Reason: fmt.Sprintf(format, args...)})
+}
+
+// signedArtifacts matches artifacts with their signatures among the
+// manifest's objects; it also returns objects that should have a
+// signature and have none, and signatures without their artifact.
+func signedArtifacts(objects []manifest.Object) (sigOf map[string]string, unsigned, orphans []string) {
+	idx := map[string]bool{}
+	for _, o := range objects {
+		idx[o.Path] = true
+	}
+	sigOf = map[string]string{}
+	claimed := map[string]bool{}
+	for _, o := range objects {
+		if strings.HasSuffix(o.Path, sign.SigSuffix) {
+			continue
+		}
+		sig := path.Join(path.Dir(o.Path), sign.SigName(path.Base(o.Path)))
+		switch {
+		case idx[sig]:
+			sigOf[o.Path] = sig
+			claimed[sig] = true
+		case needsSignature(o.Path):
+			unsigned = append(unsigned, o.Path)
+		}
+	}
+	for _, o := range objects {
+		if strings.HasSuffix(o.Path, sign.SigSuffix) && !claimed[o.Path] {
+			orphans = append(orphans, o.Path)
+		}
+	}
+	return sigOf, unsigned, orphans
+}
+
+// needsSignature reports whether an object is an artifact, which must be signed.
+func needsSignature(p string) bool {
+	return strings.HasPrefix(p, "artifacts/") &&
+		(strings.HasSuffix(p, ".zst") || strings.HasSuffix(p, ".iso") || strings.HasSuffix(p, ".tgz"))
+}
+
+// Verify checks a tree: the manifest's signature with the pinned key, its
+// expiry, then every listed object's size and SHA-256 and every detached
+// signature. A tree that can list its files (a directory) also fails for
+// files the manifest does not list.
+func Verify(ctx context.Context, src Reader, key *sign.Verifier, o VerifyOptions) (*Report, error) {
+	if o.Now.IsZero() {
+		o.Now = time.Now()
+	}
+	if o.Jobs <= 0 {
+		o.Jobs = 8
+	}
+	rep := &Report{}
+	m, err := FetchManifest(ctx, src, key)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		rep.fail(manifest.Name, "%v", err)
+		return rep, nil
+	}
+	rep.Manifest = m
+	if m.Expired(o.Now) {
+		age := o.Now.Sub(m.Expires).Round(time.Minute)
+		if o.AllowExpired {
+			rep.Notes = append(rep.Notes, fmt.Sprintf("manifest expired %s ago (at %s); accepted because expiry checks are off", age, m.Expires.Format(time.RFC3339)))
+		} else {
+			rep.fail(manifest.Name, "expired %s ago (at %s); the publisher must renew it", age, m.Expires.Format(time.RFC3339))
+		}
+	}
+
+	sigOf, unsigned, orphans := signedArtifacts(m.Objects)
+	for _, p := range unsigned {
+		rep.fail(p, "artifact has no signature (%s)", sign.SigName(path.Base(p)))
+	}
+	for _, p := range orphans {
+		rep.fail(p, "signature without its artifact")
+	}
+	isSig := map[string]bool{}
+	for _, s := range sigOf {
+		isSig[s] = true
+	}
+
+	idx := m.Index()
+	var (
+		mu   sync.Mutex
+		wg   sync.WaitGroup
+		work = make(chan manifest.Object)
+	)
+	for range o.Jobs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for obj := range work {
+				var sig *manifest.Object
+				if s, ok := sigOf[obj.Path]; ok {
+					so := idx[s]
+					sig = &so
+				}
+				fails, n, sigOK := checkObject(ctx, src, key, obj, sig)
+				mu.Lock()
+				rep.Failures = append(rep.Failures, fails...)
+				rep.Bytes += n
+				rep.Objects++
+				if sig != nil {
+					rep.Objects++
+				}
+				if sigOK {
+					rep.Signatures++
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	for _, obj := range m.Objects {
+		if isSig[obj.Path] {
+			continue // checked with its artifact
+		}
+		select {
+		case work <- obj:
+		case <-ctx.Done():
+		}
+	}
+	close(work)
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+
+	if l, ok := src.(Lister); ok {
+		files, err := l.List(ctx)
+		if err != nil {
+			rep.fail(".", "cannot list the tree: %v", err)
+		}
+		for _, f := range files {
+			if _, ok := idx[f]; !ok && f != manifest.Name && f != manifest.SigName {
+				rep.fail(f, "not in the manifest")
+			}
+		}
+	}
+	sort.Slice(rep.Failures, func(i, j int) bool { return rep.Failures[i].Path < rep.Failures[j].Path })
+	return rep, nil
+}
+
+// FetchManifest reads manifest.json and its signature and returns the
+// manifest only if the signature verifies with key.
+func FetchManifest(ctx context.Context, src Reader, key *sign.Verifier) (*manifest.Manifest, error) {
+	sig, err := readAll(ctx, src, manifest.SigName, 64<<10)
+	if errors.Is(err, ErrNotExist) {
+		return nil, fmt.Errorf("no %s: the tree is not signed", manifest.SigName)
+	}
+	if err != nil {
+		return nil, err
+	}
+	data, err := readAll(ctx, src, manifest.Name, MaxManifestSize)
+	if errors.Is(err, ErrNotExist) {
+		return nil, errors.New("missing: this is not a packstudio tree")
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := key.Verify(sig, bytes.NewReader(data)); err != nil {
+		return nil, fmt.Errorf("%v (key %s…): not signed by this key, or altered", err, key.KeyID()[:16])
+	}
+	return manifest.Parse(data)
+}
+
+// checkObject reads one object (and its signature, when it has one) and
+// compares size and SHA-256 with the manifest, verifying the signature over
+// the same single read of the data.
+func checkObject(ctx context.Context, src Reader, key *sign.Verifier, obj manifest.Object, sigObj *manifest.Object) (fails []Failure, n int64, sigOK bool) {
+	var sig []byte
+	if sigObj != nil {
+		data, err := readAll(ctx, src, sigObj.Path, 64<<10)
+		switch {
+		case errors.Is(err, ErrNotExist):
+			fails = append(fails, Failure{sigObj.Path, "missing"})
+		case err != nil:
+			fails = append(fails, Failure{sigObj.Path, err.Error()})
+		default:
+			if f := compare(*sigObj, int64(len(data)), sha256.Sum256(data)); f != "" {
+				fails = append(fails, Failure{sigObj.Path, f})
+			} else {
+				sig = data
+			}
+		}
+	}
+	rc, err := src.Open(ctx, obj.Path)
+	if errors.Is(err, ErrNotExist) {
+		return append(fails, Failure{obj.Path, "missing"}), 0, false
+	}
+	if err != nil {
+		return append(fails, Failure{obj.Path, err.Error()}), 0, false
+	}
+	defer rc.Close()
+	h := sha256.New()
+	cr := &countingReader{r: io.TeeReader(rc, h)}
+	var sigErr error
+	if sig != nil {
+		sigErr = key.Verify(sig, cr)
+	}
+	if _, err := io.Copy(io.Discard, cr); err != nil {
+		return append(fails, Failure{obj.Path, "read: " + err.Error()}), cr.n, false
+	}
+	var sum [32]byte
+	copy(sum[:], h.Sum(nil))
+	if f := compare(obj, cr.n, sum); f != "" {
+		fails = append(fails, Failure{obj.Path, f})
+	}
+	if sig != nil {
+		if sigErr != nil {
+			fails = append(fails, Failure{sigObj.Path, sigErr.Error() + " for " + path.Base(obj.Path)})
+		} else {
+			sigOK = true
+		}
+	}
+	return fails, cr.n, sigOK
+}
+
+func compare(o manifest.Object, size int64, sum [32]byte) string {
+	if size != o.Size {
+		return fmt.Sprintf("size %d, manifest says %d", size, o.Size)
+	}
+	if got := hex.EncodeToString(sum[:]); got != o.SHA256 {
+		return fmt.Sprintf("sha256 %s…, manifest says %s…", got[:12], o.SHA256[:12])
+	}
+	return ""
+}
+
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
+}
