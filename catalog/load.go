@@ -44,7 +44,7 @@ type loader struct {
 	dir    string
 	cat    *Catalog
 	ps     problems
-	layers map[string]int // id → index in cat.Layers
+	layers map[string]int  // id → index in cat.Layers
 	broken map[string]bool // packs and layers with a pack that failed to load
 	// facets is false when catalog.toml could not be decoded: packs are then
 	// only decoded, since checking them against missing facets would only

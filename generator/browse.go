@@ -252,4 +252,3 @@ func (w *browseWriter) facets(c combo) []facetGroup {
 	)
 	return groups
 }
-

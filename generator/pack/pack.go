@@ -255,4 +255,3 @@ func putEncoder(e *zstd.Encoder) {
 	e.Reset(nil)
 	encoders.Put(e)
 }
-
