@@ -491,15 +491,18 @@ func (l *loader) checkRequires() {
 				}
 			}
 			satisfied := false
-			var have []string
 			for _, t := range targets {
 				if r.Versions.Allows(t.Version) {
 					satisfied = true
 					break
 				}
-				have = append(have, t.Version.Raw)
 			}
 			if !satisfied {
+				sort.Slice(targets, func(i, j int) bool { return targets[i].Version.Compare(targets[j].Version) < 0 })
+				var have []string
+				for _, t := range targets {
+					have = append(have, t.Version.Raw)
+				}
 				l.ps.add(file, r.Line, "widen the range or add a matching version; the catalog has: "+strings.Join(dedupe(have), ", "),
 					"%s versions %q: no pack version satisfies it", label, r.Versions.Raw)
 			}

@@ -13,6 +13,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/packstudio/packstudio/catalog"
 	"github.com/packstudio/packstudio/content"
 )
 
@@ -271,14 +272,15 @@ func (b *builder) renderPacks() error {
 			v := p.Versions[i]
 			a := b.packArtifacts[v.Index]
 			vv := versionView{Version: v.Version.Raw, FileName: a.Name(), Href: root + a.Path, SigName: a.SigName(),
-				SigHref: root + a.SigPath, Size: humanSize(a.Size), SHA256: a.SHA256, FIPS: v.FIPS, Clouds: v.Clouds, Arch: v.Arch}
+				SigHref: root + a.SigPath, Size: humanSize(a.Size), SHA256: a.SHA256, FIPS: v.FIPS,
+				Clouds: facetNames(b.cat.Clouds, v.Clouds), Arch: v.Arch}
 			for _, prod := range b.cat.Products {
 				if c, ok := v.Products[prod.ID]; ok {
 					vv.Products = append(vv.Products, productConstraint{Name: prod.Name, Constraint: c.Raw})
 				}
 			}
 			for _, r := range v.Requires {
-				rv := ruleView{Target: r.Target(), Versions: r.Versions.Raw}
+				rv := ruleView{Target: b.ruleTarget(r), Versions: r.Versions.Raw}
 				if r.Pack != "" {
 					rv.Href = root + packPage(r.Pack)
 				}
@@ -290,7 +292,7 @@ func (b *builder) renderPacks() error {
 			for _, r := range o.Requires {
 				if r.Pack == p.Name || r.Layer == p.Layer {
 					data.ConstrainedBy = append(data.ConstrainedBy, constrainedBy{Pack: o.Pack.Name, Version: o.Version.Raw,
-						Href: root + packPage(o.Pack.Name), Target: r.Target(), Versions: r.Versions.Raw})
+						Href: root + packPage(o.Pack.Name), Target: b.ruleTarget(r), Versions: r.Versions.Raw})
 				}
 			}
 		}
@@ -444,6 +446,32 @@ func (b *builder) renderContentPages() error {
 		}
 	}
 	return nil
+}
+
+// ruleTarget says in words what a requires rule constrains.
+func (b *builder) ruleTarget(r catalog.Rule) string {
+	if r.Pack != "" {
+		return r.Pack
+	}
+	for _, l := range b.cat.Layers {
+		if l.ID == r.Layer {
+			return "every " + l.Name + " pack"
+		}
+	}
+	return r.Target()
+}
+
+// facetNames returns the names of the facets with the given ids, in order.
+func facetNames(all []catalog.Facet, ids []string) []string {
+	out := make([]string, 0, len(ids))
+	for _, id := range ids {
+		for _, f := range all {
+			if f.ID == id {
+				out = append(out, f.Name)
+			}
+		}
+	}
+	return out
 }
 
 // humanSize formats a byte count for people.

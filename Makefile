@@ -1,0 +1,42 @@
+# packstudio — the first two targets do everything on a fresh machine:
+#   make demo   build the demo site (making a demo key if none) and serve it on 127.0.0.1:8080
+#   make test   run every test (needs openssl and zstd; .ci/run installs them)
+
+GO      ?= go
+BIN     := bin/packstudio
+DEMOKEY := .demo-key/packstudio
+ADDR    ?= 127.0.0.1:8080
+
+.PHONY: demo test build bench fuzz vet clean
+
+build:
+	$(GO) build -o $(BIN) ./cmd/packstudio
+
+demo: build
+	@test -f $(DEMOKEY).pem || $(BIN) keygen --out $(DEMOKEY)
+	$(BIN) build --config site.toml
+	$(BIN) serve --dir public --addr $(ADDR)
+
+test: vet
+	$(GO) test -count=1 -timeout 45m ./...
+
+vet:
+	$(GO) vet ./...
+	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
+
+# Benchmarks: a synthetic catalog (1,000 packs x 4 versions) built from
+# scratch and rebuilt after one pack changed; figures are printed as a table.
+bench: build
+	$(GO) run ./internal/benchtool -bin $(BIN)
+
+# Short fuzzing of every parser of outside input.
+fuzz:
+	$(GO) test ./catalog -run XXX -fuzz FuzzDecodePack -fuzztime 30s
+	$(GO) test ./catalog -run XXX -fuzz FuzzLocate -fuzztime 30s
+	$(GO) test ./catalog -run XXX -fuzz FuzzParseConstraint -fuzztime 30s
+	$(GO) test ./catalog -run XXX -fuzz FuzzParseVersion -fuzztime 30s
+	$(GO) test ./publish/manifest -run XXX -fuzz FuzzParse -fuzztime 30s
+
+clean:
+	rm -rf bin public bucket .packstudio-cache .bench

@@ -1,0 +1,139 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/rogpeppe/go-internal/testscript"
+	"golang.org/x/tools/txtar"
+)
+
+func TestMain(m *testing.M) {
+	testscript.Main(m, map[string]func(){
+		"packstudio": func() {
+			ctx := context.Background()
+			os.Exit(run(ctx, &env{stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv}, os.Args[1:]))
+		},
+	})
+}
+
+// TestScripts runs the command-line scripts in testdata/script.
+func TestScripts(t *testing.T) {
+	testscript.Run(t, testscript.Params{
+		Dir:                 "testdata/script",
+		RequireExplicitExec: true,
+		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+			// site writes the generator's test site into the work dir.
+			"site": func(ts *testscript.TestScript, neg bool, args []string) {
+				extract(ts.Fatalf, "../../generator/testdata/site.txtar", ts.MkAbs("."))
+			},
+		},
+		Setup: func(e *testscript.Env) error {
+			e.Setenv("HOME", e.WorkDir)
+			return nil
+		},
+	})
+}
+
+func extract(fatalf func(string, ...any), archive, dir string) {
+	ar, err := txtar.ParseFile(archive)
+	if err != nil {
+		fatalf("%v", err)
+	}
+	for _, f := range ar.Files {
+		p := filepath.Join(dir, f.Name)
+		os.MkdirAll(filepath.Dir(p), 0o755)
+		if err := os.WriteFile(p, f.Data, 0o644); err != nil {
+			fatalf("%v", err)
+		}
+	}
+}
+
+// runCLI runs one command line in dir and returns exit code and output.
+func runCLI(t *testing.T, dir string, environ map[string]string, args ...string) (int, string, string) {
+	t.Helper()
+	wd, _ := os.Getwd()
+	if err := os.Chdir(dir); err != nil {
+		t.Fatal(err)
+	}
+	defer os.Chdir(wd)
+	var out, errb bytes.Buffer
+	code := run(context.Background(), &env{stdout: &out, stderr: &errb, getenv: func(k string) string { return environ[k] }}, args)
+	return code, out.String(), errb.String()
+}
+
+// TestBadInputExitCodes builds catalogs with each kind of bad input: the
+// exit status is 2, the message names file:line and a fix, and nothing is
+// written.
+func TestBadInputExitCodes(t *testing.T) {
+	tests := []struct {
+		name, file, old, new, want string
+	}{
+		{"unknown facet id", "catalog/packs/ubuntu.toml", `clouds = ["aws", "vsphere"]`, `clouds = ["aws", "azure"]`,
+			`ubuntu.toml:9: version 20.04: cloud "azure" is not declared in catalog.toml; use one of: aws, vsphere, edge-native`},
+		{"duplicate version", "catalog/packs/kubernetes.toml", `version = "1.32.3"`, `version = "1.30.11"`,
+			`kubernetes.toml:13: version 1.30.11 of pack "kubernetes" is declared twice (lines 5 and 12); remove or renumber one of them`},
+		{"dotdot in a name", "catalog/packs/edge-k3s.toml", `name = "edge-k3s"`, `name = "../edge-k3s"`,
+			`edge-k3s.toml:1: pack name "../edge-k3s" holds "..", which could escape its directory`},
+		{"bad constraint", "catalog/packs/edge-k3s.toml", `palette = ">=4.7.0"`, `palette = "four point seven"`,
+			`edge-k3s.toml:10: version 1.33.5: product "palette": constraint "four point seven" is not a version range`},
+		{"missing source", "catalog/packs/edge-k3s.toml", `source = "payload/k3s"`, `source = "payload/k3s-missing"`,
+			`edge-k3s.toml:9: source "payload/k3s-missing" does not exist; fix the path`},
+		{"unsatisfiable requires", "catalog/packs/cni-calico.toml", `versions = ">=1.31"`, `versions = ">=1.40"`,
+			`cni-calico.toml:23: version 3.29.2: requires layer "k8s" versions ">=1.40": no pack version satisfies it; widen the range or add a matching version; the catalog has: 1.30.11, 1.32.3, 1.33.5`},
+		{"bad site config", "site.toml", `manifest_ttl = "720h"`, `manifest_ttl = "forever"`,
+			`site.toml:9: manifest_ttl "forever": not a duration; write a duration like "2160h" or "90d"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			extract(t.Fatalf, "../../generator/testdata/site.txtar", dir)
+			if code, _, errOut := runCLI(t, dir, nil, "keygen", "--out", "key/site"); code != 0 {
+				t.Fatal(errOut)
+			}
+			p := filepath.Join(dir, tt.file)
+			b, _ := os.ReadFile(p)
+			if !strings.Contains(string(b), tt.old) {
+				t.Fatalf("%s has no %q", tt.file, tt.old)
+			}
+			os.WriteFile(p, []byte(strings.Replace(string(b), tt.old, tt.new, 1)), 0o644)
+			code, out, errOut := runCLI(t, dir, nil, "build")
+			if code != 2 {
+				t.Errorf("exit %d, want 2\n%s%s", code, out, errOut)
+			}
+			if !strings.Contains(errOut, tt.want) {
+				t.Errorf("message lacks %q:\n%s", tt.want, errOut)
+			}
+			if strings.Contains(errOut, "goroutine") || strings.Contains(errOut, "panic") {
+				t.Errorf("stack trace in the message:\n%s", errOut)
+			}
+			for _, written := range []string{"public", ".cache"} {
+				if _, err := os.Stat(filepath.Join(dir, written)); err == nil {
+					t.Errorf("%s was written", written)
+				}
+			}
+		})
+	}
+}
+
+func TestUsageErrorsExit2(t *testing.T) {
+	dir := t.TempDir()
+	for _, args := range [][]string{
+		{"build", "--no-such-flag"},
+		{"verify"},
+		{"keygen"},
+		{"keygen", "--out", "k", "--type", "dsa"},
+		{"build", "--config", "missing.toml"},
+		{"sign", "--key", "missing.pem", "file"},
+		{"verify", "--key", "missing.pem", dir},
+	} {
+		code, _, errOut := runCLI(t, dir, nil, args...)
+		if code != 2 || !strings.HasPrefix(errOut, "packstudio: ") {
+			t.Errorf("%v: exit %d, want 2 with a one-line reason; stderr:\n%s", args, code, errOut)
+		}
+	}
+}
