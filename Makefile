@@ -28,6 +28,7 @@ vet:
 # Benchmarks: a synthetic catalog (1,000 packs x 4 versions) built from
 # scratch and rebuilt after one pack changed; figures are printed as a table.
 bench: build
+	$(GO) test ./generator -run XXX -bench . -benchtime 3x
 	$(GO) run ./internal/benchtool -bin $(BIN)
 
 # Short fuzzing of every parser of outside input.

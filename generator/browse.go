@@ -35,11 +35,14 @@ func (b *builder) fragments() *fragments {
 	}
 	for i, v := range b.cat.Versions {
 		a := b.packArtifacts[i]
-		class := ""
+		// Versions are text, not links: a link per version would triple the
+		// bytes of every row in every combination. Downloads are one click
+		// away on the pack page, and the whole selection is in urls.txt.
 		if v.FIPS {
-			class = ` class="f"`
+			f.html[i] = []byte(" <b>" + v.Version.Raw + "</b>")
+		} else {
+			f.html[i] = []byte(" " + v.Version.Raw)
 		}
-		f.html[i] = []byte("<a" + class + " href=\"" + browseRoot + a.Path + "\">" + v.Version.Raw + "</a> ")
 		var j bytes.Buffer
 		j.WriteString(`{"name":`)
 		writeJSONString(&j, v.Pack.Name)

@@ -9,7 +9,7 @@ import (
 // evaluated once per pack version it could apply to, here, instead of once
 // per pair in every compat file.
 type compatIndex struct {
-	versions []*catalog.PackVersion
+	layer []int // layer order of each version: comparing ints, not strings, in the n² loop
 	// denied[i] marks the versions that i's rules reject; nil when i has no
 	// rules, as most pack versions.
 	denied [][]uint64
@@ -17,8 +17,9 @@ type compatIndex struct {
 
 func newCompatIndex(cat *catalog.Catalog) *compatIndex {
 	n := len(cat.Versions)
-	x := &compatIndex{versions: cat.Versions, denied: make([][]uint64, n)}
+	x := &compatIndex{layer: make([]int, n), denied: make([][]uint64, n)}
 	for i, v := range cat.Versions {
+		x.layer[i] = v.Pack.LayerOrder
 		if len(v.Requires) == 0 {
 			continue
 		}
@@ -40,5 +41,5 @@ func (x *compatIndex) denies(i, j int32) bool {
 
 // compatible is catalog.Compatible on indices.
 func (x *compatIndex) compatible(i, j int32) bool {
-	return x.versions[i].Pack.Layer != x.versions[j].Pack.Layer && !x.denies(i, j) && !x.denies(j, i)
+	return x.layer[i] != x.layer[j] && !x.denies(i, j) && !x.denies(j, i)
 }
