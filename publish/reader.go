@@ -178,3 +178,37 @@ func readAll(ctx context.Context, r Reader, p string, limit int64) ([]byte, erro
 	}
 	return data, nil
 }
+
+// OpenFile opens a regular file of the tree for reading and seeking.
+func (d *DirReader) OpenFile(p string) (*os.File, error) {
+	if err := manifest.CheckPath(p); err != nil {
+		return nil, err
+	}
+	f, err := d.root.Open(filepath.FromSlash(p))
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, ErrNotExist
+		}
+		return nil, err
+	}
+	if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() {
+		f.Close()
+		return nil, ErrNotExist
+	}
+	return f, nil
+}
+
+// Stat returns the size of a regular file of the tree.
+func (d *DirReader) Stat(p string) (int64, error) {
+	fi, err := d.root.Stat(filepath.FromSlash(p))
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return 0, ErrNotExist
+		}
+		return 0, err
+	}
+	if !fi.Mode().IsRegular() {
+		return 0, ErrNotExist
+	}
+	return fi.Size(), nil
+}

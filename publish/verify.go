@@ -1,7 +1,6 @@
 package publish
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -196,24 +195,8 @@ func Verify(ctx context.Context, src Reader, key *sign.Verifier, o VerifyOptions
 // FetchManifest reads manifest.json and its signature and returns the
 // manifest only if the signature verifies with key.
 func FetchManifest(ctx context.Context, src Reader, key *sign.Verifier) (*manifest.Manifest, error) {
-	sig, err := readAll(ctx, src, manifest.SigName, 64<<10)
-	if errors.Is(err, ErrNotExist) {
-		return nil, fmt.Errorf("no %s: the tree is not signed", manifest.SigName)
-	}
-	if err != nil {
-		return nil, err
-	}
-	data, err := readAll(ctx, src, manifest.Name, MaxManifestSize)
-	if errors.Is(err, ErrNotExist) {
-		return nil, errors.New("missing: this is not a packstudio tree")
-	}
-	if err != nil {
-		return nil, err
-	}
-	if err := key.Verify(sig, bytes.NewReader(data)); err != nil {
-		return nil, fmt.Errorf("%v (key %s…): not signed by this key, or altered", err, key.KeyID()[:16])
-	}
-	return manifest.Parse(data)
+	m, _, _, err := fetchManifest(ctx, src, key)
+	return m, err
 }
 
 // checkObject reads one object (and its signature, when it has one) and

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"runtime/pprof"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -19,7 +18,7 @@ func loadConfig(path string, o generator.Overrides) (*generator.Config, error) {
 
 func buildCmd(e *env) *cobra.Command {
 	var (
-		config, out, baseURL, statsFile, cpuProfile string
+		config, out, baseURL, statsFile string
 		jobs                                        int
 	)
 	c := &cobra.Command{
@@ -40,17 +39,6 @@ changed, and a file is rewritten only when its bytes change.`,
 			signer, err := e.loadSigner(cfg.SigningKey)
 			if err != nil {
 				return err
-			}
-			if cpuProfile != "" {
-				f, err := os.Create(cpuProfile)
-				if err != nil {
-					return err
-				}
-				defer f.Close()
-				if err := pprof.StartCPUProfile(f); err != nil {
-					return err
-				}
-				defer pprof.StopCPUProfile()
 			}
 			start := time.Now()
 			opts := generator.Options{Config: cfg, Signer: signer, SigningKey: cfg.SigningKey, Jobs: jobs}
@@ -84,8 +72,6 @@ changed, and a file is rewritten only when its bytes change.`,
 	c.Flags().StringVar(&baseURL, "base-url", "", "absolute base URL for URL lists (default: base_url in site.toml)")
 	c.Flags().IntVar(&jobs, "jobs", 0, "parallel jobs (default: number of CPUs)")
 	c.Flags().StringVar(&statsFile, "stats", "", "also write the build's figures as JSON to this file")
-	c.Flags().StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the build to this file")
-	c.Flags().MarkHidden("cpuprofile")
 	return c
 }
 

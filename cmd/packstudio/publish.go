@@ -1,0 +1,143 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/packstudio/packstudio/generator"
+	"github.com/packstudio/packstudio/publish"
+	"github.com/packstudio/packstudio/publish/sign"
+)
+
+func publishCmd(e *env) *cobra.Command {
+	var (
+		config, dir, to, endpoint, region, key string
+		jobs                                   int
+		dryRun, prune                          bool
+	)
+	c := &cobra.Command{
+		Use:   "publish [--dir DIR] [--to file://DIR | s3://BUCKET/PREFIX] [--endpoint URL] [--dry-run] [--prune]",
+		Short: "Sync the built tree to a bucket: only what changed, artifacts first, the signed manifest last",
+		Long: `Sync a built tree to a bucket so that a CDN in front of it serves a consistent
+site at every moment. An object is uploaded only when the bucket lacks it or holds
+other bytes (judged by the bucket's signed manifest, else the SHA-256 recorded at
+upload). Artifacts go first, then new and changed pages and lists, then the
+manifest's signature and the manifest; --prune deletes objects the new manifest
+drops, once it is live. S3 credentials come from the AWS SDK's default chain
+(AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE, …); AWS_CA_BUNDLE is honoured.`,
+		Example: "  packstudio publish --to file://bucket\n  packstudio publish --to s3://packs/site --endpoint http://127.0.0.1:9000 --prune",
+		RunE: func(c *cobra.Command, _ []string) error {
+			publicKeyName := "public_key.pem"
+			if _, err := os.Stat(config); err == nil || c.Flags().Changed("config") {
+				cfg, err := generator.LoadConfig(config, generator.Overrides{Output: dir})
+				if err != nil {
+					return err
+				}
+				dir, publicKeyName = cfg.Output, cfg.PublicKeyName
+				if to == "" {
+					to = cfg.Publish.Target
+					if strings.HasPrefix(to, "file://") && !filepath.IsAbs(strings.TrimPrefix(to, "file://")) {
+						to = "file://" + filepath.Join(filepath.Dir(cfg.File), strings.TrimPrefix(to, "file://"))
+					}
+				}
+				if endpoint == "" {
+					endpoint = cfg.Publish.Endpoint
+				}
+				if region == "" {
+					region = cfg.Publish.Region
+				}
+				if jobs == 0 {
+					jobs = cfg.Publish.Jobs
+				}
+			}
+			if dir == "" {
+				dir = "public"
+			}
+			if key == "" {
+				key = filepath.Join(dir, publicKeyName)
+			}
+			v, err := sign.LoadPublicKey(key)
+			if err != nil {
+				return usage("publish: %v (pass --key, or build the tree first)", err)
+			}
+			bucket, err := publish.OpenTarget(c.Context(), to, publish.S3Options{Endpoint: endpoint, Region: region, Jobs: jobs})
+			if err != nil {
+				return classify(err)
+			}
+			defer publish.CloseBucket(bucket)
+
+			start := time.Now()
+			opts := publish.SyncOptions{Jobs: jobs, DryRun: dryRun, Prune: prune}
+			bar := newProgressBar(e)
+			opts.Progress = bar.update
+			res, err := publish.Publish(c.Context(), dir, v, bucket, opts)
+			bar.finish()
+			if res != nil {
+				for _, n := range res.Plan.Notes {
+					fmt.Fprintln(e.stdout, "note:", n)
+				}
+			}
+			if dryRun && err == nil {
+				printPlan(e.stdout, res.Plan, bucket)
+				return nil
+			}
+			if res != nil {
+				for _, f := range res.Failures {
+					fmt.Fprintln(e.stdout, "FAIL", f.String())
+				}
+				elapsed := time.Since(start)
+				fmt.Fprintf(e.stdout, "uploaded %d objects, %s; skipped %d; deleted %d (%s to %s in %s)\n",
+					res.Uploaded, mb(res.Bytes), res.Plan.Skipped, res.Deleted, dir, bucket, elapsed.Round(time.Millisecond))
+			}
+			return classify(err)
+		},
+	}
+	c.Flags().StringVar(&config, "config", "site.toml", "site config, for the output directory and [publish] settings")
+	c.Flags().StringVar(&dir, "dir", "", "built tree to publish (default: output of site.toml, else public)")
+	c.Flags().StringVar(&to, "to", "", "target: file://DIR or s3://BUCKET/PREFIX (default: [publish] target)")
+	c.Flags().StringVar(&endpoint, "endpoint", "", "S3-compatible endpoint URL, e.g. http://127.0.0.1:9000 (path-style)")
+	c.Flags().StringVar(&region, "region", "", "S3 region (default: the AWS configuration, else us-east-1)")
+	c.Flags().StringVar(&key, "key", "", "public key the tree's manifest must verify with (default: the tree's own)")
+	c.Flags().IntVar(&jobs, "jobs", 0, "parallel uploads (default 16)")
+	c.Flags().BoolVar(&dryRun, "dry-run", false, "print what would be uploaded and deleted, change nothing")
+	c.Flags().BoolVar(&prune, "prune", false, "delete objects the new manifest does not list, after it is live")
+	return c
+}
+
+// classify maps publish errors to exit codes: a bad target is a usage
+// error (2); everything else failed work (1).
+func classify(err error) error {
+	var te *publish.TargetError
+	if errors.As(err, &te) {
+		return usageError{err}
+	}
+	var se *publish.StoreError
+	if errors.As(err, &se) {
+		return errors.New(se.Error()) // the plain words, not the SDK's chain
+	}
+	return err
+}
+
+func printPlan(w io.Writer, p *publish.SyncPlan, b publish.Bucket) {
+	phase := 0
+	for _, a := range p.Uploads {
+		if a.Phase != phase {
+			phase = a.Phase
+			fmt.Fprintf(w, "phase %d:\n", phase)
+		}
+		fmt.Fprintf(w, "  upload %s (%s, %s)\n", a.Key, mb(a.Size), a.Reason)
+	}
+	for _, d := range p.Deletes {
+		fmt.Fprintf(w, "  delete %s\n", d)
+	}
+	fmt.Fprintf(w, "dry run: would upload %d objects, %s; skip %d; delete %d (to %s)\n", len(p.Uploads), mb(p.Bytes), p.Skipped, len(p.Deletes), b)
+}
+
+func mb(n int64) string { return fmt.Sprintf("%.1f MB", float64(n)/1e6) }

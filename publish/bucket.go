@@ -1,0 +1,65 @@
+package publish
+
+import (
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+)
+
+// Bucket is where a tree is published, and where a mirror can read it
+// from: a local directory or an S3 bucket. Keys are slash paths of the
+// tree; a bucket maps them under its prefix. Retries belong to the
+// implementation (the AWS SDK's retryer for S3); concurrency to the caller.
+type Bucket interface {
+	Reader
+	// List returns every object under the bucket's prefix, keys relative
+	// to it. Objects under dot-folders (temp files) are left out.
+	List(ctx context.Context) ([]ObjectInfo, error)
+	// Head returns an object's size and the SHA-256 recorded when it was
+	// put, or ErrNotExist.
+	Head(ctx context.Context, key string) (ObjectInfo, error)
+	// Put stores body under key. The object appears whole or not at all,
+	// and Put fails, leaving any earlier object as it was, when the body's
+	// size or SHA-256 differ from meta.
+	Put(ctx context.Context, key string, body io.ReadSeeker, meta Meta) error
+	// Delete removes an object; deleting a missing object is not an error.
+	Delete(ctx context.Context, key string) error
+}
+
+// ObjectInfo describes a stored object. SHA256 is empty when the store
+// has no record of it (an object put by another tool).
+type ObjectInfo struct {
+	Key    string
+	Size   int64
+	SHA256 string
+}
+
+// Meta is what Put records with an object, and checks its body against.
+type Meta struct {
+	Size         int64
+	SHA256       string // lower-case hex
+	ContentType  string
+	CacheControl string
+}
+
+// MetaFor returns the metadata a tree object is published with.
+func MetaFor(key string, size int64, sha256 string) Meta {
+	return Meta{Size: size, SHA256: sha256, ContentType: ContentType(key), CacheControl: CacheControl(key)}
+}
+
+// ErrContentMismatch is returned by Put when the body is not what meta says.
+var ErrContentMismatch = errors.New("content does not match its size and SHA-256")
+
+// TargetError is a bucket that cannot be used as written (bad URL, not a
+// directory): a usage error, unlike a failure of the store itself.
+type TargetError struct {
+	Target string
+	Reason string
+}
+
+func (e *TargetError) Error() string { return fmt.Sprintf("target %s: %s", e.Target, e.Reason) }
+
+func newSHA256() hash.Hash { return sha256.New() }

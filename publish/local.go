@@ -1,0 +1,195 @@
+package publish
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+	"sync"
+
+	"github.com/packstudio/packstudio/publish/manifest"
+)
+
+// localTmp is where LocalBucket stages objects before renaming them into
+// place; it is inside the bucket so the rename stays on one filesystem.
+const localTmp = ".packstudio-tmp"
+
+// LocalBucket is a bucket in a local directory (file://DIR). Every write
+// goes to a temp file that is synced, then renamed into place, and the
+// directory synced: an object is never seen half-written, even after a
+// crash. Access goes through os.Root, so no key can leave the directory.
+type LocalBucket struct {
+	dir  string
+	root *os.Root
+	dirs sync.Map
+}
+
+// OpenLocal opens (creating if needed) a directory as a bucket.
+func OpenLocal(dir string) (*LocalBucket, error) {
+	if fi, err := os.Stat(dir); err == nil && !fi.IsDir() {
+		return nil, &TargetError{Target: "file://" + dir, Reason: "is a file, not a directory"}
+	}
+	if err := os.MkdirAll(filepath.Join(dir, localTmp), 0o755); err != nil {
+		return nil, &TargetError{Target: "file://" + dir, Reason: err.Error()}
+	}
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return nil, err
+	}
+	return &LocalBucket{dir: dir, root: root}, nil
+}
+
+func (b *LocalBucket) String() string { return "file://" + b.dir }
+
+// Dir is the bucket's directory.
+func (b *LocalBucket) Dir() string { return b.dir }
+
+// Close releases the directory and removes leftover temp files.
+func (b *LocalBucket) Close() error {
+	b.root.RemoveAll(localTmp)
+	return b.root.Close()
+}
+
+func (b *LocalBucket) Open(ctx context.Context, key string) (io.ReadCloser, error) {
+	return (&DirReader{root: b.root, dir: b.dir}).Open(ctx, key)
+}
+
+func (b *LocalBucket) List(ctx context.Context) ([]ObjectInfo, error) {
+	var out []ObjectInfo
+	err := fs.WalkDir(b.root.FS(), ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if p != "." && Ignored(p) {
+			if d.IsDir() {
+				return fs.SkipDir
+			}
+			return nil
+		}
+		if !d.Type().IsRegular() {
+			return nil
+		}
+		fi, err := d.Info()
+		if err != nil {
+			return err
+		}
+		out = append(out, ObjectInfo{Key: p, Size: fi.Size()})
+		return ctx.Err()
+	})
+	return out, err
+}
+
+// Head hashes the file: a directory keeps no metadata, and reading a local
+// file costs less than uploading it again.
+func (b *LocalBucket) Head(ctx context.Context, key string) (ObjectInfo, error) {
+	rc, err := b.Open(ctx, key)
+	if err != nil {
+		return ObjectInfo{}, err
+	}
+	defer rc.Close()
+	h := sha256.New()
+	n, err := io.Copy(h, rc)
+	if err != nil {
+		return ObjectInfo{}, err
+	}
+	return ObjectInfo{Key: key, Size: n, SHA256: hex.EncodeToString(h.Sum(nil))}, nil
+}
+
+func (b *LocalBucket) Put(ctx context.Context, key string, body io.ReadSeeker, meta Meta) error {
+	if err := manifest.CheckPath(key); err != nil || Ignored(key) {
+		return fmt.Errorf("put %q: not a valid object key", key)
+	}
+	tmp, err := os.CreateTemp(filepath.Join(b.dir, localTmp), "put-*")
+	if err != nil {
+		return err
+	}
+	done := false
+	defer func() {
+		if !done {
+			tmp.Close()
+			os.Remove(tmp.Name())
+		}
+	}()
+	h := sha256.New()
+	n, err := io.Copy(io.MultiWriter(tmp, h), body)
+	if err != nil {
+		return err
+	}
+	if n != meta.Size || hex.EncodeToString(h.Sum(nil)) != meta.SHA256 {
+		return fmt.Errorf("put %s: %w", key, ErrContentMismatch)
+	}
+	if err := tmp.Chmod(0o644); err != nil {
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	dir := path.Dir(key)
+	if err := b.mkdirs(dir); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp.Name(), filepath.Join(b.dir, filepath.FromSlash(key))); err != nil {
+		return err
+	}
+	done = true
+	return syncDir(filepath.Join(b.dir, filepath.FromSlash(dir)))
+}
+
+func (b *LocalBucket) mkdirs(dir string) error {
+	if dir == "." {
+		return nil
+	}
+	if _, ok := b.dirs.Load(dir); ok {
+		return nil
+	}
+	// MkdirAll through the root refuses symlinks that lead outside it.
+	if err := b.root.MkdirAll(filepath.FromSlash(dir), 0o755); err != nil {
+		return err
+	}
+	b.dirs.Store(dir, true)
+	return nil
+}
+
+func (b *LocalBucket) Delete(ctx context.Context, key string) error {
+	if err := manifest.CheckPath(key); err != nil {
+		return fmt.Errorf("delete %q: not a valid object key", key)
+	}
+	err := b.root.Remove(filepath.FromSlash(key))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	// Remove folders left empty, up to the bucket's root.
+	for dir := path.Dir(key); dir != "." && !strings.HasPrefix(dir, "."); dir = path.Dir(dir) {
+		if b.root.Remove(filepath.FromSlash(dir)) != nil {
+			break
+		}
+		b.dirs.Delete(dir)
+	}
+	return nil
+}
+
+// syncDir flushes a directory entry change (a rename) to disk.
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil && !errors.Is(err, os.ErrInvalid) {
+		return err
+	}
+	return nil
+}

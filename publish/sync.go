@@ -1,0 +1,422 @@
+package publish
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"github.com/packstudio/packstudio/publish/manifest"
+	"github.com/packstudio/packstudio/publish/sign"
+)
+
+// Upload phases. Each starts only when the one before has fully succeeded,
+// so that a reader of the bucket never meets a page or list pointing at an
+// object that is not there yet:
+//
+//  1. artifacts and signatures: nothing in the bucket links to new ones yet;
+//  2. objects new to the bucket (pages, lists, JSON): nothing links to them
+//     until phase 3, so links between new pages are harmless;
+//  3. objects that changed: now they may link to anything of phases 1–2;
+//  4. the manifest's signature, then the manifest.
+//
+// Objects the new manifest drops are deleted (--prune) only after that.
+const (
+	PhaseArtifacts = 1 + iota
+	PhaseNew
+	PhaseChanged
+	PhaseManifest
+)
+
+var phaseNames = map[int]string{PhaseArtifacts: "artifacts", PhaseNew: "new objects", PhaseChanged: "changed objects", PhaseManifest: "manifest"}
+
+// SyncOptions tune Publish.
+type SyncOptions struct {
+	Jobs   int  // parallel requests; default 16
+	DryRun bool // plan only
+	Prune  bool // delete objects the manifest does not list, once it is live
+	// Progress, when set, is called after each object is uploaded or deleted.
+	Progress func(Progress)
+}
+
+// Progress counts the work done so far.
+type Progress struct {
+	Phase             string
+	Done, Total       int
+	Bytes, TotalBytes int64
+}
+
+// Action is one planned upload.
+type Action struct {
+	Key    string
+	Size   int64
+	SHA256 string
+	Phase  int
+	Reason string // "new", "changed", or "unverified" (same size, no record of content)
+}
+
+// SyncPlan is what a publish will do.
+type SyncPlan struct {
+	Uploads []Action // in phase order
+	Deletes []string
+	Skipped int
+	Bytes   int64
+	Notes   []string
+}
+
+// SyncResult is what a publish did.
+type SyncResult struct {
+	Plan     *SyncPlan
+	Uploaded int
+	Bytes    int64
+	Deleted  int
+	Failures []Failure
+}
+
+// ErrSyncFailed is returned when some objects could not be uploaded; the
+// result lists them, and the bucket's manifest is still the old one.
+var ErrSyncFailed = errors.New("publish did not complete")
+
+// Publish syncs the built tree in dir to dst by content: an object is
+// uploaded only if the bucket lacks it or holds other bytes, judged by the
+// bucket's own signed manifest when it verifies with key, else by the
+// SHA-256 recorded at upload, else by uploading.
+func Publish(ctx context.Context, dir string, key *sign.Verifier, dst Bucket, o SyncOptions) (*SyncResult, error) {
+	if o.Jobs <= 0 {
+		o.Jobs = 16
+	}
+	local, err := OpenDir(dir)
+	if err != nil {
+		return nil, &TargetError{Target: dir, Reason: err.Error()}
+	}
+	defer local.Close()
+	m, raw, sig, err := fetchManifest(ctx, local, key)
+	if err != nil {
+		return nil, fmt.Errorf("the built tree %s: %s: %w; rebuild it before publishing", dir, manifest.Name, err)
+	}
+	if !o.Prune {
+		// The manifest goes last, so a bucket serving exactly this manifest
+		// holds every object it lists: nothing to compare, one GET.
+		if _, rraw, rsig, err := fetchManifest(ctx, dst, key); err == nil && bytes.Equal(rraw, raw) && bytes.Equal(rsig, sig) {
+			return &SyncResult{Plan: &SyncPlan{Skipped: len(m.Objects) + 2,
+				Notes: []string{fmt.Sprintf("the bucket already serves manifest version %d", m.Version)}}}, nil
+		}
+	}
+	if err := checkLocalSizes(dir, m); err != nil {
+		return nil, err
+	}
+	plan, err := planSync(ctx, m, raw, sig, key, dst, o)
+	if err != nil {
+		return nil, err
+	}
+	res := &SyncResult{Plan: plan}
+	if o.DryRun {
+		return res, nil
+	}
+	if err := execute(ctx, local, raw, sig, dst, plan, o, res); err != nil {
+		return res, err
+	}
+	return res, nil
+}
+
+// fetchManifest reads and verifies a manifest, keeping its exact bytes
+// and those of its signature.
+func fetchManifest(ctx context.Context, r Reader, key *sign.Verifier) (*manifest.Manifest, []byte, []byte, error) {
+	sig, err := readAll(ctx, r, manifest.SigName, 64<<10)
+	if errors.Is(err, ErrNotExist) {
+		return nil, nil, nil, fmt.Errorf("no %s: the tree is not signed: %w", manifest.SigName, err)
+	}
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	raw, err := readAll(ctx, r, manifest.Name, MaxManifestSize)
+	if errors.Is(err, ErrNotExist) {
+		return nil, nil, nil, fmt.Errorf("no %s: this is not a packstudio tree: %w", manifest.Name, err)
+	}
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if err := key.Verify(sig, bytes.NewReader(raw)); err != nil {
+		return nil, nil, nil, fmt.Errorf("%v (key %s…): not signed by this key, or altered", err, key.KeyID()[:16])
+	}
+	m, err := manifest.Parse(raw)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return m, raw, sig, nil
+}
+
+// checkLocalSizes catches a tree changed after it was built, before any
+// upload; contents are checked as they are uploaded. One walk of the tree
+// costs far less than a stat through os.Root per object.
+func checkLocalSizes(dir string, m *manifest.Manifest) error {
+	sizes := map[string]int64{}
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if !d.Type().IsRegular() {
+			return nil
+		}
+		fi, err := d.Info()
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(dir, p)
+		sizes[filepath.ToSlash(rel)] = fi.Size()
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	var bad []string
+	for _, obj := range m.Objects {
+		size, ok := sizes[obj.Path]
+		switch {
+		case !ok:
+			bad = append(bad, obj.Path+": missing")
+		case size != obj.Size:
+			bad = append(bad, fmt.Sprintf("%s: size %d, manifest says %d", obj.Path, size, obj.Size))
+		}
+		if len(bad) == 10 {
+			bad = append(bad, "…")
+			break
+		}
+	}
+	if len(bad) > 0 {
+		return fmt.Errorf("the built tree %s does not match its manifest; rebuild it before publishing:\n  %s", dir, strings.Join(bad, "\n  "))
+	}
+	return nil
+}
+
+func planSync(ctx context.Context, m *manifest.Manifest, raw, sig []byte, key *sign.Verifier, dst Bucket, o SyncOptions) (*SyncPlan, error) {
+	plan := &SyncPlan{}
+	listing, err := dst.List(ctx)
+	if err != nil {
+		return nil, err
+	}
+	remote := make(map[string]int64, len(listing))
+	for _, obj := range listing {
+		remote[obj.Key] = obj.Size
+	}
+	var known map[string]manifest.Object // contents vouched for by the bucket's manifest
+	manifestLive := false
+	if rm, rraw, rsig, err := fetchManifest(ctx, dst, key); err == nil {
+		known = rm.Index()
+		manifestLive = bytes.Equal(rraw, raw) && bytes.Equal(rsig, sig)
+	} else if !errors.Is(err, ErrNotExist) {
+		plan.Notes = append(plan.Notes, fmt.Sprintf("the bucket's manifest is not usable (%v); comparing objects one by one", err))
+	}
+
+	var unsure []manifest.Object // same size, content unknown: ask the store
+	for _, obj := range m.Objects {
+		size, exists := remote[obj.Path]
+		switch {
+		case exists && size == obj.Size && known[obj.Path].SHA256 == obj.SHA256:
+			plan.Skipped++
+		case exists && size == obj.Size:
+			unsure = append(unsure, obj)
+		case exists:
+			plan.add(obj, "changed")
+		default:
+			plan.add(obj, "new")
+		}
+	}
+	// HEAD the unsure ones in parallel: the SHA-256 recorded at upload
+	// tells whether a killed publish already put this exact object.
+	var mu sync.Mutex
+	err = parallel(ctx, o.Jobs, len(unsure), func(i int) error {
+		obj := unsure[i]
+		info, err := dst.Head(ctx, obj.Path)
+		mu.Lock()
+		defer mu.Unlock()
+		switch {
+		case err == nil && info.SHA256 == obj.SHA256 && info.Size == obj.Size:
+			plan.Skipped++
+		case err == nil || errors.Is(err, ErrNotExist):
+			plan.add(obj, "unverified")
+		default:
+			return err
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if !manifestLive {
+		plan.Uploads = append(plan.Uploads,
+			Action{Key: manifest.SigName, Size: int64(len(sig)), SHA256: sum(sig), Phase: PhaseManifest, Reason: "new manifest"},
+			Action{Key: manifest.Name, Size: int64(len(raw)), SHA256: sum(raw), Phase: PhaseManifest, Reason: "new manifest"})
+		plan.Bytes += int64(len(sig) + len(raw))
+	}
+	sort.SliceStable(plan.Uploads, func(i, j int) bool {
+		a, b := plan.Uploads[i], plan.Uploads[j]
+		if a.Phase != b.Phase {
+			return a.Phase < b.Phase
+		}
+		if a.Phase == PhaseManifest {
+			return a.Key == manifest.SigName // signature first
+		}
+		return a.Key < b.Key
+	})
+	if o.Prune {
+		listed := m.Index()
+		for _, obj := range listing {
+			if _, keep := listed[obj.Key]; !keep && obj.Key != manifest.Name && obj.Key != manifest.SigName {
+				plan.Deletes = append(plan.Deletes, obj.Key)
+			}
+		}
+		sort.Strings(plan.Deletes)
+	}
+	return plan, nil
+}
+
+func (p *SyncPlan) add(obj manifest.Object, reason string) {
+	phase := PhaseChanged
+	switch {
+	case strings.HasPrefix(obj.Path, "artifacts/"):
+		phase = PhaseArtifacts
+	case reason == "new":
+		phase = PhaseNew
+	}
+	p.Uploads = append(p.Uploads, Action{Key: obj.Path, Size: obj.Size, SHA256: obj.SHA256, Phase: phase, Reason: reason})
+	p.Bytes += obj.Size
+}
+
+func sum(b []byte) string {
+	s := sha256.Sum256(b)
+	return hex.EncodeToString(s[:])
+}
+
+// execute runs the plan phase by phase; a phase with a failure stops the
+// publish before the next one, so the old manifest stays live.
+func execute(ctx context.Context, local *DirReader, raw, sig []byte, dst Bucket, plan *SyncPlan, o SyncOptions, res *SyncResult) error {
+	var done atomic.Int64
+	var doneBytes atomic.Int64
+	total := len(plan.Uploads) + len(plan.Deletes)
+	report := func(phase string) {
+		if o.Progress != nil {
+			o.Progress(Progress{Phase: phase, Done: int(done.Load()), Total: total, Bytes: doneBytes.Load(), TotalBytes: plan.Bytes})
+		}
+	}
+	for start := 0; start < len(plan.Uploads); {
+		end := start
+		for end < len(plan.Uploads) && plan.Uploads[end].Phase == plan.Uploads[start].Phase {
+			end++
+		}
+		batch := plan.Uploads[start:end]
+		phase := phaseNames[batch[0].Phase]
+		jobs := o.Jobs
+		if batch[0].Phase == PhaseManifest {
+			jobs = 1 // signature, then manifest
+		}
+		var mu sync.Mutex
+		parallel(ctx, jobs, len(batch), func(i int) error {
+			a := batch[i]
+			err := upload(ctx, local, raw, sig, dst, a)
+			mu.Lock()
+			if err != nil {
+				res.Failures = append(res.Failures, Failure{Path: a.Key, Reason: err.Error()})
+			} else {
+				res.Uploaded++
+				res.Bytes += a.Size
+			}
+			mu.Unlock()
+			done.Add(1)
+			doneBytes.Add(a.Size)
+			report(phase)
+			return nil
+		})
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if len(res.Failures) > 0 {
+			sort.Slice(res.Failures, func(i, j int) bool { return res.Failures[i].Path < res.Failures[j].Path })
+			return fmt.Errorf("%w: %d of %d %s failed; the bucket still serves its earlier manifest", ErrSyncFailed, len(res.Failures), len(batch), phase)
+		}
+		start = end
+	}
+	var mu sync.Mutex
+	parallel(ctx, o.Jobs, len(plan.Deletes), func(i int) error {
+		err := dst.Delete(ctx, plan.Deletes[i])
+		mu.Lock()
+		if err != nil {
+			res.Failures = append(res.Failures, Failure{Path: plan.Deletes[i], Reason: "delete: " + err.Error()})
+		} else {
+			res.Deleted++
+		}
+		mu.Unlock()
+		done.Add(1)
+		report("prune")
+		return nil
+	})
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if len(res.Failures) > 0 {
+		return fmt.Errorf("%w: %d deletes failed (the new manifest is live)", ErrSyncFailed, len(res.Failures))
+	}
+	return nil
+}
+
+func upload(ctx context.Context, local *DirReader, raw, sig []byte, dst Bucket, a Action) error {
+	meta := MetaFor(a.Key, a.Size, a.SHA256)
+	switch a.Key {
+	case manifest.Name:
+		return dst.Put(ctx, a.Key, bytes.NewReader(raw), meta)
+	case manifest.SigName:
+		return dst.Put(ctx, a.Key, bytes.NewReader(sig), meta)
+	}
+	// A plain open, not one through os.Root (which opens every folder on
+	// the way): the store checks the body against the manifest's SHA-256,
+	// so whatever a path might lead to, only the signed bytes can land.
+	f, err := os.Open(filepath.Join(local.dir, filepath.FromSlash(a.Key)))
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	return dst.Put(ctx, a.Key, f, meta)
+}
+
+// parallel runs fn(0..n-1) on up to jobs goroutines and returns the first
+// error, after which no new work starts.
+func parallel(ctx context.Context, jobs, n int, fn func(i int) error) error {
+	if n == 0 {
+		return nil
+	}
+	jobs = min(jobs, n)
+	var (
+		next    atomic.Int64
+		wg      sync.WaitGroup
+		errOnce sync.Once
+		first   error
+		failed  atomic.Bool
+	)
+	for range jobs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for !failed.Load() && ctx.Err() == nil {
+				i := int(next.Add(1) - 1)
+				if i >= n {
+					return
+				}
+				if err := fn(i); err != nil {
+					errOnce.Do(func() { first = err })
+					failed.Store(true)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	return first
+}

@@ -1,0 +1,405 @@
+package publish_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"golang.org/x/tools/txtar"
+
+	"github.com/packstudio/packstudio/generator"
+	"github.com/packstudio/packstudio/publish"
+	"github.com/packstudio/packstudio/publish/manifest"
+	"github.com/packstudio/packstudio/publish/sign"
+	"github.com/packstudio/packstudio/publish/sign/signtest"
+)
+
+// site is the generator's small test site, built into dir/public.
+type site struct {
+	t      *testing.T
+	dir    string
+	signer *sign.Signer
+	key    *sign.Verifier
+	keyPEM string
+	now    time.Time
+}
+
+func newSite(t *testing.T) *site {
+	t.Helper()
+	ar, err := txtar.ParseFile("../generator/testdata/site.txtar")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	for _, f := range ar.Files {
+		p := filepath.Join(dir, f.Name)
+		os.MkdirAll(filepath.Dir(p), 0o755)
+		os.WriteFile(p, f.Data, 0o644)
+	}
+	os.MkdirAll(filepath.Join(dir, "key"), 0o700)
+	priv, pub := signtest.WriteKey(t, filepath.Join(dir, "key"), "publish")
+	s := &site{t: t, dir: dir, keyPEM: priv, now: time.Now().Truncate(time.Second)}
+	if s.signer, err = sign.LoadSigner(priv, nil); err != nil {
+		t.Fatal(err)
+	}
+	if s.key, err = sign.LoadPublicKey(pub); err != nil {
+		t.Fatal(err)
+	}
+	s.build()
+	return s
+}
+
+func (s *site) public() string { return filepath.Join(s.dir, "public") }
+
+func (s *site) build() {
+	s.t.Helper()
+	cfg, err := generator.LoadConfig(filepath.Join(s.dir, "site.toml"), generator.Overrides{})
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	s.now = s.now.Add(time.Hour)
+	if _, err := generator.Build(context.Background(), generator.Options{Config: cfg, Signer: s.signer, SigningKey: s.keyPEM, Now: func() time.Time { return s.now }}); err != nil {
+		s.t.Fatal(err)
+	}
+}
+
+func (s *site) manifest() *manifest.Manifest {
+	s.t.Helper()
+	data, err := os.ReadFile(filepath.Join(s.public(), manifest.Name))
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	m, err := manifest.Parse(data)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	return m
+}
+
+// recorder wraps a bucket and records every Put and Delete in order.
+type recorder struct {
+	publish.Bucket
+	mu   sync.Mutex
+	ops  []string
+	fail func(key string) error // injected failure, or nil
+}
+
+func (r *recorder) Put(ctx context.Context, key string, body io.ReadSeeker, m publish.Meta) error {
+	if r.fail != nil {
+		if err := r.fail(key); err != nil {
+			return err
+		}
+	}
+	err := r.Bucket.Put(ctx, key, body, m)
+	if err == nil {
+		r.mu.Lock()
+		r.ops = append(r.ops, "put "+key)
+		r.mu.Unlock()
+	}
+	return err
+}
+
+func (r *recorder) Delete(ctx context.Context, key string) error {
+	r.mu.Lock()
+	r.ops = append(r.ops, "delete "+key)
+	r.mu.Unlock()
+	return r.Bucket.Delete(ctx, key)
+}
+
+func (r *recorder) puts() []string {
+	var out []string
+	for _, op := range r.ops {
+		if k, ok := strings.CutPrefix(op, "put "); ok {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+func publishTo(t *testing.T, s *site, b publish.Bucket, o publish.SyncOptions) *publish.SyncResult {
+	t.Helper()
+	res, err := publish.Publish(context.Background(), s.public(), s.key, b, o)
+	if err != nil {
+		t.Fatalf("publish: %v", err)
+	}
+	return res
+}
+
+// buckets runs a test against the local bucket and against MinIO.
+func buckets(t *testing.T, test func(t *testing.T, newBucket func() publish.Bucket)) {
+	t.Run("file", func(t *testing.T) {
+		test(t, func() publish.Bucket {
+			b, err := publish.OpenLocal(filepath.Join(t.TempDir(), "bucket"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { b.Close() })
+			return b
+		})
+	})
+	t.Run("s3", func(t *testing.T) {
+		test(t, func() publish.Bucket { return newS3(t, "/site") })
+	})
+}
+
+// TestPublishSyncsByContent publishes a site, republishes it unchanged
+// (no upload), then after one pack changed (only what shows it).
+func TestPublishSyncsByContent(t *testing.T) {
+	buckets(t, func(t *testing.T, newBucket func() publish.Bucket) {
+		s := newSite(t)
+		rec := &recorder{Bucket: newBucket()}
+		first := publishTo(t, s, rec, publish.SyncOptions{})
+		m1 := s.manifest()
+		if first.Uploaded != len(m1.Objects)+2 || len(rec.puts()) != first.Uploaded {
+			t.Fatalf("first publish uploaded %d, want %d", first.Uploaded, len(m1.Objects)+2)
+		}
+		checkOrder(t, rec.puts(), nil)
+		rep, err := publish.Verify(context.Background(), rec, s.key, publish.VerifyOptions{})
+		if err != nil || !rep.OK() || rep.Objects != len(m1.Objects) {
+			t.Fatalf("the bucket does not verify: %v %+v", err, rep.Failures)
+		}
+
+		rec.ops = nil
+		again := publishTo(t, s, rec, publish.SyncOptions{})
+		if again.Uploaded != 0 || len(rec.ops) != 0 {
+			t.Errorf("unchanged republish uploaded %d: %v", again.Uploaded, rec.ops)
+		}
+
+		os.WriteFile(filepath.Join(s.dir, "catalog/payload/metallb/values.yaml"), []byte("version: 0.14.9\npatched: true\n"), 0o644)
+		s.build()
+		m2 := s.manifest()
+		changed := map[string]bool{manifest.Name: true, manifest.SigName: true}
+		old := m1.Index()
+		for _, o := range m2.Objects {
+			if old[o.Path] != o {
+				changed[o.Path] = true
+			}
+		}
+		rec.ops = nil
+		third := publishTo(t, s, rec, publish.SyncOptions{})
+		got := rec.puts()
+		if len(got) != len(changed) || third.Uploaded != len(changed) {
+			t.Errorf("after one pack changed: uploaded %d, %d objects changed", len(got), len(changed))
+		}
+		for _, k := range got {
+			if !changed[k] {
+				t.Errorf("uploaded %s, which did not change", k)
+			}
+		}
+		if !contains(got, "artifacts/packs/lb-metallb-helm/lb-metallb-helm-0.14.9.zst") {
+			t.Errorf("the changed pack was not uploaded: %v", got)
+		}
+		checkOrder(t, got, old)
+		if rep, _ := publish.Verify(context.Background(), rec, s.key, publish.VerifyOptions{}); !rep.OK() {
+			t.Errorf("after republish: %+v", rep.Failures)
+		}
+	})
+}
+
+// checkOrder checks the phases: artifacts, then objects new to the bucket,
+// then changed ones, then the manifest's signature and the manifest.
+func checkOrder(t *testing.T, puts []string, before map[string]manifest.Object) {
+	t.Helper()
+	n := len(puts)
+	if n < 2 || puts[n-2] != manifest.SigName || puts[n-1] != manifest.Name {
+		t.Fatalf("the manifest's signature and the manifest are not last: %v", puts[max(0, n-3):])
+	}
+	phase := func(k string) int {
+		_, existed := before[k]
+		switch {
+		case strings.HasPrefix(k, "artifacts/"):
+			return 1
+		case !existed:
+			return 2
+		}
+		return 3
+	}
+	last := 0
+	for _, k := range puts[:n-2] {
+		p := phase(k)
+		if p < last {
+			t.Fatalf("%s (phase %d) uploaded after phase %d began", k, p, last)
+		}
+		last = p
+	}
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func TestPublishPruneAfterManifest(t *testing.T) {
+	buckets(t, func(t *testing.T, newBucket func() publish.Bucket) {
+		s := newSite(t)
+		rec := &recorder{Bucket: newBucket()}
+		publishTo(t, s, rec, publish.SyncOptions{})
+		os.Remove(filepath.Join(s.dir, "catalog/packs/metallb.toml"))
+		s.build()
+
+		rec.ops = nil
+		res := publishTo(t, s, rec, publish.SyncOptions{})
+		if res.Deleted != 0 {
+			t.Errorf("deleted %d objects without --prune", res.Deleted)
+		}
+		if _, err := rec.Head(context.Background(), "packs/lb-metallb-helm/index.html"); err != nil {
+			t.Errorf("without --prune the old page must stay: %v", err)
+		}
+		rec.ops = nil
+		res = publishTo(t, s, rec, publish.SyncOptions{Prune: true})
+		if res.Deleted != 4 {
+			t.Errorf("pruned %d objects, want 4: %v", res.Deleted, rec.ops)
+		}
+		for _, op := range rec.ops {
+			if strings.HasPrefix(op, "put ") {
+				t.Errorf("a prune of an already published manifest uploaded: %s", op)
+			}
+		}
+		if _, err := rec.Head(context.Background(), "packs/lb-metallb-helm/index.html"); !errors.Is(err, publish.ErrNotExist) {
+			t.Errorf("pruned page still there: %v", err)
+		}
+		if rep, _ := publish.Verify(context.Background(), rec, s.key, publish.VerifyOptions{}); !rep.OK() {
+			t.Errorf("after prune: %+v", rep.Failures)
+		}
+	})
+}
+
+func TestPublishDryRunChangesNothing(t *testing.T) {
+	s := newSite(t)
+	b := &recorder{Bucket: newLocal(t)}
+	res := publishTo(t, s, b, publish.SyncOptions{DryRun: true})
+	if len(b.ops) != 0 {
+		t.Errorf("dry run wrote: %v", b.ops)
+	}
+	if len(res.Plan.Uploads) != len(s.manifest().Objects)+2 || res.Plan.Bytes == 0 {
+		t.Errorf("dry run plan: %d uploads, %d bytes", len(res.Plan.Uploads), res.Plan.Bytes)
+	}
+	if list, _ := b.List(context.Background()); len(list) != 0 {
+		t.Errorf("dry run left %d objects", len(list))
+	}
+}
+
+// TestPublishFailureKeepsOldManifest makes the store refuse one object: the
+// publish fails naming it, and the bucket still serves the old manifest.
+func TestPublishFailureKeepsOldManifest(t *testing.T) {
+	s := newSite(t)
+	b := &recorder{Bucket: newLocal(t)}
+	publishTo(t, s, b, publish.SyncOptions{})
+	oldManifest := read(t, b, manifest.Name)
+
+	os.WriteFile(filepath.Join(s.dir, "catalog/payload/metallb/values.yaml"), []byte("changed\n"), 0o644)
+	s.build()
+	b.ops = nil
+	b.fail = func(key string) error {
+		if strings.HasSuffix(key, "lb-metallb-helm-0.14.9.zst") {
+			return errors.New("injected: 503 Slow Down")
+		}
+		return nil
+	}
+	res, err := publish.Publish(context.Background(), s.public(), s.key, b, publish.SyncOptions{})
+	if !errors.Is(err, publish.ErrSyncFailed) {
+		t.Fatalf("publish with a failing object: %v", err)
+	}
+	if len(res.Failures) != 1 || !strings.Contains(res.Failures[0].Path, "lb-metallb-helm-0.14.9.zst") {
+		t.Errorf("failures: %+v", res.Failures)
+	}
+	if got := read(t, b, manifest.Name); !bytes.Equal(got, oldManifest) {
+		t.Error("the manifest changed although an artifact failed")
+	}
+	for _, op := range b.ops {
+		if strings.Contains(op, "index.html") && strings.Contains(op, "lb-metallb") {
+			t.Errorf("a page was uploaded after its artifact failed: %s", op)
+		}
+	}
+	b.fail = nil
+	publishTo(t, s, b, publish.SyncOptions{})
+	if rep, _ := publish.Verify(context.Background(), b, s.key, publish.VerifyOptions{}); !rep.OK() {
+		t.Errorf("rerun did not complete the publish: %+v", rep.Failures)
+	}
+}
+
+func TestPublishToFileYieldsTheBuiltTree(t *testing.T) {
+	s := newSite(t)
+	dir := filepath.Join(t.TempDir(), "bucket")
+	b, err := publish.OpenLocal(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	publishTo(t, s, b, publish.SyncOptions{})
+	b.Close()
+	want := treeFiles(t, s.public())
+	got := treeFiles(t, dir)
+	if len(want) != len(got) {
+		t.Fatalf("bucket has %d files, the build %d", len(got), len(want))
+	}
+	for p, data := range want {
+		if !bytes.Equal(got[p], data) {
+			t.Errorf("%s differs", p)
+		}
+	}
+}
+
+func TestPublishRefusesAChangedTree(t *testing.T) {
+	s := newSite(t)
+	os.WriteFile(filepath.Join(s.public(), "index.html"), []byte("edited after the build"), 0o644)
+	_, err := publish.Publish(context.Background(), s.public(), s.key, newLocal(t), publish.SyncOptions{})
+	if err == nil || !strings.Contains(err.Error(), "index.html: size") {
+		t.Fatalf("publishing a tree that does not match its manifest: %v", err)
+	}
+	// Same size, other bytes: the store refuses the body.
+	s.build()
+	data, _ := os.ReadFile(filepath.Join(s.public(), "index.html"))
+	data[0] ^= 1
+	os.WriteFile(filepath.Join(s.public(), "index.html"), data, 0o644)
+	res, err := publish.Publish(context.Background(), s.public(), s.key, newLocal(t), publish.SyncOptions{})
+	if !errors.Is(err, publish.ErrSyncFailed) || len(res.Failures) != 1 || res.Failures[0].Path != "index.html" {
+		t.Fatalf("a same-size edit was published: %v %+v", err, res)
+	}
+}
+
+func newLocal(t *testing.T) *publish.LocalBucket {
+	b, err := publish.OpenLocal(filepath.Join(t.TempDir(), "bucket"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { b.Close() })
+	return b
+}
+
+func read(t *testing.T, b publish.Bucket, key string) []byte {
+	t.Helper()
+	rc, err := b.Open(context.Background(), key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rc.Close()
+	data, _ := io.ReadAll(rc)
+	return data
+}
+
+func treeFiles(t *testing.T, dir string) map[string][]byte {
+	out := map[string][]byte{}
+	filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d.Type().IsRegular() {
+			rel, _ := filepath.Rel(dir, p)
+			data, _ := os.ReadFile(p)
+			out[filepath.ToSlash(rel)] = data
+		}
+		return nil
+	})
+	return out
+}
