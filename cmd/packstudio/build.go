@@ -19,7 +19,7 @@ func loadConfig(path string, o generator.Overrides) (*generator.Config, error) {
 func buildCmd(e *env) *cobra.Command {
 	var (
 		config, out, baseURL, statsFile string
-		jobs                                        int
+		jobs                            int
 	)
 	c := &cobra.Command{
 		Use:   "build",

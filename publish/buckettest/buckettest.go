@@ -55,8 +55,8 @@ func Run(t *testing.T, newBucket func(t *testing.T) publish.Bucket, o Options) {
 	t.Run("PutHeadOpenList", func(t *testing.T) {
 		b := newBucket(t)
 		objects := map[string][]byte{
-			"index.html":                              []byte("<h1>home</h1>"),
-			"browse/all/all/all/all/all/all/urls.txt": nil, // empty objects are common in a tree
+			"index.html": []byte("<h1>home</h1>"),
+			"browse/all/all/all/all/all/all/urls.txt":          nil, // empty objects are common in a tree
 			"artifacts/packs/cni-calico/cni-calico-3.29.2.zst": bytes.Repeat([]byte{0x28, 0xb5}, 5000),
 			"artifacts/packs/k3s/k3s-1.28.5+k3s1.zst":          []byte("plus sign in a version"),
 		}
