@@ -168,8 +168,14 @@ func (b *S3Bucket) OpenFrom(ctx context.Context, key string, offset int64) (io.R
 func (b *S3Bucket) List(ctx context.Context) ([]ObjectInfo, error) {
 	var out []ObjectInfo
 	p := s3.NewListObjectsV2Paginator(b.client, &s3.ListObjectsV2Input{Bucket: &b.bucket, Prefix: aws.String(b.prefix)})
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
+	for first := true; p.HasMorePages(); first = false {
+		// Listing is usually the first request: an unreachable endpoint
+		// should be reported in seconds, not after every retry.
+		attempts := func(o *s3.Options) {}
+		if first {
+			attempts = func(o *s3.Options) { o.RetryMaxAttempts = 4 }
+		}
+		page, err := p.NextPage(ctx, attempts)
 		if err != nil {
 			return nil, b.wrap("list", "", err)
 		}

@@ -9,16 +9,32 @@ import (
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/packstudio/packstudio/internal/testenv"
 	"golang.org/x/tools/txtar"
 )
 
 func TestMain(m *testing.M) {
-	testscript.Main(m, map[string]func(){
+	// End-to-end tests run this binary as the packstudio command, so that
+	// they can kill it like any process.
+	if os.Getenv("PACKSTUDIO_TEST_MAIN") == "1" {
+		main()
+	}
+	testscript.Main(stopServers{m}, map[string]func(){
 		"packstudio": func() {
 			ctx := context.Background()
 			os.Exit(run(ctx, &env{stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv}, os.Args[1:]))
 		},
 	})
+}
+
+// stopServers stops test servers (MinIO) once the tests have run.
+type stopServers struct{ m *testing.M }
+
+func (s stopServers) Run() int {
+	code := s.m.Run()
+	testenv.StopAll()
+	return code
 }
 
 // TestScripts runs the command-line scripts in testdata/script.

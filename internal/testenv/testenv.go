@@ -114,6 +114,15 @@ func sharedServer(t testing.TB, tls bool) *MinIO {
 	if m := shared[tls]; m != nil {
 		return m
 	}
+	// CI starts one server for the whole run and says where it is.
+	if ep := os.Getenv("PACKSTUDIO_MINIO_ENDPOINT"); ep != "" && !tls {
+		m := &MinIO{Endpoint: ep, AccessKey: os.Getenv("PACKSTUDIO_MINIO_ACCESS_KEY"), SecretKey: os.Getenv("PACKSTUDIO_MINIO_SECRET_KEY")}
+		if err := m.wait(30 * time.Second); err != nil {
+			t.Fatalf("the MinIO server CI started: %v", err)
+		}
+		shared[tls] = m
+		return m
+	}
 	bin, err := MinIOBinary()
 	if err != nil {
 		Missing(t, "%v", err)
@@ -199,7 +208,7 @@ func (m *MinIO) wait(timeout time.Duration) error {
 				return nil
 			}
 		}
-		if m.cmd.ProcessState != nil {
+		if m.cmd != nil && m.cmd.ProcessState != nil {
 			return fmt.Errorf("minio exited")
 		}
 		time.Sleep(100 * time.Millisecond)
