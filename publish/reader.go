@@ -212,3 +212,64 @@ func (d *DirReader) Stat(p string) (int64, error) {
 	}
 	return fi.Size(), nil
 }
+
+// RangeReader reads an object from a byte offset on, so that an
+// interrupted download resumes instead of starting over. start is where
+// the returned body begins: offset, or 0 when the store ignored the range.
+type RangeReader interface {
+	OpenFrom(ctx context.Context, key string, offset int64) (body io.ReadCloser, start int64, err error)
+}
+
+func (d *DirReader) OpenFrom(ctx context.Context, p string, offset int64) (io.ReadCloser, int64, error) {
+	f, err := d.OpenFile(p)
+	if err != nil {
+		return nil, 0, err
+	}
+	if _, err := f.Seek(offset, io.SeekStart); err != nil {
+		f.Close()
+		return nil, 0, err
+	}
+	return f, offset, nil
+}
+
+func (h *HTTPReader) OpenFrom(ctx context.Context, p string, offset int64) (io.ReadCloser, int64, error) {
+	if err := manifest.CheckPath(p); err != nil {
+		return nil, 0, err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, h.URL(p), nil)
+	if err != nil {
+		return nil, 0, err
+	}
+	if offset > 0 {
+		req.Header.Set("Range", fmt.Sprintf("bytes=%d-", offset))
+	}
+	resp, err := h.client.Do(req)
+	if err != nil {
+		return nil, 0, err
+	}
+	switch resp.StatusCode {
+	case http.StatusPartialContent:
+		return resp.Body, offset, nil
+	case http.StatusOK:
+		return resp.Body, 0, nil
+	case http.StatusNotFound, http.StatusForbidden:
+		resp.Body.Close()
+		return nil, 0, ErrNotExist
+	case http.StatusRequestedRangeNotSatisfiable:
+		resp.Body.Close()
+		return h.OpenFrom(ctx, p, 0)
+	}
+	resp.Body.Close()
+	return nil, 0, &httpStatusError{url: h.URL(p), status: resp.Status, code: resp.StatusCode}
+}
+
+type httpStatusError struct {
+	url, status string
+	code        int
+}
+
+func (e *httpStatusError) Error() string { return "GET " + e.url + ": " + e.status }
+
+func (b *LocalBucket) OpenFrom(ctx context.Context, key string, offset int64) (io.ReadCloser, int64, error) {
+	return (&DirReader{root: b.root, dir: b.dir}).OpenFrom(ctx, key, offset)
+}

@@ -146,13 +146,14 @@ func (b *S3Bucket) String() string { return "s3://" + b.bucket + "/" + b.prefix 
 func (b *S3Bucket) key(k string) *string { return aws.String(b.prefix + k) }
 
 func (b *S3Bucket) Open(ctx context.Context, key string) (io.ReadCloser, error) {
-	return b.OpenFrom(ctx, key, 0)
+	rc, _, err := b.OpenFrom(ctx, key, 0)
+	return rc, err
 }
 
 // OpenFrom reads an object from byte offset on (an HTTP Range request).
-func (b *S3Bucket) OpenFrom(ctx context.Context, key string, offset int64) (io.ReadCloser, error) {
+func (b *S3Bucket) OpenFrom(ctx context.Context, key string, offset int64) (io.ReadCloser, int64, error) {
 	if err := manifest.CheckPath(key); err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	in := &s3.GetObjectInput{Bucket: &b.bucket, Key: b.key(key)}
 	if offset > 0 {
@@ -160,9 +161,12 @@ func (b *S3Bucket) OpenFrom(ctx context.Context, key string, offset int64) (io.R
 	}
 	out, err := b.client.GetObject(ctx, in)
 	if err != nil {
-		return nil, b.wrap("get", key, err)
+		return nil, 0, b.wrap("get", key, err)
 	}
-	return out.Body, nil
+	if offset > 0 && out.ContentRange == nil {
+		return out.Body, 0, nil
+	}
+	return out.Body, offset, nil
 }
 
 func (b *S3Bucket) List(ctx context.Context) ([]ObjectInfo, error) {

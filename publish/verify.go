@@ -25,6 +25,12 @@ type VerifyOptions struct {
 	Now          time.Time // default time.Now()
 	Jobs         int       // parallel object checks; default 8
 	AllowExpired bool      // report an expired manifest as a note, not a failure
+	// LeftOut names objects a partial mirror left out by choice: their
+	// absence is reported, not failed.
+	LeftOut map[string]bool
+	// RebasedTo is the base URL the tree's URL lists were rebased to; they
+	// are checked after mapping it back to the manifest's base.
+	RebasedTo string
 }
 
 // Failure is one thing wrong with one object of a tree.
@@ -41,6 +47,7 @@ type Report struct {
 	Objects    int   // objects checked
 	Bytes      int64 // bytes read and hashed
 	Signatures int   // detached signatures that verified
+	LeftOut    []string
 	Failures   []Failure
 	Notes      []string
 }
@@ -147,7 +154,14 @@ func Verify(ctx context.Context, src Reader, key *sign.Verifier, o VerifyOptions
 					so := idx[s]
 					sig = &so
 				}
-				fails, n, sigOK := checkObject(ctx, src, key, obj, sig)
+				var fails []Failure
+				var n int64
+				var sigOK bool
+				if o.RebasedTo != "" && path.Base(obj.Path) == "urls.txt" {
+					fails, n = checkRebasedList(ctx, src, obj, o.RebasedTo, m.BaseURL)
+				} else {
+					fails, n, sigOK = checkObject(ctx, src, key, obj, sig)
+				}
 				mu.Lock()
 				rep.Failures = append(rep.Failures, fails...)
 				rep.Bytes += n
@@ -165,6 +179,13 @@ func Verify(ctx context.Context, src Reader, key *sign.Verifier, o VerifyOptions
 	for _, obj := range m.Objects {
 		if isSig[obj.Path] {
 			continue // checked with its artifact
+		}
+		if o.LeftOut[obj.Path] {
+			if s, ok := sigOf[obj.Path]; ok {
+				rep.LeftOut = append(rep.LeftOut, s)
+			}
+			rep.LeftOut = append(rep.LeftOut, obj.Path)
+			continue
 		}
 		select {
 		case work <- obj:
@@ -187,6 +208,10 @@ func Verify(ctx context.Context, src Reader, key *sign.Verifier, o VerifyOptions
 				rep.fail(f, "not in the manifest")
 			}
 		}
+	}
+	sort.Strings(rep.LeftOut)
+	if o.RebasedTo != "" {
+		rep.Notes = append(rep.Notes, fmt.Sprintf("URL lists are rebased to %s; checked against the manifest's base %s", o.RebasedTo, m.BaseURL))
 	}
 	sort.Slice(rep.Failures, func(i, j int) bool { return rep.Failures[i].Path < rep.Failures[j].Path })
 	return rep, nil
@@ -249,6 +274,26 @@ func checkObject(ctx context.Context, src Reader, key *sign.Verifier, obj manife
 		}
 	}
 	return fails, cr.n, sigOK
+}
+
+// checkRebasedList checks a URL list that was rebased: mapped back to the
+// manifest's base it must be exactly the signed list.
+func checkRebasedList(ctx context.Context, src Reader, obj manifest.Object, to, from string) ([]Failure, int64) {
+	data, err := readAll(ctx, src, obj.Path, 1<<30)
+	if errors.Is(err, ErrNotExist) {
+		return []Failure{{obj.Path, "missing"}}, 0
+	}
+	if err != nil {
+		return []Failure{{obj.Path, err.Error()}}, 0
+	}
+	orig, err := replaceBase(data, to, from)
+	if err != nil {
+		return []Failure{{obj.Path, "rebased list: " + err.Error()}}, int64(len(data))
+	}
+	if f := compare(obj, int64(len(orig)), sha256.Sum256(orig)); f != "" {
+		return []Failure{{obj.Path, "mapped back to " + from + ": " + f}}, int64(len(data))
+	}
+	return nil, int64(len(data))
 }
 
 func compare(o manifest.Object, size int64, sum [32]byte) string {

@@ -1,24 +1,34 @@
 // Command benchtool measures packstudio on a synthetic catalog and prints
-// the figures `make bench` reports: for a full build, an unchanged rebuild
-// and a rebuild after one pack changed, wall and CPU time, peak memory,
-// files and bytes written, and bytes per (combination, pack version) row.
-// Copying the built tree with cp -r in the same run gives a floor for the
-// cost of writing that many files on this machine, since the machines are
-// shared and noisy: figures are best read as ratios to it.
+// the figures `make bench` reports:
+//
+//   - build: a full build, an unchanged rebuild and a rebuild after one
+//     pack changed: wall and CPU time, peak memory, files and bytes written,
+//     bytes per (combination, pack version) row. cp -r of the built tree in
+//     the same run is the floor for writing that many files here.
+//   - publish: the same tree to a fresh MinIO, side by side with
+//     `aws s3 sync` (Debian's AWS CLI v2) and `rclone sync`: full, nothing
+//     changed, one pack changed.
+//
+// These machines are shared and noisy: read the figures as ratios between
+// tools measured in the same run.
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"flag"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"text/tabwriter"
 	"time"
 
 	"github.com/packstudio/packstudio/internal/synth"
+	"github.com/packstudio/packstudio/internal/testenv"
+	"github.com/packstudio/packstudio/publish"
 )
 
 type stats struct {
@@ -34,53 +44,74 @@ type stats struct {
 type run struct {
 	name      string
 	wall, cpu time.Duration
+	serverCPU time.Duration // of the MinIO server during the run
 	maxRSS    int64 // bytes
 	st        stats
+	err       error
+}
+
+type options struct {
+	bin, work       string
+	packs, versions int
+	publish         bool
+	aws, rclone     string
+	awsFull         bool
 }
 
 func main() {
-	bin := flag.String("bin", "bin/packstudio", "packstudio binary")
-	work := flag.String("work", ".bench", "scratch directory (replaced)")
-	packs := flag.Int("packs", 1000, "packs in the synthetic catalog")
-	versions := flag.Int("versions", 4, "versions per pack")
+	var o options
+	flag.StringVar(&o.bin, "bin", "bin/packstudio", "packstudio binary")
+	flag.StringVar(&o.work, "work", ".bench", "scratch directory (replaced)")
+	flag.IntVar(&o.packs, "packs", 1000, "packs in the synthetic catalog")
+	flag.IntVar(&o.versions, "versions", 4, "versions per pack")
+	flag.BoolVar(&o.publish, "publish", true, "also measure publish against MinIO, aws s3 sync and rclone")
+	flag.StringVar(&o.aws, "aws", "/usr/bin/aws", "AWS CLI to compare with (Debian's v2 is the faster peer)")
+	flag.StringVar(&o.rclone, "rclone", "rclone", "rclone to compare with")
+	flag.BoolVar(&o.awsFull, "aws-full", false, "also time aws s3 sync's full upload (about 30 objects/s against MinIO here: ~25 min); otherwise its bucket is seeded untimed")
 	flag.Parse()
-	if err := bench(*bin, *work, synth.Options{Packs: *packs, VersionsPerPack: *versions, Products: 2, ReleasesPerProduct: 8, Clouds: 8}); err != nil {
+	if err := bench(o); err != nil {
 		fmt.Fprintln(os.Stderr, "benchtool:", err)
 		os.Exit(1)
 	}
 }
 
-func bench(bin, work string, o synth.Options) error {
-	bin, _ = filepath.Abs(bin)
+func bench(o options) error {
+	bin, _ := filepath.Abs(o.bin)
+	work := o.work
 	if err := os.RemoveAll(work); err != nil {
 		return err
 	}
+	so := synth.Options{Packs: o.packs, VersionsPerPack: o.versions, Products: 2, ReleasesPerProduct: 8, Clouds: 8}
 	catalogDir := filepath.Join(work, "catalog")
 	t0 := time.Now()
-	if err := synth.Generate(catalogDir, o); err != nil {
+	if err := synth.Generate(catalogDir, so); err != nil {
 		return err
 	}
 	fmt.Printf("synthetic catalog: %d packs x %d versions, %d products x %d releases, %d clouds (generated in %s)\n",
-		o.Packs, o.VersionsPerPack, o.Products, o.ReleasesPerProduct, o.Clouds, time.Since(t0).Round(time.Millisecond))
-	site := `title = "bench"
-base_url = "https://packs.example.com/"
-catalog = "catalog"
-output = "public"
-cache = "cache"
-[signing]
-key = "key/site.pem"
-`
+		so.Packs, so.VersionsPerPack, so.Products, so.ReleasesPerProduct, so.Clouds, time.Since(t0).Round(time.Millisecond))
+	site := "title = \"bench\"\nbase_url = \"https://packs.example.com/\"\ncatalog = \"catalog\"\noutput = \"public\"\ncache = \"cache\"\n[signing]\nkey = \"key/site.pem\"\n"
 	if err := os.WriteFile(filepath.Join(work, "site.toml"), []byte(site), 0o644); err != nil {
 		return err
 	}
-	if _, err := measure(work, "keygen", bin, "keygen", "--out", "key/site"); err != nil {
-		return err
+	if r := measure(work, nil, "keygen", bin, "keygen", "--out", "key/site"); r.err != nil {
+		return r.err
 	}
-	var runs []run
+
+	var pub *publisher
+	if o.publish {
+		var err error
+		if pub, err = newPublisher(o, work, bin); err != nil {
+			fmt.Println("publish figures skipped:", err)
+		} else {
+			defer pub.stop()
+		}
+	}
+
+	var builds []run
 	build := func(name string) error {
-		r, err := measure(work, name, bin, "build", "--stats", "stats.json")
-		if err != nil {
-			return err
+		r := measure(work, nil, name, bin, "build", "--stats", "stats.json")
+		if r.err != nil {
+			return r.err
 		}
 		data, err := os.ReadFile(filepath.Join(work, "stats.json"))
 		if err != nil {
@@ -89,57 +120,207 @@ key = "key/site.pem"
 		if err := json.Unmarshal(data, &r.st); err != nil {
 			return err
 		}
-		runs = append(runs, r)
+		builds = append(builds, r)
 		return nil
 	}
 	if err := build("full build"); err != nil {
 		return err
 	}
+	if pub != nil {
+		pub.round("full publish")
+		pub.round("publish, nothing changed")
+	}
 	if err := build("rebuild, nothing changed"); err != nil {
 		return err
 	}
-	name, err := synth.Touch(catalogDir, o)
+	name, err := synth.Touch(catalogDir, so)
 	if err != nil {
 		return err
 	}
 	if err := build("rebuild, one pack changed (" + name + ")"); err != nil {
 		return err
 	}
-	cp, err := measure(work, "cp -r of the built tree", "cp", "-r", "public", "public-copy")
-	if err != nil {
-		return err
+	if pub != nil {
+		pub.round("publish, one pack changed")
+	}
+	cp := measure(work, nil, "cp -r of the built tree", "cp", "-r", "public", "public-copy")
+	if cp.err != nil {
+		return cp.err
 	}
 	os.RemoveAll(filepath.Join(work, "public-copy"))
 
-	full := runs[0].st
-	fmt.Printf("tree: %d combinations, %d (combination, pack version) rows, %d compat pairs, %d objects, %s\n",
+	full := builds[0].st
+	fmt.Printf("\nBUILD: %d combinations, %d (combination, pack version) rows, %d compat pairs, %d objects, %s\n",
 		full.Combinations, full.Rows, full.CompatPairs, full.Objects, mib(full.ObjectBytes))
 	fmt.Printf("bytes per row over all files: %.0f\n\n", float64(full.ObjectBytes)/float64(full.Rows))
 	w := tabwriter.NewWriter(os.Stdout, 2, 4, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(w, "run\twall\tCPU\tpeak RSS\tfiles written\tbytes written\tpacked\tsigned\twall / cp -r\t")
-	for _, r := range runs {
+	for _, r := range builds {
 		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%d\t%s\t%d\t%d\t%.2f\t\n", r.name, r.wall.Round(time.Millisecond), r.cpu.Round(time.Millisecond),
 			mib(r.maxRSS), r.st.FilesWritten, mib(r.st.BytesWritten), r.st.Packed, r.st.Signed, r.wall.Seconds()/cp.wall.Seconds())
 	}
 	fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%d\t%s\t\t\t1.00\t\n", cp.name, cp.wall.Round(time.Millisecond), cp.cpu.Round(time.Millisecond), mib(cp.maxRSS), full.Objects, mib(full.ObjectBytes))
-	return w.Flush()
+	w.Flush()
+	if pub != nil {
+		pub.report()
+	}
+	return nil
+}
+
+// publisher runs the publish rounds of packstudio and its peers against
+// one fresh MinIO server, each into a bucket of its own.
+type publisher struct {
+	o      options
+	work   string
+	bin    string
+	minio  *testenv.MinIO
+	tools  []string // packstudio, aws, rclone (those installed)
+	rounds []string
+	runs   map[string]map[string]run // round → tool → run
+}
+
+func newPublisher(o options, work, bin string) (*publisher, error) {
+	mbin, err := testenv.MinIOBinary()
+	if err != nil {
+		return nil, err
+	}
+	m, err := testenv.StartMinIO(mbin, false)
+	if err != nil {
+		return nil, err
+	}
+	p := &publisher{o: o, work: work, bin: bin, minio: m, tools: []string{"packstudio"}, runs: map[string]map[string]run{}}
+	if _, err := os.Stat(o.aws); err == nil {
+		p.tools = append(p.tools, "aws s3 sync")
+	} else {
+		fmt.Println("aws s3 sync not measured:", o.aws, "is not installed (apt-get install awscli)")
+	}
+	if _, err := exec.LookPath(o.rclone); err == nil {
+		p.tools = append(p.tools, "rclone sync")
+	} else {
+		fmt.Println("rclone sync not measured: rclone is not installed (apt-get install rclone)")
+	}
+	for _, kv := range m.Env() {
+		k, v, _ := strings.Cut(kv, "=")
+		os.Setenv(k, v)
+	}
+	for _, tool := range p.tools {
+		b, err := publish.OpenS3(context.Background(), "s3://"+bucketOf(tool), publish.S3Options{Endpoint: m.Endpoint})
+		if err != nil {
+			return nil, err
+		}
+		if err := b.CreateBucket(context.Background()); err != nil {
+			return nil, err
+		}
+	}
+	return p, nil
+}
+
+func bucketOf(tool string) string { return "bench-" + strings.Fields(tool)[0] }
+
+func (p *publisher) stop() { p.minio.Stop() }
+
+// round publishes the current tree with every tool.
+func (p *publisher) round(name string) {
+	p.rounds = append(p.rounds, name)
+	p.runs[name] = map[string]run{}
+	for _, tool := range p.tools {
+		target := "s3://" + bucketOf(tool) + "/site"
+		var r run
+		if tool == "aws s3 sync" && len(p.rounds) == 1 && !p.o.awsFull {
+			// The AWS CLI waits on every small PUT here; fill its bucket
+			// with packstudio instead, untimed. Uploaded after the build,
+			// every object is newer than its file, so aws s3 sync then
+			// sees the same "nothing changed" state as the others.
+			r = measure(p.work, p.minio.Env(), tool, p.bin, "publish", "--to", target, "--endpoint", p.minio.Endpoint)
+			r.err = fmt.Errorf("not timed (seeded with packstudio; run with -aws-full to time it)")
+			p.runs[name][tool] = r
+			continue
+		}
+		before := p.minio.CPU()
+		switch tool {
+		case "packstudio":
+			r = measure(p.work, p.minio.Env(), tool, p.bin, "publish", "--to", target, "--endpoint", p.minio.Endpoint)
+		case "aws s3 sync":
+			r = measure(p.work, p.minio.Env(), tool, p.o.aws, "--endpoint-url", p.minio.Endpoint, "s3", "sync", "public", target, "--only-show-errors")
+		case "rclone sync":
+			// rclone 1.60 cannot build its HTTP client when AWS_CA_BUNDLE
+			// is set (LoadCustomCABundleError), so it runs without it.
+			env := []string{"AWS_CA_BUNDLE=", "RCLONE_CONFIG_BENCH_TYPE=s3", "RCLONE_CONFIG_BENCH_PROVIDER=Minio",
+				"RCLONE_CONFIG_BENCH_ENDPOINT=" + p.minio.Endpoint, "RCLONE_CONFIG_BENCH_ACCESS_KEY_ID=" + p.minio.AccessKey,
+				"RCLONE_CONFIG_BENCH_SECRET_ACCESS_KEY=" + p.minio.SecretKey}
+			r = measure(p.work, env, tool, p.o.rclone, "sync", "public", "bench:"+bucketOf(tool)+"/site")
+		}
+		r.serverCPU = p.minio.CPU() - before
+		p.runs[name][tool] = r
+		fmt.Printf("  %s, %s: %s (its CPU %s, MinIO's %s)\n", name, tool, r.wall.Round(time.Millisecond), r.cpu.Round(time.Millisecond), r.serverCPU.Round(time.Millisecond))
+	}
+}
+
+func (p *publisher) report() {
+	fmt.Printf("\nPUBLISH to MinIO (%s), the same tree for each tool, in one run:\n\n", p.minio.Endpoint)
+	w := tabwriter.NewWriter(os.Stdout, 2, 4, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprint(w, "run\t")
+	for _, tool := range p.tools {
+		fmt.Fprintf(w, "%s\t", tool)
+	}
+	for _, tool := range p.tools[1:] {
+		fmt.Fprintf(w, "packstudio / %s\t", strings.Fields(tool)[0])
+	}
+	fmt.Fprintln(w)
+	for _, round := range p.rounds {
+		fmt.Fprintf(w, "%s\t", round)
+		for _, tool := range p.tools {
+			r := p.runs[round][tool]
+			if r.err != nil {
+				fmt.Fprint(w, "-\t")
+				continue
+			}
+			fmt.Fprintf(w, "%s\t", r.wall.Round(time.Millisecond))
+		}
+		ours := p.runs[round]["packstudio"]
+		for _, tool := range p.tools[1:] {
+			peer := p.runs[round][tool]
+			if peer.err != nil || ours.err != nil {
+				fmt.Fprint(w, "-\t")
+				continue
+			}
+			fmt.Fprintf(w, "%.2f\t", ours.wall.Seconds()/peer.wall.Seconds())
+		}
+		fmt.Fprintln(w)
+	}
+	w.Flush()
+	for _, round := range p.rounds {
+		for _, tool := range p.tools {
+			if err := p.runs[round][tool].err; err != nil {
+				fmt.Printf("%s, %s failed: %v\n", round, tool, err)
+			}
+		}
+	}
 }
 
 // measure runs a command in dir and returns its wall time, CPU time (user
 // plus system) and peak resident memory.
-func measure(dir, name, prog string, args ...string) (run, error) {
+func measure(dir string, env []string, name, prog string, args ...string) run {
 	cmd := exec.Command(prog, args...)
 	cmd.Dir = dir
-	cmd.Stderr = os.Stderr
+	cmd.Env = append(os.Environ(), env...)
 	start := time.Now()
-	out, err := cmd.Output()
+	out, err := cmd.CombinedOutput()
 	wall := time.Since(start)
-	if err != nil {
-		return run{}, fmt.Errorf("%s: %v\n%s", name, err, out)
+	r := run{name: name, wall: wall}
+	if cmd.ProcessState != nil {
+		ru := cmd.ProcessState.SysUsage().(*syscall.Rusage)
+		r.cpu = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+		r.maxRSS = ru.Maxrss * 1024
 	}
-	ru := cmd.ProcessState.SysUsage().(*syscall.Rusage)
-	cpu := time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-	return run{name: name, wall: wall, cpu: cpu, maxRSS: ru.Maxrss * 1024}, nil
+	if err != nil {
+		tail := string(out)
+		if len(tail) > 2000 {
+			tail = tail[len(tail)-2000:]
+		}
+		r.err = fmt.Errorf("%s: %v\n%s", name, err, tail)
+	}
+	return r
 }
 
 func mib(n int64) string { return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20)) }

@@ -216,6 +216,27 @@ func (m *MinIO) wait(timeout time.Duration) error {
 	return fmt.Errorf("minio did not answer at %s within %s", m.Endpoint, timeout)
 }
 
+// CPU returns the CPU time the server process has used so far (Linux),
+// so that benchmarks can show where the time of a transfer goes.
+func (m *MinIO) CPU() time.Duration {
+	if m.cmd == nil || m.cmd.Process == nil {
+		return 0
+	}
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", m.cmd.Process.Pid))
+	if err != nil {
+		return 0
+	}
+	// Fields after the command name, which is in parentheses.
+	f := strings.Fields(string(data[strings.LastIndexByte(string(data), ')')+1:]))
+	if len(f) < 13 {
+		return 0
+	}
+	var utime, stime int64
+	fmt.Sscan(f[11], &utime)
+	fmt.Sscan(f[12], &stime)
+	return time.Duration(utime+stime) * 10 * time.Millisecond // USER_HZ is 100 on Linux
+}
+
 // Stop kills the server and removes its data.
 func (m *MinIO) Stop() {
 	if m.cmd != nil && m.cmd.Process != nil {

@@ -1,0 +1,500 @@
+package publish
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/packstudio/packstudio/publish/manifest"
+	"github.com/packstudio/packstudio/publish/sign"
+)
+
+// MirrorOptions tune Mirror.
+type MirrorOptions struct {
+	Jobs         int       // parallel downloads; default 8
+	Now          time.Time // default time.Now()
+	AllowExpired bool      // mirror an expired manifest (the result says how old)
+	// Prune removes objects the manifest (or the filter) no longer wants,
+	// once everything new is in place.
+	Prune    bool
+	Filter   *Filter // nil or empty for a full mirror
+	Retries  int     // attempts per object; default 5
+	Progress func(Progress)
+	// SourceName is recorded in the state file (the URL as typed).
+	SourceName string
+}
+
+// MirrorResult is what a mirror did.
+type MirrorResult struct {
+	Manifest *manifest.Manifest
+	Fetched  int   // objects downloaded
+	Resumed  int   // of which continued from an interrupted download
+	Bytes    int64 // bytes downloaded
+	Skipped  int   // objects already in place with the right digest
+	Removed  int
+	LeftOut  int // artifacts a partial mirror left out by choice
+	Failures []Failure
+	Notes    []string
+}
+
+// TrustError is a manifest refused before anything was written: not signed
+// by the key, expired, or older than the one already mirrored.
+type TrustError struct{ Reason string }
+
+func (e *TrustError) Error() string { return e.Reason }
+
+// ErrMirrorFailed is returned when some objects could not be fetched and
+// verified; the result names them. Nothing unverified is left in place.
+var ErrMirrorFailed = errors.New("mirror did not complete")
+
+// Mirror copies the tree at src into the local directory dest, verifying
+// everything: the manifest's signature with the pinned key, its expiry and
+// version against the last mirror into dest, then each object's size and
+// SHA-256 before it takes its place. Objects already in dest with the right
+// digest are not fetched; interrupted downloads resume.
+func Mirror(ctx context.Context, src Reader, key *sign.Verifier, dest string, o MirrorOptions) (*MirrorResult, error) {
+	if o.Jobs <= 0 {
+		o.Jobs = 8
+	}
+	if o.Retries <= 0 {
+		o.Retries = 5
+	}
+	if o.Now.IsZero() {
+		o.Now = time.Now()
+	}
+	if fi, err := os.Stat(dest); err == nil && !fi.IsDir() {
+		return nil, &TargetError{Target: dest, Reason: "is a file, not a directory"}
+	}
+	state, err := ReadMirrorState(dest)
+	if err != nil {
+		return nil, err
+	}
+	m, raw, sig, err := fetchManifestRetry(ctx, src, key, o.Retries)
+	if err != nil {
+		return nil, err
+	}
+	res := &MirrorResult{Manifest: m}
+	if err := checkTrust(m, raw, key, state, o, res); err != nil {
+		return res, err
+	}
+
+	wanted := m.Objects
+	var leftOut []string
+	if !o.Filter.Empty() {
+		keep, err := o.Filter.selectArtifacts(ctx, src, m)
+		if err != nil {
+			return res, err
+		}
+		wanted = nil
+		for _, obj := range m.Objects {
+			if strings.HasPrefix(obj.Path, "artifacts/") && !keep[obj.Path] {
+				leftOut = append(leftOut, obj.Path)
+				continue
+			}
+			wanted = append(wanted, obj)
+		}
+		res.LeftOut = len(leftOut)
+	}
+
+	// Only now, with the manifest trusted, is anything written.
+	if err := os.MkdirAll(filepath.Join(dest, StateDir, "partial"), 0o755); err != nil {
+		return res, err
+	}
+	root, err := os.OpenRoot(dest)
+	if err != nil {
+		return res, err
+	}
+	defer root.Close()
+	mr := &mirrorer{src: src, root: root, dest: dest, o: o, res: res}
+
+	need, err := mr.inventory(ctx, wanted)
+	if err != nil {
+		return res, err
+	}
+	if err := mr.fetchAll(ctx, need); err != nil {
+		return res, err
+	}
+	if len(res.Failures) > 0 {
+		sort.Slice(res.Failures, func(i, j int) bool { return res.Failures[i].Path < res.Failures[j].Path })
+		return res, fmt.Errorf("%w: %d objects failed; %s still holds its earlier manifest", ErrMirrorFailed, len(res.Failures), dest)
+	}
+
+	// Everything is in place and verified: the manifest goes last.
+	if err := writeFileSync(filepath.Join(dest, manifest.SigName), sig); err != nil {
+		return res, err
+	}
+	if err := writeFileSync(filepath.Join(dest, manifest.Name), raw); err != nil {
+		return res, err
+	}
+	newState := &MirrorState{Version: m.Version, ManifestSHA256: sum(raw), KeyID: key.KeyID(), Source: o.SourceName, LeftOut: leftOut}
+	if !o.Filter.Empty() {
+		newState.Filter = o.Filter
+	}
+	if err := WriteMirrorState(dest, newState); err != nil {
+		return res, err
+	}
+	if o.Prune {
+		if err := mr.prune(ctx, wanted); err != nil {
+			return res, err
+		}
+	}
+	return res, nil
+}
+
+// fetchManifestRetry fetches the manifest, retrying transient failures and
+// a signature that does not match because a publish replaced the manifest
+// between the two reads.
+func fetchManifestRetry(ctx context.Context, src Reader, key *sign.Verifier, attempts int) (*manifest.Manifest, []byte, []byte, error) {
+	var lastErr error
+	for i := 0; i < attempts; i++ {
+		if i > 0 {
+			if err := sleep(ctx, backoff(i)); err != nil {
+				return nil, nil, nil, err
+			}
+		}
+		m, raw, sig, err := fetchManifest(ctx, src, key)
+		if err == nil {
+			return m, raw, sig, nil
+		}
+		lastErr = err
+		if errors.Is(err, ErrNotExist) {
+			break
+		}
+	}
+	if strings.Contains(lastErr.Error(), "signature does not verify") {
+		return nil, nil, nil, &TrustError{Reason: fmt.Sprintf("%s at %s: %v; nothing was written", manifest.Name, src, lastErr)}
+	}
+	return nil, nil, nil, fmt.Errorf("%s at %s: %w", manifest.Name, src, lastErr)
+}
+
+// checkTrust refuses an expired manifest (unless allowed), a key other
+// than the one dest was mirrored with, and a rollback.
+func checkTrust(m *manifest.Manifest, raw []byte, key *sign.Verifier, state *MirrorState, o MirrorOptions, res *MirrorResult) error {
+	if m.Expired(o.Now) {
+		age := o.Now.Sub(m.Expires).Round(time.Minute)
+		if !o.AllowExpired {
+			return &TrustError{Reason: fmt.Sprintf("%s expired %s ago (at %s); the publisher must renew it, or pass --allow-expired; nothing was written",
+				manifest.Name, age, m.Expires.Format(time.RFC3339))}
+		}
+		res.Notes = append(res.Notes, fmt.Sprintf("mirroring an EXPIRED manifest: it expired %s ago (at %s)", age, m.Expires.Format(time.RFC3339)))
+	}
+	if state == nil {
+		return nil
+	}
+	if state.KeyID != "" && state.KeyID != key.KeyID() {
+		return &TrustError{Reason: fmt.Sprintf("the destination was mirrored with key %s…, not %s…; refusing to mix publishers; nothing was written", state.KeyID[:16], key.KeyID()[:16])}
+	}
+	switch {
+	case m.Version < state.Version:
+		return &TrustError{Reason: fmt.Sprintf("rollback: the source's manifest is version %d, older than version %d already mirrored here; nothing was written", m.Version, state.Version)}
+	case m.Version == state.Version && sum(raw) != state.ManifestSHA256:
+		return &TrustError{Reason: fmt.Sprintf("the source's manifest version %d differs from the version %d already mirrored here; nothing was written", m.Version, state.Version)}
+	}
+	return nil
+}
+
+type mirrorer struct {
+	src  Reader
+	root *os.Root
+	dest string
+	o    MirrorOptions
+	mu   sync.Mutex
+	res  *MirrorResult
+}
+
+type fetch struct {
+	obj   manifest.Object
+	phase int
+}
+
+// inventory returns the wanted objects dest lacks or holds with other
+// bytes, in publish's phases so that a mirror being served stays
+// consistent while it updates.
+func (mr *mirrorer) inventory(ctx context.Context, wanted []manifest.Object) ([]fetch, error) {
+	var (
+		need []fetch
+		mu   sync.Mutex
+	)
+	err := parallel(ctx, mr.o.Jobs, len(wanted), func(i int) error {
+		obj := wanted[i]
+		have, size, err := mr.digest(obj.Path)
+		if err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		switch {
+		case err == nil && size == obj.Size && have == obj.SHA256:
+			mr.res.Skipped++
+		default:
+			phase := PhaseChanged
+			switch {
+			case strings.HasPrefix(obj.Path, "artifacts/"):
+				phase = PhaseArtifacts
+			case errors.Is(err, fs.ErrNotExist):
+				phase = PhaseNew
+			}
+			need = append(need, fetch{obj, phase})
+		}
+		return nil
+	})
+	sort.Slice(need, func(i, j int) bool {
+		if need[i].phase != need[j].phase {
+			return need[i].phase < need[j].phase
+		}
+		return need[i].obj.Path < need[j].obj.Path
+	})
+	return need, err
+}
+
+// digest hashes a file already in dest.
+func (mr *mirrorer) digest(p string) (string, int64, error) {
+	f, err := mr.root.Open(filepath.FromSlash(p))
+	if err != nil {
+		return "", 0, err
+	}
+	defer f.Close()
+	if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() {
+		return "", 0, fs.ErrNotExist
+	}
+	h := sha256.New()
+	n, err := io.Copy(h, f)
+	if err != nil {
+		return "", 0, err
+	}
+	return hex.EncodeToString(h.Sum(nil)), n, nil
+}
+
+func (mr *mirrorer) fetchAll(ctx context.Context, need []fetch) error {
+	var total, done int64
+	for _, f := range need {
+		total += f.obj.Size
+	}
+	var doneN atomic.Int64
+	for start := 0; start < len(need); {
+		end := start
+		for end < len(need) && need[end].phase == need[start].phase {
+			end++
+		}
+		batch := need[start:end]
+		parallel(ctx, mr.o.Jobs, len(batch), func(i int) error {
+			f := batch[i]
+			n, resumed, err := mr.fetchOne(ctx, f.obj)
+			mr.mu.Lock()
+			if err != nil {
+				mr.res.Failures = append(mr.res.Failures, Failure{Path: f.obj.Path, Reason: err.Error()})
+			} else {
+				mr.res.Fetched++
+				if resumed {
+					mr.res.Resumed++
+				}
+			}
+			mr.res.Bytes += n
+			done += f.obj.Size
+			d := done
+			mr.mu.Unlock()
+			if mr.o.Progress != nil {
+				mr.o.Progress(Progress{Phase: phaseNames[f.phase], Done: int(doneN.Add(1)), Total: len(need), Bytes: d, TotalBytes: total})
+			}
+			return nil
+		})
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if len(mr.res.Failures) > 0 {
+			return nil // later phases would link to what failed
+		}
+		start = end
+	}
+	return nil
+}
+
+// fetchOne downloads one object into a partial file, resuming what an
+// earlier run left, verifies size and SHA-256, and only then renames it
+// into place. It retries transient failures from where it stopped.
+func (mr *mirrorer) fetchOne(ctx context.Context, obj manifest.Object) (fetched int64, resumed bool, err error) {
+	partial := filepath.Join(StateDir, "partial", obj.SHA256)
+	for attempt := 0; attempt < mr.o.Retries; attempt++ {
+		if attempt > 0 {
+			if err := sleep(ctx, backoff(attempt)); err != nil {
+				return fetched, resumed, err
+			}
+		}
+		n, res, done, ferr := mr.tryFetch(ctx, obj, partial)
+		fetched += n
+		resumed = resumed || res
+		if ferr == nil && done {
+			return fetched, resumed, nil
+		}
+		err = ferr
+		var bad *badContent
+		if errors.As(ferr, &bad) || errors.Is(ferr, ErrNotExist) || ctx.Err() != nil {
+			break // a wrong or missing object does not get better by asking again
+		}
+	}
+	return fetched, resumed, err
+}
+
+// badContent is an object whose bytes are not the manifest's.
+type badContent struct{ msg string }
+
+func (e *badContent) Error() string { return e.msg }
+
+func (mr *mirrorer) tryFetch(ctx context.Context, obj manifest.Object, partial string) (n int64, resumed, done bool, err error) {
+	f, err := mr.root.OpenFile(partial, os.O_RDWR|os.O_CREATE, 0o644)
+	if err != nil {
+		return 0, false, false, err
+	}
+	defer f.Close()
+	// Hash what an earlier attempt or run already has.
+	h := sha256.New()
+	have, err := io.Copy(h, f)
+	if err != nil {
+		return 0, false, false, err
+	}
+	if have > obj.Size {
+		f.Truncate(0)
+		f.Seek(0, io.SeekStart)
+		h.Reset()
+		have = 0
+	}
+	if have < obj.Size {
+		raw, start, err := openFrom(ctx, mr.src, obj.Path, have)
+		if err != nil {
+			return 0, false, false, err
+		}
+		body := stallGuard(raw)
+		defer body.Close()
+		if start != have { // the store ignored the range: start over
+			f.Truncate(0)
+			f.Seek(0, io.SeekStart)
+			h.Reset()
+			have = 0
+		}
+		resumed = have > 0
+		// Never take more than the manifest promises.
+		n, err = io.Copy(io.MultiWriter(f, h), io.LimitReader(body, obj.Size-have+1))
+		have += n
+		if err != nil {
+			return n, resumed, false, fmt.Errorf("download interrupted after %d of %d bytes: %w", have, obj.Size, err)
+		}
+		if have < obj.Size {
+			return n, resumed, false, fmt.Errorf("truncated: %d of %d bytes", have, obj.Size)
+		}
+	}
+	got := hex.EncodeToString(h.Sum(nil))
+	if have != obj.Size || got != obj.SHA256 {
+		f.Close()
+		mr.root.Remove(partial) // never leave unverified bytes to be resumed
+		return n, resumed, false, &badContent{fmt.Sprintf("tampered or corrupt: size %d, sha256 %s…; the manifest says size %d, sha256 %s…", have, got[:12], obj.Size, obj.SHA256[:12])}
+	}
+	if err := f.Sync(); err != nil {
+		return n, resumed, false, err
+	}
+	f.Close()
+	if dir := path.Dir(obj.Path); dir != "." {
+		if err := mr.root.MkdirAll(filepath.FromSlash(dir), 0o755); err != nil {
+			return n, resumed, false, err
+		}
+	}
+	if err := mr.root.Rename(partial, filepath.FromSlash(obj.Path)); err != nil {
+		return n, resumed, false, err
+	}
+	return n, resumed, true, nil
+}
+
+// openFrom opens an object at an offset when the source can, else whole.
+func openFrom(ctx context.Context, src Reader, p string, offset int64) (io.ReadCloser, int64, error) {
+	if rr, ok := src.(RangeReader); ok {
+		return rr.OpenFrom(ctx, p, offset)
+	}
+	rc, err := src.Open(ctx, p)
+	return rc, 0, err
+}
+
+// prune removes files of dest that are not wanted any more, then the
+// folders left empty. Bookkeeping (dot-folders) stays.
+func (mr *mirrorer) prune(ctx context.Context, wanted []manifest.Object) error {
+	keep := map[string]bool{manifest.Name: true, manifest.SigName: true}
+	for _, o := range wanted {
+		keep[o.Path] = true
+	}
+	local := &DirReader{root: mr.root, dir: mr.dest}
+	files, err := local.List(ctx)
+	if err != nil {
+		return err
+	}
+	dirs := map[string]bool{}
+	for _, f := range files {
+		if keep[f] {
+			continue
+		}
+		if err := mr.root.Remove(filepath.FromSlash(f)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
+		mr.res.Removed++
+		for d := path.Dir(f); d != "."; d = path.Dir(d) {
+			dirs[d] = true
+		}
+	}
+	list := sortedKeys(dirs)
+	sort.Slice(list, func(i, j int) bool { return len(list[i]) > len(list[j]) })
+	for _, d := range list {
+		mr.root.Remove(filepath.FromSlash(d)) // only succeeds when empty
+	}
+	return nil
+}
+
+func backoff(attempt int) time.Duration {
+	d := 200 * time.Millisecond << min(attempt, 5)
+	return min(d, 5*time.Second)
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// stallGuard closes a body that yields no byte for a minute, so that a
+// stuck connection fails (and is retried) instead of hanging the mirror.
+func stallGuard(body io.ReadCloser) io.ReadCloser {
+	g := &guardedBody{ReadCloser: body}
+	g.timer = time.AfterFunc(stallTimeout, func() { body.Close() })
+	return g
+}
+
+const stallTimeout = time.Minute
+
+type guardedBody struct {
+	io.ReadCloser
+	timer *time.Timer
+}
+
+func (g *guardedBody) Read(p []byte) (int, error) {
+	n, err := g.ReadCloser.Read(p)
+	g.timer.Reset(stallTimeout)
+	return n, err
+}
+
+func (g *guardedBody) Close() error {
+	g.timer.Stop()
+	return g.ReadCloser.Close()
+}

@@ -1,0 +1,496 @@
+package publish
+
+import (
+	"archive/tar"
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/packstudio/packstudio/publish/manifest"
+	"github.com/packstudio/packstudio/publish/sign"
+)
+
+// A volume is a tar file for removable media. Each holds the signed
+// manifest, so it verifies on its own, an index (volume.json), and whole
+// objects at their paths. Only an object larger than a volume is split,
+// into parts named <path>.part-NNN spread over consecutive volumes.
+
+// VolumeIndex is volume.json. It is not signed: parts are checked when
+// unpacking reassembles them, whole objects against the manifest.
+type VolumeIndex struct {
+	Volume         int           `json:"volume"`
+	Volumes        int           `json:"volumes"`
+	ManifestSHA256 string        `json:"manifest_sha256"`
+	Entries        []VolumeEntry `json:"entries"`
+}
+
+// VolumeEntry is one object, or part of one, in a volume.
+type VolumeEntry struct {
+	Path   string `json:"path"`   // the object's path in the tree
+	Name   string `json:"name"`   // the tar entry's name
+	Offset int64  `json:"offset"` // where this part starts in the object
+	Size   int64  `json:"size"`
+	Whole  bool   `json:"whole"`
+}
+
+const volumeIndexName = "volume.json"
+
+// ParseSize reads sizes like 4.7G, 700M, 25GiB or 1048576 (K, M, G, T are
+// decimal, as on media labels; Ki, Mi, Gi, Ti binary).
+func ParseSize(s string) (int64, error) {
+	t := strings.TrimSuffix(strings.TrimSpace(s), "B")
+	mult := float64(1)
+	for _, u := range []struct {
+		suffix string
+		m      float64
+	}{{"Ki", 1 << 10}, {"Mi", 1 << 20}, {"Gi", 1 << 30}, {"Ti", 1 << 40}, {"K", 1e3}, {"M", 1e6}, {"G", 1e9}, {"T", 1e12}} {
+		if strings.HasSuffix(t, u.suffix) {
+			t, mult = strings.TrimSuffix(t, u.suffix), u.m
+			break
+		}
+	}
+	f, err := strconv.ParseFloat(t, 64)
+	if err != nil || f <= 0 {
+		return 0, fmt.Errorf("%q is not a size like 4.7G or 700M", s)
+	}
+	return int64(f * mult), nil
+}
+
+// tarOverhead bounds what tar adds around an entry: a header (two with a
+// PAX record for long names) and padding to 512 bytes.
+func tarOverhead(name string) int64 { return 3*512 + int64(len(name)) }
+
+// planVolumes assigns the objects, in path order, to volumes of at most
+// size bytes, each starting with the manifest, its signature and index.
+func planVolumes(objs []manifest.Object, size, fixed int64) ([][]VolumeEntry, []string, error) {
+	// Room for the index itself, roughly: a line per entry.
+	capacity := size - fixed - 1024 - 2*512 // end-of-archive blocks
+	if capacity < 64<<10 {
+		return nil, nil, fmt.Errorf("volume size %d is too small for the manifest (%d bytes)", size, fixed)
+	}
+	var (
+		vols  [][]VolumeEntry
+		cur   []VolumeEntry
+		used  int64
+		notes []string
+	)
+	flush := func() {
+		if len(cur) > 0 {
+			vols = append(vols, cur)
+		}
+		cur, used = nil, 0
+	}
+	for _, o := range objs {
+		need := o.Size + tarOverhead(o.Path) + int64(len(o.Path)) + 96
+		if need <= capacity {
+			if used+need > capacity {
+				flush()
+			}
+			cur = append(cur, VolumeEntry{Path: o.Path, Name: o.Path, Size: o.Size, Whole: true})
+			used += need
+			continue
+		}
+		// Larger than a volume: split it, starting in a fresh volume.
+		flush()
+		var off int64
+		part := 1
+		for off < o.Size {
+			name := fmt.Sprintf("%s.part-%03d", o.Path, part)
+			room := capacity - tarOverhead(name) - int64(len(name)) - 96
+			n := min(room, o.Size-off)
+			cur = append(cur, VolumeEntry{Path: o.Path, Name: name, Offset: off, Size: n})
+			used += n + tarOverhead(name)
+			off += n
+			part++
+			if off < o.Size {
+				flush()
+			}
+		}
+		notes = append(notes, fmt.Sprintf("%s (%s) is larger than a volume: split into %d parts", o.Path, humanBytes(o.Size), part-1))
+	}
+	flush()
+	return vols, notes, nil
+}
+
+// WriteVolumes writes the verified tree in dir as tar volumes vol-001.tar…
+// in outDir, each at most size bytes, and returns their paths and notes
+// (objects split across volumes).
+func WriteVolumes(dir, outDir string, size int64) ([]string, []string, error) {
+	raw, err := os.ReadFile(filepath.Join(dir, manifest.Name))
+	if err != nil {
+		return nil, nil, err
+	}
+	sig, err := os.ReadFile(filepath.Join(dir, manifest.SigName))
+	if err != nil {
+		return nil, nil, err
+	}
+	m, err := manifest.Parse(raw)
+	if err != nil {
+		return nil, nil, err
+	}
+	// Only what the directory holds (a partial mirror holds less).
+	var objs []manifest.Object
+	for _, o := range m.Objects {
+		if fi, err := os.Stat(filepath.Join(dir, filepath.FromSlash(o.Path))); err == nil && fi.Size() == o.Size {
+			objs = append(objs, o)
+		}
+	}
+	sort.Slice(objs, func(i, j int) bool { return objs[i].Path < objs[j].Path })
+	fixed := int64(len(raw)+len(sig)) + tarOverhead(manifest.Name) + tarOverhead(manifest.SigName) + tarOverhead(volumeIndexName)
+	plan, notes, err := planVolumes(objs, size, fixed)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := os.MkdirAll(outDir, 0o755); err != nil {
+		return nil, nil, err
+	}
+	var paths []string
+	for i, entries := range plan {
+		idx := VolumeIndex{Volume: i + 1, Volumes: len(plan), ManifestSHA256: sum(raw), Entries: entries}
+		p := filepath.Join(outDir, fmt.Sprintf("vol-%03d.tar", i+1))
+		if err := writeVolume(p, dir, raw, sig, idx); err != nil {
+			return paths, notes, err
+		}
+		paths = append(paths, p)
+	}
+	return paths, notes, nil
+}
+
+func writeVolume(p, dir string, raw, sig []byte, idx VolumeIndex) error {
+	tmp, err := os.CreateTemp(filepath.Dir(p), ".vol-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	tw := tar.NewWriter(tmp)
+	mtime := time.Unix(0, 0)
+	add := func(name string, size int64, r io.Reader) error {
+		if err := tw.WriteHeader(&tar.Header{Name: name, Mode: 0o644, Size: size, ModTime: mtime, Typeflag: tar.TypeReg, Format: tar.FormatPAX}); err != nil {
+			return err
+		}
+		n, err := io.Copy(tw, io.LimitReader(r, size))
+		if err == nil && n != size {
+			err = fmt.Errorf("%s: short read", name)
+		}
+		return err
+	}
+	index, _ := json.MarshalIndent(idx, "", " ")
+	for _, f := range []struct {
+		name string
+		data []byte
+	}{{manifest.Name, raw}, {manifest.SigName, sig}, {volumeIndexName, index}} {
+		if err := add(f.name, int64(len(f.data)), bytes.NewReader(f.data)); err != nil {
+			tmp.Close()
+			return err
+		}
+	}
+	for _, e := range idx.Entries {
+		f, err := os.Open(filepath.Join(dir, filepath.FromSlash(e.Path)))
+		if err != nil {
+			tmp.Close()
+			return err
+		}
+		_, err = f.Seek(e.Offset, io.SeekStart)
+		if err == nil {
+			err = add(e.Name, e.Size, f)
+		}
+		f.Close()
+		if err != nil {
+			tmp.Close()
+			return err
+		}
+	}
+	if err := tw.Close(); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), p)
+}
+
+// VolumeReport is the outcome of checking one volume.
+type VolumeReport struct {
+	Manifest *manifest.Manifest
+	Index    *VolumeIndex
+	Objects  int // whole objects checked
+	Parts    int // parts, checked only once unpacked and joined
+	Bytes    int64
+	Failures []Failure
+}
+
+// VerifyVolume checks one volume on its own: the manifest it carries with
+// the key, and each whole object in it against that manifest.
+func VerifyVolume(p string, key *sign.Verifier, now time.Time, allowExpired bool) (*VolumeReport, error) {
+	rep := &VolumeReport{}
+	err := readVolume(p, key, now, allowExpired, func(m *manifest.Manifest, idx *VolumeIndex, e VolumeEntry, r io.Reader) error {
+		rep.Manifest, rep.Index = m, idx
+		if !e.Whole {
+			rep.Parts++
+			_, err := io.Copy(io.Discard, r)
+			return err
+		}
+		obj, ok := m.Index()[e.Path]
+		h := sha256.New()
+		n, err := io.Copy(h, r)
+		if err != nil {
+			return err
+		}
+		rep.Objects++
+		rep.Bytes += n
+		switch {
+		case !ok:
+			rep.Failures = append(rep.Failures, Failure{e.Path, "in the volume but not in the manifest"})
+		case n != obj.Size || hex.EncodeToString(h.Sum(nil)) != obj.SHA256:
+			rep.Failures = append(rep.Failures, Failure{e.Path, "does not match the manifest"})
+		}
+		return nil
+	})
+	if err != nil {
+		return rep, err
+	}
+	return rep, nil
+}
+
+// readVolume reads a volume's manifest, signature and index, checks the
+// manifest, then calls fn for each object entry with its content.
+func readVolume(p string, key *sign.Verifier, now time.Time, allowExpired bool, fn func(*manifest.Manifest, *VolumeIndex, VolumeEntry, io.Reader) error) error {
+	f, err := os.Open(p)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	tr := tar.NewReader(f)
+	head := map[string][]byte{}
+	for len(head) < 3 {
+		h, err := tr.Next()
+		if err != nil {
+			return fmt.Errorf("%s: not a packstudio volume (%v)", p, err)
+		}
+		switch h.Name {
+		case manifest.Name, manifest.SigName, volumeIndexName:
+			if h.Size > MaxManifestSize {
+				return fmt.Errorf("%s: %s is too large", p, h.Name)
+			}
+			data, err := io.ReadAll(tr)
+			if err != nil {
+				return err
+			}
+			head[h.Name] = data
+		default:
+			return fmt.Errorf("%s: not a packstudio volume: %s before the manifest", p, h.Name)
+		}
+	}
+	if err := key.Verify(head[manifest.SigName], bytes.NewReader(head[manifest.Name])); err != nil {
+		return &TrustError{Reason: fmt.Sprintf("%s: its manifest %v (key %s…); nothing was trusted", p, err, key.KeyID()[:16])}
+	}
+	m, err := manifest.Parse(head[manifest.Name])
+	if err != nil {
+		return err
+	}
+	if m.Expired(now) && !allowExpired {
+		return &TrustError{Reason: fmt.Sprintf("%s: its manifest expired at %s; pass --allow-expired to accept it", p, m.Expires.Format(time.RFC3339))}
+	}
+	var idx VolumeIndex
+	if err := json.Unmarshal(head[volumeIndexName], &idx); err != nil {
+		return fmt.Errorf("%s: bad volume.json: %w", p, err)
+	}
+	entries := map[string]VolumeEntry{}
+	for _, e := range idx.Entries {
+		if manifest.CheckPath(e.Path) != nil || manifest.CheckPath(e.Name) != nil {
+			return fmt.Errorf("%s: volume.json names an unsafe path", p)
+		}
+		entries[e.Name] = e
+	}
+	for {
+		h, err := tr.Next()
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("%s: %w", p, err)
+		}
+		e, ok := entries[h.Name]
+		if !ok || h.Typeflag != tar.TypeReg || h.Size != e.Size {
+			return fmt.Errorf("%s: entry %q is not in its volume.json", p, h.Name)
+		}
+		if err := fn(m, &idx, e, tr); err != nil {
+			return err
+		}
+	}
+}
+
+// Unpack rebuilds a tree in dest from volumes, in any order: whole objects
+// are checked against the manifest before they take their place, parts are
+// joined and then checked. The manifest goes in last. It returns the
+// manifest and the objects of the manifest that no volume held.
+func Unpack(volumes []string, dest string, key *sign.Verifier, now time.Time, allowExpired bool) (*manifest.Manifest, []string, error) {
+	if err := os.MkdirAll(filepath.Join(dest, StateDir, "parts"), 0o755); err != nil {
+		return nil, nil, err
+	}
+	root, err := os.OpenRoot(dest)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer root.Close()
+	var (
+		m        *manifest.Manifest
+		raw, sig []byte
+		got      = map[string]bool{}
+		parts    = map[string]int64{} // bytes of split objects seen
+	)
+	for _, v := range volumes {
+		err := readVolume(v, key, now, allowExpired, func(vm *manifest.Manifest, idx *VolumeIndex, e VolumeEntry, r io.Reader) error {
+			if m == nil {
+				m = vm
+				raw, sig = vm.Encode(), nil
+			} else if vm.Version != m.Version || sum(vm.Encode()) != sum(m.Encode()) {
+				return fmt.Errorf("%s belongs to manifest version %d, not %d: volumes of different mirrors", v, vm.Version, m.Version)
+			}
+			obj, ok := m.Index()[e.Path]
+			if !ok {
+				return fmt.Errorf("%s: %s is not in the manifest", v, e.Path)
+			}
+			if e.Whole {
+				if err := placeVerified(root, obj, r); err != nil {
+					return fmt.Errorf("%s: %w", v, err)
+				}
+				got[e.Path] = true
+				return nil
+			}
+			part := filepath.Join(StateDir, "parts", obj.SHA256)
+			f, err := root.OpenFile(part, os.O_RDWR|os.O_CREATE, 0o644)
+			if err != nil {
+				return err
+			}
+			defer f.Close()
+			if _, err := f.Seek(e.Offset, io.SeekStart); err != nil {
+				return err
+			}
+			n, err := io.Copy(f, r)
+			parts[e.Path] += n
+			return err
+		})
+		if err != nil {
+			return m, nil, err
+		}
+	}
+	if m == nil {
+		return nil, nil, errors.New("no volumes")
+	}
+	for p, n := range parts {
+		obj := m.Index()[p]
+		if n != obj.Size {
+			continue // some part is on a volume not given
+		}
+		part := filepath.Join(StateDir, "parts", obj.SHA256)
+		f, err := root.Open(part)
+		if err != nil {
+			return m, nil, err
+		}
+		err = placeVerified(root, obj, f)
+		f.Close()
+		if err != nil {
+			return m, nil, fmt.Errorf("%s, joined from its parts: %w", p, err)
+		}
+		root.Remove(part)
+		got[p] = true
+	}
+	var missing []string
+	for _, o := range m.Objects {
+		if !got[o.Path] {
+			missing = append(missing, o.Path)
+		}
+	}
+	// The signature is in every volume; take it from the first.
+	sig, err = volumeFile(volumes[0], manifest.SigName)
+	if err != nil {
+		return m, missing, err
+	}
+	raw, err = volumeFile(volumes[0], manifest.Name)
+	if err != nil {
+		return m, missing, err
+	}
+	if err := writeFileSync(filepath.Join(dest, manifest.SigName), sig); err != nil {
+		return m, missing, err
+	}
+	return m, missing, writeFileSync(filepath.Join(dest, manifest.Name), raw)
+}
+
+// placeVerified copies r to a temp file in root, checks it against obj and
+// renames it to obj's path.
+func placeVerified(root *os.Root, obj manifest.Object, r io.Reader) error {
+	tmp := filepath.Join(StateDir, "tmp-"+obj.SHA256)
+	f, err := root.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+	if err != nil {
+		return err
+	}
+	h := sha256.New()
+	n, err := io.Copy(io.MultiWriter(f, h), io.LimitReader(r, obj.Size+1))
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil && (n != obj.Size || hex.EncodeToString(h.Sum(nil)) != obj.SHA256) {
+		err = fmt.Errorf("%s does not match the manifest", obj.Path)
+	}
+	if err != nil {
+		root.Remove(tmp)
+		return err
+	}
+	if dir := path.Dir(obj.Path); dir != "." {
+		if err := root.MkdirAll(filepath.FromSlash(dir), 0o755); err != nil {
+			return err
+		}
+	}
+	return root.Rename(tmp, filepath.FromSlash(obj.Path))
+}
+
+func volumeFile(p, name string) ([]byte, error) {
+	f, err := os.Open(p)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	tr := tar.NewReader(f)
+	for {
+		h, err := tr.Next()
+		if err != nil {
+			return nil, fmt.Errorf("%s: no %s", p, name)
+		}
+		if h.Name == name {
+			return io.ReadAll(io.LimitReader(tr, MaxManifestSize))
+		}
+	}
+}
+
+func humanBytes(n int64) string {
+	switch {
+	case n >= 1e9:
+		return fmt.Sprintf("%.1f GB", float64(n)/1e9)
+	case n >= 1e6:
+		return fmt.Sprintf("%.1f MB", float64(n)/1e6)
+	}
+	return fmt.Sprintf("%d bytes", n)
+}
+
+var _ = context.Background
