@@ -45,7 +45,7 @@ type run struct {
 	name      string
 	wall, cpu time.Duration
 	serverCPU time.Duration // of the MinIO server during the run
-	maxRSS    int64 // bytes
+	maxRSS    int64         // bytes
 	st        stats
 	err       error
 }
