@@ -131,7 +131,11 @@ func Mirror(ctx context.Context, src Reader, key *sign.Verifier, dest string, o 
 		return res, fmt.Errorf("%w: %d objects failed; %s still holds its earlier manifest", ErrMirrorFailed, len(res.Failures), dest)
 	}
 
-	// Everything is in place and verified: the manifest goes last.
+	// Everything is in place and verified: flush it all to disk, then the
+	// manifest goes last.
+	if err := syncFS(dest); err != nil {
+		return res, err
+	}
 	if err := writeFileSync(filepath.Join(dest, manifest.SigName), sig); err != nil {
 		return res, err
 	}
@@ -207,11 +211,12 @@ func checkTrust(m *manifest.Manifest, raw []byte, key *sign.Verifier, state *Mir
 
 type mirrorer struct {
 	src  Reader
-	root *os.Root
+	root *os.Root // every write into dest goes through it: no symlink leads out
 	dest string
 	o    MirrorOptions
 	mu   sync.Mutex
 	res  *MirrorResult
+	dirs sync.Map // folders known to exist
 }
 
 type fetch struct {
@@ -259,9 +264,11 @@ func (mr *mirrorer) inventory(ctx context.Context, wanted []manifest.Object) ([]
 	return need, err
 }
 
-// digest hashes a file already in dest.
+// digest hashes a file already in dest. A plain open is enough for
+// reading: whatever a path leads to, only bytes with the manifest's
+// digest are taken as present.
 func (mr *mirrorer) digest(p string) (string, int64, error) {
-	f, err := mr.root.Open(filepath.FromSlash(p))
+	f, err := os.Open(filepath.Join(mr.dest, filepath.FromSlash(p)))
 	if err != nil {
 		return "", 0, err
 	}
@@ -325,14 +332,20 @@ func (mr *mirrorer) fetchAll(ctx context.Context, need []fetch) error {
 // earlier run left, verifies size and SHA-256, and only then renames it
 // into place. It retries transient failures from where it stopped.
 func (mr *mirrorer) fetchOne(ctx context.Context, obj manifest.Object) (fetched int64, resumed bool, err error) {
-	partial := filepath.Join(StateDir, "partial", obj.SHA256)
+	// One partial file per path and content: objects with equal bytes are
+	// fetched side by side, and a changed object never resumes old bytes.
+	partial := filepath.Join(StateDir, "partial", sum([]byte(obj.Path))[:32]+"-"+obj.SHA256[:32])
+	progressed := false
 	for attempt := 0; attempt < mr.o.Retries; attempt++ {
-		if attempt > 0 {
+		// A download cut after some bytes resumes at once; a request that
+		// got nothing waits, in case the source is overloaded.
+		if attempt > 0 && !progressed {
 			if err := sleep(ctx, backoff(attempt)); err != nil {
 				return fetched, resumed, err
 			}
 		}
 		n, res, done, ferr := mr.tryFetch(ctx, obj, partial)
+		progressed = n > 0
 		fetched += n
 		resumed = resumed || res
 		if ferr == nil && done {
@@ -353,7 +366,8 @@ type badContent struct{ msg string }
 func (e *badContent) Error() string { return e.msg }
 
 func (mr *mirrorer) tryFetch(ctx context.Context, obj manifest.Object, partial string) (n int64, resumed, done bool, err error) {
-	f, err := mr.root.OpenFile(partial, os.O_RDWR|os.O_CREATE, 0o644)
+	// The partial folder is packstudio's own: plain paths are safe there.
+	f, err := os.OpenFile(filepath.Join(mr.dest, partial), os.O_RDWR|os.O_CREATE, 0o644)
 	if err != nil {
 		return 0, false, false, err
 	}
@@ -397,16 +411,18 @@ func (mr *mirrorer) tryFetch(ctx context.Context, obj manifest.Object, partial s
 	got := hex.EncodeToString(h.Sum(nil))
 	if have != obj.Size || got != obj.SHA256 {
 		f.Close()
-		mr.root.Remove(partial) // never leave unverified bytes to be resumed
+		os.Remove(filepath.Join(mr.dest, partial)) // never leave unverified bytes to be resumed
 		return n, resumed, false, &badContent{fmt.Sprintf("tampered or corrupt: size %d, sha256 %s…; the manifest says size %d, sha256 %s…", have, got[:12], obj.Size, obj.SHA256[:12])}
 	}
-	if err := f.Sync(); err != nil {
-		return n, resumed, false, err
-	}
+	// No fsync per object: the whole filesystem is synced once before the
+	// manifest is written, and a later run re-checks every digest anyway.
 	f.Close()
 	if dir := path.Dir(obj.Path); dir != "." {
-		if err := mr.root.MkdirAll(filepath.FromSlash(dir), 0o755); err != nil {
-			return n, resumed, false, err
+		if _, ok := mr.dirs.Load(dir); !ok {
+			if err := mr.root.MkdirAll(filepath.FromSlash(dir), 0o755); err != nil {
+				return n, resumed, false, err
+			}
+			mr.dirs.Store(dir, true)
 		}
 	}
 	if err := mr.root.Rename(partial, filepath.FromSlash(obj.Path)); err != nil {

@@ -3,7 +3,6 @@ package publish
 import (
 	"archive/tar"
 	"bytes"
-	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -236,18 +235,24 @@ type VolumeReport struct {
 	Failures []Failure
 }
 
+// OK reports whether nothing failed.
+func (r *VolumeReport) OK() bool { return len(r.Failures) == 0 }
+
 // VerifyVolume checks one volume on its own: the manifest it carries with
 // the key, and each whole object in it against that manifest.
 func VerifyVolume(p string, key *sign.Verifier, now time.Time, allowExpired bool) (*VolumeReport, error) {
 	rep := &VolumeReport{}
+	var objects map[string]manifest.Object
 	err := readVolume(p, key, now, allowExpired, func(m *manifest.Manifest, idx *VolumeIndex, e VolumeEntry, r io.Reader) error {
-		rep.Manifest, rep.Index = m, idx
+		if objects == nil {
+			rep.Manifest, rep.Index, objects = m, idx, m.Index()
+		}
 		if !e.Whole {
 			rep.Parts++
 			_, err := io.Copy(io.Discard, r)
 			return err
 		}
-		obj, ok := m.Index()[e.Path]
+		obj, ok := objects[e.Path]
 		h := sha256.New()
 		n, err := io.Copy(h, r)
 		if err != nil {
@@ -352,19 +357,25 @@ func Unpack(volumes []string, dest string, key *sign.Verifier, now time.Time, al
 	defer root.Close()
 	var (
 		m        *manifest.Manifest
+		objects  map[string]manifest.Object
+		mSum     string
 		raw, sig []byte
 		got      = map[string]bool{}
 		parts    = map[string]int64{} // bytes of split objects seen
 	)
 	for _, v := range volumes {
+		var checked *manifest.Manifest
 		err := readVolume(v, key, now, allowExpired, func(vm *manifest.Manifest, idx *VolumeIndex, e VolumeEntry, r io.Reader) error {
 			if m == nil {
-				m = vm
-				raw, sig = vm.Encode(), nil
-			} else if vm.Version != m.Version || sum(vm.Encode()) != sum(m.Encode()) {
-				return fmt.Errorf("%s belongs to manifest version %d, not %d: volumes of different mirrors", v, vm.Version, m.Version)
+				m, objects, mSum = vm, vm.Index(), idx.ManifestSHA256
 			}
-			obj, ok := m.Index()[e.Path]
+			if checked != vm { // once per volume: all must carry the same manifest
+				checked = vm
+				if vm.Version != m.Version || !manifest.SameObjects(vm, m) {
+					return fmt.Errorf("%s belongs to manifest version %d, not %d: volumes of different mirrors", v, vm.Version, m.Version)
+				}
+			}
+			obj, ok := objects[e.Path]
 			if !ok {
 				return fmt.Errorf("%s: %s is not in the manifest", v, e.Path)
 			}
@@ -396,7 +407,7 @@ func Unpack(volumes []string, dest string, key *sign.Verifier, now time.Time, al
 		return nil, nil, errors.New("no volumes")
 	}
 	for p, n := range parts {
-		obj := m.Index()[p]
+		obj := objects[p]
 		if n != obj.Size {
 			continue // some part is on a volume not given
 		}
@@ -413,6 +424,7 @@ func Unpack(volumes []string, dest string, key *sign.Verifier, now time.Time, al
 		root.Remove(part)
 		got[p] = true
 	}
+	_ = mSum
 	var missing []string
 	for _, o := range m.Objects {
 		if !got[o.Path] {
@@ -426,6 +438,9 @@ func Unpack(volumes []string, dest string, key *sign.Verifier, now time.Time, al
 	}
 	raw, err = volumeFile(volumes[0], manifest.Name)
 	if err != nil {
+		return m, missing, err
+	}
+	if err := syncFS(dest); err != nil {
 		return m, missing, err
 	}
 	if err := writeFileSync(filepath.Join(dest, manifest.SigName), sig); err != nil {
@@ -443,10 +458,8 @@ func placeVerified(root *os.Root, obj manifest.Object, r io.Reader) error {
 		return err
 	}
 	h := sha256.New()
+	// Synced all at once with the filesystem before the manifest goes in.
 	n, err := io.Copy(io.MultiWriter(f, h), io.LimitReader(r, obj.Size+1))
-	if err == nil {
-		err = f.Sync()
-	}
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
@@ -493,4 +506,3 @@ func humanBytes(n int64) string {
 	return fmt.Sprintf("%d bytes", n)
 }
 
-var _ = context.Background

@@ -133,6 +133,9 @@ tree to a bucket; verify and mirror check every byte against one public key.`,
 		verifyCmd(e),
 		renewCmd(e),
 		publishCmd(e),
+		mirrorCmd(e),
+		rebaseCmd(e),
+		unpackCmd(e),
 	)
 	for _, c := range root.Commands() {
 		c.Args = wrapArgs(c.Args)

@@ -15,9 +15,9 @@ import (
 
 func verifyCmd(e *env) *cobra.Command {
 	var (
-		key          string
-		jobs         int
-		allowExpired bool
+		key                   string
+		jobs                  int
+		allowExpired, listOut bool
 	)
 	c := &cobra.Command{
 		Use:   "verify [--key PUB] DIR|URL",
@@ -30,7 +30,11 @@ is used, which proves integrity but not who published the tree.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
 			target := args[0]
+			if strings.HasSuffix(target, ".tar") {
+				return e.verifyVolume(target, key, allowExpired)
+			}
 			var src publish.Reader
+			var opts publish.VerifyOptions
 			if strings.HasPrefix(target, "http://") || strings.HasPrefix(target, "https://") {
 				r, err := publish.OpenURL(target, &http.Client{Timeout: 10 * time.Minute})
 				if err != nil {
@@ -38,12 +42,23 @@ is used, which proves integrity but not who published the tree.`,
 				}
 				src = r
 			} else {
-				r, err := publish.OpenDir(strings.TrimPrefix(target, "file://"))
+				dir := strings.TrimPrefix(target, "file://")
+				r, err := publish.OpenDir(dir)
 				if err != nil {
 					return usage("verify: %v", err)
 				}
 				defer r.Close()
 				src = r
+				// A mirror says what it left out by choice and where its URL
+				// lists point.
+				st, err := publish.ReadMirrorState(dir)
+				if err != nil {
+					return err
+				}
+				if st != nil {
+					opts.LeftOut = setOf(st.LeftOut)
+					opts.RebasedTo = st.BaseURL
+				}
 			}
 			var v *sign.Verifier
 			var err error
@@ -62,12 +77,25 @@ is used, which proves integrity but not who published the tree.`,
 				}
 				fmt.Fprintf(e.stderr, "packstudio: warning: no --key given; trusting the tree's own public_key.pem (fingerprint %s). Pin the publisher's key with --key.\n", v.KeyID())
 			}
-			rep, err := publish.Verify(c.Context(), src, v, publish.VerifyOptions{Jobs: jobs, AllowExpired: allowExpired})
+			opts.Jobs, opts.AllowExpired = jobs, allowExpired
+			rep, err := publish.Verify(c.Context(), src, v, opts)
 			if err != nil {
 				return err
 			}
 			for _, n := range rep.Notes {
 				fmt.Fprintln(e.stdout, "note:", n)
+			}
+			if len(rep.LeftOut) > 0 {
+				fmt.Fprintf(e.stdout, "partial mirror: %d objects left out by choice", len(rep.LeftOut))
+				show := rep.LeftOut
+				if !listOut && len(show) > 10 {
+					show = show[:10]
+					fmt.Fprintf(e.stdout, " (first 10; --list-left-out lists all)")
+				}
+				fmt.Fprintln(e.stdout, ":")
+				for _, p := range show {
+					fmt.Fprintln(e.stdout, "  left out", p)
+				}
 			}
 			for _, f := range rep.Failures {
 				fmt.Fprintln(e.stdout, "FAIL", f.String())
@@ -88,7 +116,37 @@ is used, which proves integrity but not who published the tree.`,
 	c.Flags().StringVar(&key, "key", "", "publisher's public key (PEM) to verify with")
 	c.Flags().IntVar(&jobs, "jobs", 8, "objects checked in parallel")
 	c.Flags().BoolVar(&allowExpired, "allow-expired", false, "accept an expired manifest (says how old it is)")
+	c.Flags().BoolVar(&listOut, "list-left-out", false, "list every object a partial mirror left out")
 	return c
+}
+
+// verifyVolume checks one tar volume on its own.
+func (e *env) verifyVolume(p, key string, allowExpired bool) error {
+	if key == "" {
+		return usage("verify of a volume needs --key PUB: the publisher's public key")
+	}
+	v, err := sign.LoadPublicKey(key)
+	if err != nil {
+		return usageError{err}
+	}
+	rep, err := publish.VerifyVolume(p, v, time.Now(), allowExpired)
+	if err != nil {
+		return err
+	}
+	for _, f := range rep.Failures {
+		fmt.Fprintln(e.stdout, "FAIL", f.String())
+	}
+	if !rep.OK() {
+		fmt.Fprintf(e.stdout, "%s: %d failures\n", p, len(rep.Failures))
+		return errReported
+	}
+	parts := ""
+	if rep.Parts > 0 {
+		parts = fmt.Sprintf(", and %d parts of split objects (checked when unpacked)", rep.Parts)
+	}
+	fmt.Fprintf(e.stdout, "%s: volume %d of %d verified: manifest version %d, %d objects (%s)%s\n",
+		p, rep.Index.Volume, rep.Index.Volumes, rep.Manifest.Version, rep.Objects, byteSize(rep.Bytes), parts)
+	return nil
 }
 
 func readObject(c *cobra.Command, src publish.Reader, p string) ([]byte, error) {

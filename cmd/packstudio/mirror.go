@@ -1,0 +1,264 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/packstudio/packstudio/publish"
+	"github.com/packstudio/packstudio/publish/sign"
+)
+
+// openSource opens a published site to read: https://, file:// or s3://.
+func openSource(c *cobra.Command, source, endpoint, region string, jobs int) (publish.Reader, error) {
+	switch {
+	case strings.HasPrefix(source, "http://"), strings.HasPrefix(source, "https://"):
+		tr := http.DefaultTransport.(*http.Transport).Clone()
+		tr.MaxIdleConnsPerHost = max(jobs, 8)
+		tr.ResponseHeaderTimeout = time.Minute
+		return publish.OpenURL(source, &http.Client{Transport: tr})
+	case strings.HasPrefix(source, "file://"):
+		return publish.OpenDir(strings.TrimPrefix(source, "file://"))
+	case strings.HasPrefix(source, "s3://"):
+		return publish.OpenS3(c.Context(), source, publish.S3Options{Endpoint: endpoint, Region: region, Jobs: jobs})
+	}
+	if fi, err := os.Stat(source); err == nil && fi.IsDir() {
+		return publish.OpenDir(source)
+	}
+	return nil, &publish.TargetError{Target: source, Reason: "not a source: write https://HOST/PATH, file://DIR or s3://BUCKET/PREFIX"}
+}
+
+// pinnedKey returns the key to verify with: --key; else the key a
+// previous mirror into dest pinned (dest holds its public key, verified
+// with the rest); else, loudly, the source's own key.
+func (e *env) pinnedKey(c *cobra.Command, keyFile, dest string, src publish.Reader) (*sign.Verifier, error) {
+	if keyFile != "" {
+		v, err := sign.LoadPublicKey(keyFile)
+		if err != nil {
+			return nil, usageError{err}
+		}
+		return v, nil
+	}
+	if st, _ := publish.ReadMirrorState(dest); st != nil && st.KeyID != "" {
+		for _, name := range []string{"public_key.pem"} {
+			if v, err := sign.LoadPublicKey(filepath.Join(dest, name)); err == nil && v.KeyID() == st.KeyID {
+				return v, nil
+			}
+		}
+		return nil, usage("%s was mirrored with key %s…; pass that key with --key", dest, st.KeyID[:16])
+	}
+	data, err := readObject(c, src, "public_key.pem")
+	if err != nil {
+		return nil, usage("mirror needs --key PUB: the publisher's public key, obtained out of band")
+	}
+	v, err := sign.ParsePublicKey(data)
+	if err != nil {
+		return nil, usageError{err}
+	}
+	fmt.Fprintf(e.stderr, "packstudio: WARNING: no --key given; trusting the source's own public_key.pem (fingerprint %s) and pinning it for later mirrors into %s. Check the fingerprint with the publisher, or pass --key.\n", v.KeyID(), dest)
+	return v, nil
+}
+
+func mirrorCmd(e *env) *cobra.Command {
+	var (
+		key, endpoint, region, baseURL, volumes, volumeSize string
+		jobs                                                int
+		allowExpired, prune                                 bool
+		f                                                   publish.Filter
+	)
+	c := &cobra.Command{
+		Use:   "mirror SOURCE DEST [--key PUB] [--jobs N] [filters] [--volumes DIR --volume-size N]",
+		Short: "Copy a published site into DEST (or tar volumes), verifying every object",
+		Long: `Copy a published site (https:// URL, file://DIR or s3://BUCKET/PREFIX) into the
+directory DEST. The signed manifest is fetched first and checked with the pinned
+key, its expiry, and its version against the last mirror into DEST (a rollback is
+refused); nothing is written before that. Then every object is downloaded in
+parallel, resuming interrupted downloads, and takes its place only after its size
+and SHA-256 match the manifest; objects already there are not fetched again. The
+manifest goes in last; objects it no longer lists are removed (--prune).
+
+Filters (repeatable; values of one filter are alternatives) make a partial mirror:
+only the matching artifacts, with every page, list and the manifest.`,
+		Example: `  packstudio mirror https://packs.example.com/ ./mirror --key publisher.pub.pem
+  packstudio mirror s3://packs/site ./mirror --endpoint http://127.0.0.1:9000 --key pub.pem --product palette --version 4.7.3
+  packstudio mirror https://packs.example.com/ ./stage --key pub.pem --volumes ./dvd --volume-size 4.7G`,
+		Args: cobra.ExactArgs(2),
+		RunE: func(c *cobra.Command, args []string) error {
+			source, dest := args[0], args[1]
+			var size int64
+			if volumes != "" {
+				var err error
+				if size, err = publish.ParseSize(volumeSize); err != nil {
+					return usage("--volume-size: %v", err)
+				}
+			}
+			src, err := openSource(c, source, endpoint, region, jobs)
+			if err != nil {
+				return classify(err)
+			}
+			v, err := e.pinnedKey(c, key, dest, src)
+			if err != nil {
+				return err
+			}
+			if !c.Flags().Changed("prune") {
+				prune = true // a mirror follows its source; a partial one too, within its filter
+			}
+			bar := newProgressBar(e)
+			start := time.Now()
+			res, err := publish.Mirror(c.Context(), src, v, dest, publish.MirrorOptions{
+				Jobs: jobs, AllowExpired: allowExpired, Prune: prune, Filter: &f, Progress: bar.update, SourceName: source,
+			})
+			bar.finish()
+			if res != nil {
+				for _, n := range res.Notes {
+					fmt.Fprintln(e.stdout, "note:", n)
+				}
+				for _, fl := range res.Failures {
+					fmt.Fprintln(e.stdout, "FAIL", fl.String())
+				}
+			}
+			if err != nil {
+				var te *publish.TrustError
+				if errors.As(err, &te) {
+					return err // exit 1: the work (verification) failed
+				}
+				return classify(err)
+			}
+			elapsed := time.Since(start)
+			rate := float64(res.Bytes) / max(elapsed.Seconds(), 0.001)
+			partial := ""
+			if res.LeftOut > 0 {
+				partial = fmt.Sprintf("; %d artifacts left out by choice (%s)", res.LeftOut, f.String())
+			}
+			fmt.Fprintf(e.stdout, "mirrored %s version %d into %s: fetched %d objects (%s, %d resumed), skipped %d already there, removed %d%s; %s at %s/s\n",
+				source, res.Manifest.Version, dest, res.Fetched, mb(res.Bytes), res.Resumed, res.Skipped, res.Removed, partial, elapsed.Round(time.Millisecond), mb(int64(rate)))
+			if baseURL != "" {
+				n, err := publish.Rebase(dest, baseURL)
+				if err != nil {
+					return classify(err)
+				}
+				fmt.Fprintf(e.stdout, "rebased %d URL lists to %s\n", n, baseURL)
+			}
+			if volumes != "" {
+				paths, notes, err := publish.WriteVolumes(dest, volumes, size)
+				for _, n := range notes {
+					fmt.Fprintln(e.stdout, "note:", n)
+				}
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(e.stdout, "wrote %d volumes of at most %s to %s (each verifies on its own: packstudio verify --key PUB %s)\n",
+					len(paths), mb(size), volumes, paths[0])
+			}
+			return nil
+		},
+	}
+	c.Flags().StringVar(&key, "key", "", "publisher's public key (PEM) the manifest must verify with")
+	c.Flags().IntVar(&jobs, "jobs", 8, "parallel downloads")
+	c.Flags().StringVar(&endpoint, "endpoint", "", "S3-compatible endpoint for an s3:// source")
+	c.Flags().StringVar(&region, "region", "", "S3 region for an s3:// source")
+	c.Flags().BoolVar(&allowExpired, "allow-expired", false, "mirror an expired manifest (says how old it is)")
+	c.Flags().BoolVar(&prune, "prune", true, "remove objects the manifest no longer lists")
+	c.Flags().StringVar(&baseURL, "base-url", "", "after mirroring, rebase the URL lists to this URL (see rebase)")
+	c.Flags().StringVar(&volumes, "volumes", "", "also write the mirror as tar volumes into this directory")
+	c.Flags().StringVar(&volumeSize, "volume-size", "4.7G", "largest size of a volume (4.7G, 700M, 25GiB)")
+	c.Flags().StringArrayVar(&f.Products, "product", nil, "only artifacts of this product (repeatable)")
+	c.Flags().StringArrayVar(&f.Versions, "version", nil, "only artifacts of this product version (repeatable; needs --product)")
+	c.Flags().StringArrayVar(&f.Clouds, "cloud", nil, "only packs for this cloud (repeatable)")
+	c.Flags().StringArrayVar(&f.Layers, "layer", nil, "only packs of this layer (repeatable)")
+	c.Flags().StringArrayVar(&f.Arches, "arch", nil, "only packs for this architecture (repeatable)")
+	c.Flags().StringArrayVar(&f.FIPS, "fips", nil, `only "fips" or "non-fips" packs (repeatable)`)
+	return c
+}
+
+func rebaseCmd(e *env) *cobra.Command {
+	return &cobra.Command{
+		Use:   "rebase DIR URL",
+		Short: "Point a mirror's URL lists at a new base URL for re-hosting; it still verifies",
+		Long: `Rewrite every urls.txt in DIR so that its URLs start with URL instead of the
+publisher's base, so that curl against the re-hosted copy fetches from it. The
+signed manifest is unchanged; verify maps the lists back before checking them.`,
+		Example: "  packstudio rebase ./mirror https://mirror.internal.example/packs/",
+		Args:    cobra.ExactArgs(2),
+		RunE: func(c *cobra.Command, args []string) error {
+			n, err := publish.Rebase(args[0], args[1])
+			if err != nil {
+				return classify(err)
+			}
+			fmt.Fprintf(e.stdout, "rebased %d URL lists in %s to %s\n", n, args[0], args[1])
+			return nil
+		},
+	}
+}
+
+func unpackCmd(e *env) *cobra.Command {
+	var key string
+	var allowExpired bool
+	c := &cobra.Command{
+		Use:   "unpack VOLUME... DEST",
+		Short: "Rebuild a tree from tar volumes, verified",
+		Args:  cobra.MinimumNArgs(2),
+		RunE: func(c *cobra.Command, args []string) error {
+			vols, dest := args[:len(args)-1], args[len(args)-1]
+			if key == "" {
+				return usage("unpack needs --key PUB: the publisher's public key")
+			}
+			v, err := sign.LoadPublicKey(key)
+			if err != nil {
+				return usageError{err}
+			}
+			m, missing, err := publish.Unpack(vols, dest, v, time.Now(), allowExpired)
+			if err != nil {
+				return err
+			}
+			rep, err := publish.Verify(c.Context(), mustDir(dest), v, publish.VerifyOptions{AllowExpired: allowExpired, LeftOut: setOf(missing)})
+			if err != nil {
+				return err
+			}
+			for _, f := range rep.Failures {
+				fmt.Fprintln(e.stdout, "FAIL", f.String())
+			}
+			if len(missing) > 0 {
+				fmt.Fprintf(e.stdout, "%d objects of the manifest are on no volume given (a partial mirror, or a volume missing)\n", len(missing))
+			}
+			if !rep.OK() {
+				return errReported
+			}
+			fmt.Fprintf(e.stdout, "unpacked %d volumes into %s: manifest version %d, %d objects verified\n", len(vols), dest, m.Version, rep.Objects)
+			return nil
+		},
+	}
+	c.Flags().StringVar(&key, "key", "", "publisher's public key (PEM)")
+	c.Flags().BoolVar(&allowExpired, "allow-expired", false, "accept an expired manifest")
+	return c
+}
+
+func mustDir(dir string) publish.Reader {
+	r, err := publish.OpenDir(dir)
+	if err != nil {
+		return errReader{err}
+	}
+	return r
+}
+
+func setOf(list []string) map[string]bool {
+	m := make(map[string]bool, len(list))
+	for _, s := range list {
+		m[s] = true
+	}
+	return m
+}
+
+// errReader is a Reader that fails every read with err.
+type errReader struct{ err error }
+
+func (r errReader) Open(ctx context.Context, p string) (io.ReadCloser, error) { return nil, r.err }
+func (r errReader) String() string                                            { return "?" }
