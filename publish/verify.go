@@ -139,6 +139,7 @@ func Verify(ctx context.Context, src Reader, key *sign.Verifier, o VerifyOptions
 	}
 
 	idx := m.Index()
+	rebased := 0
 	var (
 		mu   sync.Mutex
 		wg   sync.WaitGroup
@@ -157,8 +158,9 @@ func Verify(ctx context.Context, src Reader, key *sign.Verifier, o VerifyOptions
 				var fails []Failure
 				var n int64
 				var sigOK bool
+				mapped := false
 				if o.RebasedTo != "" && path.Base(obj.Path) == "urls.txt" {
-					fails, n = checkRebasedList(ctx, src, obj, o.RebasedTo, m.BaseURL)
+					fails, n, mapped = checkRebasedList(ctx, src, obj, o.RebasedTo, m.BaseURL)
 				} else {
 					fails, n, sigOK = checkObject(ctx, src, key, obj, sig)
 				}
@@ -171,6 +173,9 @@ func Verify(ctx context.Context, src Reader, key *sign.Verifier, o VerifyOptions
 				}
 				if sigOK {
 					rep.Signatures++
+				}
+				if mapped {
+					rebased++
 				}
 				mu.Unlock()
 			}
@@ -210,8 +215,8 @@ func Verify(ctx context.Context, src Reader, key *sign.Verifier, o VerifyOptions
 		}
 	}
 	sort.Strings(rep.LeftOut)
-	if o.RebasedTo != "" {
-		rep.Notes = append(rep.Notes, fmt.Sprintf("URL lists are rebased to %s; checked against the manifest's base %s", o.RebasedTo, m.BaseURL))
+	if rebased > 0 {
+		rep.Notes = append(rep.Notes, fmt.Sprintf("%d URL lists are rebased to %s; they were checked mapped back to the manifest's base %s", rebased, o.RebasedTo, m.BaseURL))
 	}
 	sort.Slice(rep.Failures, func(i, j int) bool { return rep.Failures[i].Path < rep.Failures[j].Path })
 	return rep, nil
@@ -276,24 +281,27 @@ func checkObject(ctx context.Context, src Reader, key *sign.Verifier, obj manife
 	return fails, cr.n, sigOK
 }
 
-// checkRebasedList checks a URL list that was rebased: mapped back to the
-// manifest's base it must be exactly the signed list.
-func checkRebasedList(ctx context.Context, src Reader, obj manifest.Object, to, from string) ([]Failure, int64) {
+// checkRebasedList checks a URL list that may have been rebased: as it is,
+// or mapped back to the manifest's base, it must be exactly the signed list.
+func checkRebasedList(ctx context.Context, src Reader, obj manifest.Object, to, from string) (fails []Failure, n int64, mapped bool) {
 	data, err := readAll(ctx, src, obj.Path, 1<<30)
 	if errors.Is(err, ErrNotExist) {
-		return []Failure{{obj.Path, "missing"}}, 0
+		return []Failure{{obj.Path, "missing"}}, 0, false
 	}
 	if err != nil {
-		return []Failure{{obj.Path, err.Error()}}, 0
+		return []Failure{{obj.Path, err.Error()}}, 0, false
+	}
+	if compare(obj, int64(len(data)), sha256.Sum256(data)) == "" {
+		return nil, int64(len(data)), false
 	}
 	orig, err := replaceBase(data, to, from)
 	if err != nil {
-		return []Failure{{obj.Path, "rebased list: " + err.Error()}}, int64(len(data))
+		return []Failure{{obj.Path, "differs from the manifest, and is not a rebased list: " + err.Error()}}, int64(len(data)), false
 	}
 	if f := compare(obj, int64(len(orig)), sha256.Sum256(orig)); f != "" {
-		return []Failure{{obj.Path, "mapped back to " + from + ": " + f}}, int64(len(data))
+		return []Failure{{obj.Path, "mapped back to " + from + ": " + f}}, int64(len(data)), false
 	}
-	return nil, int64(len(data))
+	return nil, int64(len(data)), true
 }
 
 func compare(o manifest.Object, size int64, sum [32]byte) string {

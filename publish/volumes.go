@@ -358,7 +358,6 @@ func Unpack(volumes []string, dest string, key *sign.Verifier, now time.Time, al
 	var (
 		m        *manifest.Manifest
 		objects  map[string]manifest.Object
-		mSum     string
 		raw, sig []byte
 		got      = map[string]bool{}
 		parts    = map[string]int64{} // bytes of split objects seen
@@ -367,7 +366,7 @@ func Unpack(volumes []string, dest string, key *sign.Verifier, now time.Time, al
 		var checked *manifest.Manifest
 		err := readVolume(v, key, now, allowExpired, func(vm *manifest.Manifest, idx *VolumeIndex, e VolumeEntry, r io.Reader) error {
 			if m == nil {
-				m, objects, mSum = vm, vm.Index(), idx.ManifestSHA256
+				m, objects = vm, vm.Index()
 			}
 			if checked != vm { // once per volume: all must carry the same manifest
 				checked = vm
@@ -424,7 +423,6 @@ func Unpack(volumes []string, dest string, key *sign.Verifier, now time.Time, al
 		root.Remove(part)
 		got[p] = true
 	}
-	_ = mSum
 	var missing []string
 	for _, o := range m.Objects {
 		if !got[o.Path] {

@@ -41,6 +41,8 @@ is used, which proves integrity but not who published the tree.`,
 					return usageError{err}
 				}
 				src = r
+				// A re-hosted copy's URL lists point at where it is served.
+				opts.RebasedTo = r.String()
 			} else {
 				dir := strings.TrimPrefix(target, "file://")
 				r, err := publish.OpenDir(dir)

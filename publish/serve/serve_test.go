@@ -1,12 +1,14 @@
 package serve
 
 import (
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -127,5 +129,44 @@ func TestServeRangeAndConditional(t *testing.T) {
 	req, _ := http.NewRequest("POST", srv.URL+"/index.html", nil)
 	if r, err := http.DefaultClient.Do(req); err != nil || r.StatusCode != http.StatusMethodNotAllowed {
 		t.Errorf("POST: %v %v", r.Status, err)
+	}
+}
+
+// TestServeManyConnections opens 200 connections at once, each asking for
+// pages, ranges and conditional requests: every answer must be right.
+func TestServeManyConnections(t *testing.T) {
+	srv := newServer(t)
+	client := &http.Client{Transport: &http.Transport{MaxConnsPerHost: 0, MaxIdleConnsPerHost: 200, DisableKeepAlives: false}}
+	const n = 200
+	errs := make(chan string, n)
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			<-start
+			for j := 0; j < 5; j++ {
+				req, _ := http.NewRequest("GET", srv.URL+"/artifacts/packs/a/a-1.zst", nil)
+				req.Header.Set("Range", fmt.Sprintf("bytes=%d-%d", j, j+2))
+				resp, err := client.Do(req)
+				if err != nil {
+					errs <- err.Error()
+					return
+				}
+				body, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != http.StatusPartialContent || string(body) != "0123456789"[j:j+3] {
+					errs <- fmt.Sprintf("%d: %s %q", i, resp.Status, body)
+					return
+				}
+			}
+		}(i)
+	}
+	close(start)
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		t.Error(e)
 	}
 }
