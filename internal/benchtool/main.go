@@ -142,6 +142,8 @@ func bench(o options) error {
 	}
 	if pub != nil {
 		pub.round("publish, one pack changed")
+		pub.mirrorRound("full mirror (down)")
+		pub.mirrorRound("mirror, nothing changed")
 	}
 	cp := measure(work, nil, "cp -r of the built tree", "cp", "-r", "public", "public-copy")
 	if cp.err != nil {
@@ -256,8 +258,36 @@ func (p *publisher) round(name string) {
 	}
 }
 
+// mirrorRound copies the bucket packstudio published back down with each
+// tool into a directory of its own: packstudio verifying every object
+// against the signed manifest, the others not.
+func (p *publisher) mirrorRound(name string) {
+	p.rounds = append(p.rounds, name)
+	p.runs[name] = map[string]run{}
+	source := "s3://" + bucketOf("packstudio") + "/site"
+	for _, tool := range p.tools {
+		dest := filepath.Join("mirror-" + strings.Fields(tool)[0])
+		before := p.minio.CPU()
+		var r run
+		switch tool {
+		case "packstudio":
+			r = measure(p.work, p.minio.Env(), tool, p.bin, "mirror", source, dest, "--endpoint", p.minio.Endpoint, "--key", "key/site.pub.pem")
+		case "aws s3 sync":
+			r = measure(p.work, p.minio.Env(), tool, p.o.aws, "--endpoint-url", p.minio.Endpoint, "s3", "sync", source, dest, "--only-show-errors")
+		case "rclone sync":
+			env := []string{"AWS_CA_BUNDLE=", "RCLONE_CONFIG_BENCH_TYPE=s3", "RCLONE_CONFIG_BENCH_PROVIDER=Minio",
+				"RCLONE_CONFIG_BENCH_ENDPOINT=" + p.minio.Endpoint, "RCLONE_CONFIG_BENCH_ACCESS_KEY_ID=" + p.minio.AccessKey,
+				"RCLONE_CONFIG_BENCH_SECRET_ACCESS_KEY=" + p.minio.SecretKey}
+			r = measure(p.work, env, tool, p.o.rclone, "copy", "bench:"+bucketOf("packstudio")+"/site", dest)
+		}
+		r.serverCPU = p.minio.CPU() - before
+		p.runs[name][tool] = r
+		fmt.Printf("  %s, %s: %s (its CPU %s, MinIO's %s)\n", name, tool, r.wall.Round(time.Millisecond), r.cpu.Round(time.Millisecond), r.serverCPU.Round(time.Millisecond))
+	}
+}
+
 func (p *publisher) report() {
-	fmt.Printf("\nPUBLISH to MinIO (%s), the same tree for each tool, in one run:\n\n", p.minio.Endpoint)
+	fmt.Printf("\nPUBLISH to and MIRROR from MinIO (%s), the same tree for each tool, in one run (rclone: sync up, copy down):\n\n", p.minio.Endpoint)
 	w := tabwriter.NewWriter(os.Stdout, 2, 4, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprint(w, "run\t")
 	for _, tool := range p.tools {
