@@ -1,6 +1,7 @@
 # packstudio — the first two targets do everything on a fresh machine:
-#   make demo   build the demo site (making a demo key if none) and serve it on 127.0.0.1:8080
-#   make test   run every test (needs openssl and zstd; .ci/run installs them)
+#   make demo   build the demo site (making a demo key if none), publish it into the
+#               local-directory bucket bucket/ and serve that on 127.0.0.1:8080
+#   make test   run every test (.ci/run installs what they need: openssl, zstd, awscli, MinIO)
 
 GO      ?= go
 BIN     := bin/packstudio
@@ -15,7 +16,8 @@ build:
 demo: build
 	@test -f $(DEMOKEY).pem || $(BIN) keygen --out $(DEMOKEY)
 	$(BIN) build --config site.toml
-	$(BIN) serve --dir public --addr $(ADDR)
+	$(BIN) publish --config site.toml --to file://bucket
+	$(BIN) serve --dir bucket --addr $(ADDR)
 
 test: vet
 	$(GO) test -count=1 -timeout 45m ./...

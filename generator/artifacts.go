@@ -16,6 +16,7 @@ import (
 
 	"github.com/packstudio/packstudio/catalog"
 	"github.com/packstudio/packstudio/generator/pack"
+	"github.com/packstudio/packstudio/internal/atomicfile"
 	"github.com/packstudio/packstudio/publish/sign"
 )
 
@@ -143,20 +144,7 @@ func (c *artifactCache) save(keep []*Artifact) error {
 	if err := os.MkdirAll(filepath.Dir(c.file), 0o755); err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(c.file), cacheFile+".*")
-	if err != nil {
-		return err
-	}
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		os.Remove(tmp.Name())
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		os.Remove(tmp.Name())
-		return err
-	}
-	return os.Rename(tmp.Name(), c.file)
+	return atomicfile.Write(c.file, data, 0o644)
 }
 
 // artifactStats counts what the artifact stage did.

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/packstudio/packstudio/internal/atomicfile"
 	"github.com/packstudio/packstudio/publish/manifest"
 )
 
@@ -120,27 +121,10 @@ func Renew(dir string, signer ManifestSigner, ttl time.Duration, now time.Time) 
 	return m, WriteManifest(dir, m, signer)
 }
 
+// writeAtomic writes a file unless it already holds exactly data.
 func writeAtomic(path string, data []byte) error {
 	if sameContent(path, data) {
 		return nil
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".tmp-*")
-	if err != nil {
-		return err
-	}
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		os.Remove(tmp.Name())
-		return err
-	}
-	if err := tmp.Chmod(0o644); err != nil {
-		tmp.Close()
-		os.Remove(tmp.Name())
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		os.Remove(tmp.Name())
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
+	return atomicfile.Write(path, data, 0o644)
 }

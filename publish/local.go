@@ -14,6 +14,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/packstudio/packstudio/internal/atomicfile"
 	"github.com/packstudio/packstudio/publish/manifest"
 )
 
@@ -142,7 +143,7 @@ func (b *LocalBucket) Put(ctx context.Context, key string, body io.ReadSeeker, m
 		return err
 	}
 	done = true
-	return syncDir(filepath.Join(b.dir, filepath.FromSlash(dir)))
+	return atomicfile.SyncDir(filepath.Join(b.dir, filepath.FromSlash(dir)))
 }
 
 func (b *LocalBucket) mkdirs(dir string) error {
@@ -177,19 +178,6 @@ func (b *LocalBucket) Delete(ctx context.Context, key string) error {
 			break
 		}
 		b.dirs.Delete(dir)
-	}
-	return nil
-}
-
-// syncDir flushes a directory entry change (a rename) to disk.
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil && !errors.Is(err, os.ErrInvalid) {
-		return err
 	}
 	return nil
 }

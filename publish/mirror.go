@@ -17,6 +17,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/packstudio/packstudio/internal/atomicfile"
 	"github.com/packstudio/packstudio/publish/manifest"
 	"github.com/packstudio/packstudio/publish/sign"
 )
@@ -136,10 +137,10 @@ func Mirror(ctx context.Context, src Reader, key *sign.Verifier, dest string, o 
 	if err := syncFS(dest); err != nil {
 		return res, err
 	}
-	if err := writeFileSync(filepath.Join(dest, manifest.SigName), sig); err != nil {
+	if err := atomicfile.Write(filepath.Join(dest, manifest.SigName), sig, 0o644); err != nil {
 		return res, err
 	}
-	if err := writeFileSync(filepath.Join(dest, manifest.Name), raw); err != nil {
+	if err := atomicfile.Write(filepath.Join(dest, manifest.Name), raw, 0o644); err != nil {
 		return res, err
 	}
 	newState := &MirrorState{Version: m.Version, ManifestSHA256: sum(raw), KeyID: key.KeyID(), Source: o.SourceName, LeftOut: leftOut}

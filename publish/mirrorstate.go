@@ -6,6 +6,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+
+	"github.com/packstudio/packstudio/internal/atomicfile"
 )
 
 // StateDir holds a mirror's bookkeeping inside its destination: the state
@@ -57,33 +59,5 @@ func WriteMirrorState(dest string, st *MirrorState) error {
 	if err := os.MkdirAll(filepath.Join(dest, StateDir), 0o755); err != nil {
 		return err
 	}
-	return writeFileSync(statePath(dest), append(data, '\n'))
-}
-
-// writeFileSync writes a file by temp file, fsync and rename.
-func writeFileSync(path string, data []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".tmp-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Chmod(0o644); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return err
-	}
-	return syncDir(filepath.Dir(path))
+	return atomicfile.Write(statePath(dest), append(data, '\n'), 0o644)
 }

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/packstudio/packstudio/internal/atomicfile"
 	"github.com/packstudio/packstudio/publish/manifest"
 )
 
@@ -61,7 +62,7 @@ func Rebase(dir, newBase string) (int, error) {
 			return n, fmt.Errorf("%s: %w", o.Path, err)
 		}
 		if !bytes.Equal(out, list) {
-			if err := writeFileSync(p, out); err != nil {
+			if err := atomicfile.Write(p, out, 0o644); err != nil {
 				return n, err
 			}
 			n++

@@ -17,6 +17,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/packstudio/packstudio/internal/atomicfile"
 	"github.com/packstudio/packstudio/publish/manifest"
 	"github.com/packstudio/packstudio/publish/sign"
 )
@@ -441,10 +442,10 @@ func Unpack(volumes []string, dest string, key *sign.Verifier, now time.Time, al
 	if err := syncFS(dest); err != nil {
 		return m, missing, err
 	}
-	if err := writeFileSync(filepath.Join(dest, manifest.SigName), sig); err != nil {
+	if err := atomicfile.Write(filepath.Join(dest, manifest.SigName), sig, 0o644); err != nil {
 		return m, missing, err
 	}
-	return m, missing, writeFileSync(filepath.Join(dest, manifest.Name), raw)
+	return m, missing, atomicfile.Write(filepath.Join(dest, manifest.Name), raw, 0o644)
 }
 
 // placeVerified copies r to a temp file in root, checks it against obj and

@@ -136,6 +136,7 @@ func TestPublishToMinIOCheckedByAWSCLI(t *testing.T) {
 			t.Errorf("%s: want %s and %s in\n%s", key, want[0], want[1], head)
 		}
 	}
+	cli(t, dir, m.Env(), "verify", "--key", "key/site.pub.pem", target, "--endpoint", m.Endpoint).must(t)
 	copyDir := filepath.Join(t.TempDir(), "copy")
 	awsRun("s3", "cp", "--recursive", "--only-show-errors", target+"/", copyDir+"/")
 	cli(t, dir, nil, "verify", "--key", "key/site.pub.pem", copyDir).must(t)

@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/packstudio/packstudio/internal/atomicfile"
 	"github.com/packstudio/packstudio/publish/sign"
 )
 
@@ -58,11 +59,11 @@ and to pin when verifying or mirroring.`,
 			if err := os.MkdirAll(filepath.Dir(out), 0o700); err != nil {
 				return err
 			}
-			if err := writeFileAtomic(priv, privPEM, 0o600); err != nil {
+			if err := atomicfile.Write(priv, privPEM, 0o600); err != nil {
 				return err
 			}
 			clear(privPEM)
-			if err := writeFileAtomic(pub, pubPEM, 0o644); err != nil {
+			if err := atomicfile.Write(pub, pubPEM, 0o644); err != nil {
 				return err
 			}
 			v, err := sign.ParsePublicKey(pubPEM)
@@ -111,7 +112,7 @@ func signCmd(e *env) *cobra.Command {
 					return fmt.Errorf("%s: %w", f, err)
 				}
 				out := filepath.Join(filepath.Dir(f), sign.SigName(filepath.Base(f)))
-				if err := writeFileAtomic(out, sig, 0o644); err != nil {
+				if err := atomicfile.Write(out, sig, 0o644); err != nil {
 					return err
 				}
 				fmt.Fprintf(e.stdout, "signed %s → %s\n", f, out)
@@ -121,29 +122,4 @@ func signCmd(e *env) *cobra.Command {
 	}
 	c.Flags().StringVar(&key, "key", "", "private key PEM file")
 	return c
-}
-
-// writeFileAtomic writes data to path through a temp file and a rename.
-func writeFileAtomic(path string, data []byte, mode os.FileMode) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if err := tmp.Chmod(mode); err != nil {
-		tmp.Close()
-		return err
-	}
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
 }

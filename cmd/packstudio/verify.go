@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"net/http"
 	"path/filepath"
 	"strings"
 	"time"
@@ -15,12 +14,12 @@ import (
 
 func verifyCmd(e *env) *cobra.Command {
 	var (
-		key                   string
+		key, endpoint, region string
 		jobs                  int
 		allowExpired, listOut bool
 	)
 	c := &cobra.Command{
-		Use:   "verify [--key PUB] DIR|URL",
+		Use:   "verify [--key PUB] DIR|URL|s3://BUCKET/PREFIX|VOLUME.tar",
 		Short: "Check a tree against its signed manifest: signature, expiry, every object, every .sig.bin",
 		Long: `Check a built tree, a mirror or a published site: the manifest's signature with
 the public key, its expiry, every object's size and SHA-256, and every detached
@@ -35,15 +34,18 @@ is used, which proves integrity but not who published the tree.`,
 			}
 			var src publish.Reader
 			var opts publish.VerifyOptions
-			if strings.HasPrefix(target, "http://") || strings.HasPrefix(target, "https://") {
-				r, err := publish.OpenURL(target, &http.Client{Timeout: 10 * time.Minute})
+			switch {
+			case strings.HasPrefix(target, "http://"), strings.HasPrefix(target, "https://"), strings.HasPrefix(target, "s3://"):
+				r, err := openSource(c, target, endpoint, region, jobs)
 				if err != nil {
-					return usageError{err}
+					return classify(err)
 				}
 				src = r
 				// A re-hosted copy's URL lists point at where it is served.
-				opts.RebasedTo = r.String()
-			} else {
+				if h, ok := r.(*publish.HTTPReader); ok {
+					opts.RebasedTo = h.String()
+				}
+			default:
 				dir := strings.TrimPrefix(target, "file://")
 				r, err := publish.OpenDir(dir)
 				if err != nil {
@@ -119,6 +121,8 @@ is used, which proves integrity but not who published the tree.`,
 	c.Flags().IntVar(&jobs, "jobs", 8, "objects checked in parallel")
 	c.Flags().BoolVar(&allowExpired, "allow-expired", false, "accept an expired manifest (says how old it is)")
 	c.Flags().BoolVar(&listOut, "list-left-out", false, "list every object a partial mirror left out")
+	c.Flags().StringVar(&endpoint, "endpoint", "", "S3-compatible endpoint for an s3:// target")
+	c.Flags().StringVar(&region, "region", "", "S3 region for an s3:// target")
 	return c
 }
 
