@@ -323,3 +323,49 @@ grep -c . SHA256SUMS
 		})
 	}
 }
+
+// TestMirrorVolumesPartialAndMissing takes the mirror through tar volumes
+// (each verifies alone, unpack rebuilds the tree), makes a partial mirror
+// that verify recognises, and mirrors a source that lost an object.
+func TestMirrorVolumesPartialAndMissing(t *testing.T) {
+	dir := builtSite(t)
+	public := filepath.Join(dir, "public")
+	key := "key/site.pub.pem"
+
+	stage, vols := filepath.Join(t.TempDir(), "stage"), filepath.Join(t.TempDir(), "vols")
+	r := cli(t, dir, nil, "mirror", "file://"+public, stage, "--key", key, "--volumes", vols, "--volume-size", "2M").must(t)
+	if !regexp.MustCompile(`wrote \d+ volumes`).MatchString(r.stdout) {
+		t.Fatalf("volumes: %s", r.stdout)
+	}
+	list, _ := filepath.Glob(filepath.Join(vols, "vol-*.tar"))
+	if len(list) < 3 {
+		t.Fatalf("%d volumes", len(list))
+	}
+	for _, v := range list {
+		out := cli(t, dir, nil, "verify", "--key", key, v).must(t)
+		if !strings.Contains(out.stdout, "verified") {
+			t.Errorf("%s: %s", v, out.stdout)
+		}
+	}
+	unpacked := filepath.Join(t.TempDir(), "unpacked")
+	cli(t, dir, nil, append(append([]string{"unpack", "--key", key}, list...), unpacked)...).must(t)
+	sameFiles(t, public, unpacked)
+
+	partial := filepath.Join(t.TempDir(), "partial")
+	cli(t, dir, nil, "mirror", "file://"+public, partial, "--key", key, "--layer", "cni").must(t)
+	out := cli(t, dir, nil, "verify", "--key", key, partial).must(t)
+	if !regexp.MustCompile(`partial mirror: \d+ objects left out by choice`).MatchString(out.stdout) {
+		t.Errorf("verify of a partial mirror: %s", out.stdout)
+	}
+	if _, err := os.Stat(filepath.Join(partial, "artifacts/packs/ubuntu")); err == nil {
+		t.Error("a --layer cni mirror holds OS packs")
+	}
+
+	lost := filepath.Join(t.TempDir(), "lost")
+	os.CopyFS(lost, os.DirFS(public))
+	os.Remove(filepath.Join(lost, "packs/ubuntu/index.json"))
+	r = cli(t, dir, nil, "mirror", "file://"+lost, filepath.Join(t.TempDir(), "m"), "--key", key)
+	if r.code != 1 || !strings.Contains(r.stdout, "FAIL packs/ubuntu/index.json: object does not exist") {
+		t.Errorf("a source missing an object: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+}
