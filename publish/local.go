@@ -49,9 +49,6 @@ func OpenLocal(dir string) (*LocalBucket, error) {
 
 func (b *LocalBucket) String() string { return "file://" + b.dir }
 
-// Dir is the bucket's directory.
-func (b *LocalBucket) Dir() string { return b.dir }
-
 // Close releases the directory and removes leftover temp files.
 func (b *LocalBucket) Close() error {
 	b.root.RemoveAll(localTmp)

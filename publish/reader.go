@@ -198,21 +198,6 @@ func (d *DirReader) OpenFile(p string) (*os.File, error) {
 	return f, nil
 }
 
-// Stat returns the size of a regular file of the tree.
-func (d *DirReader) Stat(p string) (int64, error) {
-	fi, err := d.root.Stat(filepath.FromSlash(p))
-	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return 0, ErrNotExist
-		}
-		return 0, err
-	}
-	if !fi.Mode().IsRegular() {
-		return 0, ErrNotExist
-	}
-	return fi.Size(), nil
-}
-
 // RangeReader reads an object from a byte offset on, so that an
 // interrupted download resumes instead of starting over. start is where
 // the returned body begins: offset, or 0 when the store ignored the range.

@@ -202,16 +202,6 @@ func (b *S3Bucket) Head(ctx context.Context, key string) (ObjectInfo, error) {
 	return ObjectInfo{Key: key, Size: aws.ToInt64(out.ContentLength), SHA256: out.Metadata["sha256"]}, nil
 }
 
-// HeadHeaders returns the headers an object is served with, for tests and
-// checks of what a CDN will see.
-func (b *S3Bucket) HeadHeaders(ctx context.Context, key string) (contentType, cacheControl string, err error) {
-	out, err := b.client.HeadObject(ctx, &s3.HeadObjectInput{Bucket: &b.bucket, Key: b.key(key)})
-	if err != nil {
-		return "", "", b.wrap("head", key, err)
-	}
-	return aws.ToString(out.ContentType), aws.ToString(out.CacheControl), nil
-}
-
 // Put uploads in one request up to the multipart threshold, with the
 // SHA-256 the caller vouches for as both the signed payload hash and an
 // x-amz-checksum-sha256 the store checks: the file is read once, and a

@@ -16,7 +16,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -218,7 +217,6 @@ type faultProxy struct {
 	every503 int64 // every n-th request gets a 503; 0 never
 	everyCut int64 // every n-th request has its connection dropped; 0 never
 	onPut    func(n int64)
-	mu       sync.Mutex
 }
 
 func newFaultProxy(t *testing.T, endpoint string) *faultProxy {
