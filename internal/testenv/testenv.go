@@ -337,4 +337,3 @@ func writeCert(dir string) error {
 	}
 	return os.WriteFile(filepath.Join(dir, "private.key"), pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER}), 0o600)
 }
-
