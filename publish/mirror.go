@@ -28,7 +28,8 @@ type MirrorOptions struct {
 	Now          time.Time // default time.Now()
 	AllowExpired bool      // mirror an expired manifest (the result says how old)
 	// Prune removes objects the manifest (or the filter) no longer wants,
-	// once everything new is in place.
+	// once everything new is in place. Without it, a partial mirror keeps
+	// what earlier filters brought.
 	Prune    bool
 	Filter   *Filter // nil or empty for a full mirror
 	Retries  int     // attempts per object; default 5
@@ -143,17 +144,26 @@ func Mirror(ctx context.Context, src Reader, key *sign.Verifier, dest string, o 
 	if err := atomicfile.Write(filepath.Join(dest, manifest.Name), raw, 0o644); err != nil {
 		return res, err
 	}
+	if o.Prune {
+		if err := mr.prune(ctx, wanted); err != nil {
+			return res, err
+		}
+	}
+	// Left out is what dest lacks now: a partial mirror kept without
+	// pruning may hold artifacts of earlier filters too.
+	leftOut = leftOut[:0]
+	for _, obj := range m.Objects {
+		if fi, err := os.Stat(filepath.Join(dest, filepath.FromSlash(obj.Path))); err != nil || !fi.Mode().IsRegular() {
+			leftOut = append(leftOut, obj.Path)
+		}
+	}
+	res.LeftOut = len(leftOut)
 	newState := &MirrorState{Version: m.Version, ManifestSHA256: sum(raw), KeyID: key.KeyID(), Source: o.SourceName, LeftOut: leftOut}
 	if !o.Filter.Empty() {
 		newState.Filter = o.Filter
 	}
 	if err := WriteMirrorState(dest, newState); err != nil {
 		return res, err
-	}
-	if o.Prune {
-		if err := mr.prune(ctx, wanted); err != nil {
-			return res, err
-		}
 	}
 	return res, nil
 }

@@ -324,6 +324,24 @@ func TestPartialMirror(t *testing.T) {
 		t.Errorf("partial mirror: %v; %d left out listed, %d in state", rep.Failures, len(rep.LeftOut), res.LeftOut)
 	}
 
+	// Without pruning, a second filter adds to the first.
+	more, err := mirror(t, src, s.key, dest, publish.MirrorOptions{Filter: &publish.Filter{Layers: []string{"k8s"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{"artifacts/packs/cni-calico/cni-calico-3.27.0.zst", "artifacts/packs/kubernetes/kubernetes-1.32.3.zst"} {
+		if _, err := os.Stat(filepath.Join(dest, p)); err != nil {
+			t.Errorf("after two partial mirrors %s is missing", p)
+		}
+	}
+	st, _ = publish.ReadMirrorState(dest)
+	if more.LeftOut >= res.LeftOut || len(st.LeftOut) != more.LeftOut {
+		t.Errorf("left out: %d after the first filter, %d after both (state %d)", res.LeftOut, more.LeftOut, len(st.LeftOut))
+	}
+	if rep := verifyDir(t, dest, s.key, publish.VerifyOptions{LeftOut: setOfStrings(st.LeftOut)}); !rep.OK() {
+		t.Errorf("accumulated partial mirror: %v", rep.Failures)
+	}
+
 	// Releases come with a product/version filter, not with a layer one.
 	dest2 := filepath.Join(t.TempDir(), "mirror2")
 	if _, err := mirror(t, src, s.key, dest2, publish.MirrorOptions{Filter: &publish.Filter{Products: []string{"palette"}, Versions: []string{"4.6.2"}}}); err != nil {
@@ -436,6 +454,14 @@ func TestVolumes(t *testing.T) {
 	if err == nil && rep.OK() && rep.Parts == 0 {
 		t.Error("a corrupted volume verified")
 	}
+}
+
+func setOfStrings(list []string) map[string]bool {
+	m := map[string]bool{}
+	for _, s := range list {
+		m[s] = true
+	}
+	return m
 }
 
 func copyTree(t *testing.T, src, dst string) {

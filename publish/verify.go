@@ -165,7 +165,15 @@ func Verify(ctx context.Context, src Reader, key *sign.Verifier, o VerifyOptions
 					fails, n, sigOK = checkObject(ctx, src, key, obj, sig)
 				}
 				mu.Lock()
-				rep.Failures = append(rep.Failures, fails...)
+				// What a partial mirror left out by choice is reported, not
+				// failed; what it holds anyway is checked like the rest.
+				for _, f := range fails {
+					if f.Reason == "missing" && o.LeftOut[f.Path] {
+						rep.LeftOut = append(rep.LeftOut, f.Path)
+						continue
+					}
+					rep.Failures = append(rep.Failures, f)
+				}
 				rep.Bytes += n
 				rep.Objects++
 				if sig != nil {
@@ -184,13 +192,6 @@ func Verify(ctx context.Context, src Reader, key *sign.Verifier, o VerifyOptions
 	for _, obj := range m.Objects {
 		if isSig[obj.Path] {
 			continue // checked with its artifact
-		}
-		if o.LeftOut[obj.Path] {
-			if s, ok := sigOf[obj.Path]; ok {
-				rep.LeftOut = append(rep.LeftOut, s)
-			}
-			rep.LeftOut = append(rep.LeftOut, obj.Path)
-			continue
 		}
 		select {
 		case work <- obj:

@@ -109,7 +109,9 @@ only the matching artifacts, with every page, list and the manifest.`,
 				return err
 			}
 			if !c.Flags().Changed("prune") {
-				prune = true // a mirror follows its source; a partial one too, within its filter
+				// A full mirror follows its source; a partial one keeps what
+				// earlier filters brought, unless --prune says otherwise.
+				prune = f.Empty()
 			}
 			bar := newProgressBar(e)
 			start := time.Now()
@@ -136,7 +138,10 @@ only the matching artifacts, with every page, list and the manifest.`,
 			rate := float64(res.Bytes) / max(elapsed.Seconds(), 0.001)
 			partial := ""
 			if res.LeftOut > 0 {
-				partial = fmt.Sprintf("; %d artifacts left out by choice (%s)", res.LeftOut, f.String())
+				partial = fmt.Sprintf("; %d objects left out by choice", res.LeftOut)
+				if !f.Empty() {
+					partial += " (" + f.String() + ")"
+				}
 			}
 			fmt.Fprintf(e.stdout, "mirrored %s version %d into %s: fetched %d objects (%s, %d resumed), skipped %d already there, removed %d%s; %s at %s/s\n",
 				source, res.Manifest.Version, dest, res.Fetched, mb(res.Bytes), res.Resumed, res.Skipped, res.Removed, partial, elapsed.Round(time.Millisecond), mb(int64(rate)))
@@ -166,7 +171,7 @@ only the matching artifacts, with every page, list and the manifest.`,
 	c.Flags().StringVar(&endpoint, "endpoint", "", "S3-compatible endpoint for an s3:// source")
 	c.Flags().StringVar(&region, "region", "", "S3 region for an s3:// source")
 	c.Flags().BoolVar(&allowExpired, "allow-expired", false, "mirror an expired manifest (says how old it is)")
-	c.Flags().BoolVar(&prune, "prune", true, "remove objects the manifest no longer lists")
+	c.Flags().BoolVar(&prune, "prune", true, "remove objects the manifest no longer lists (default on for a full mirror, off for a partial one)")
 	c.Flags().StringVar(&baseURL, "base-url", "", "after mirroring, rebase the URL lists to this URL (see rebase)")
 	c.Flags().StringVar(&volumes, "volumes", "", "also write the mirror as tar volumes into this directory")
 	c.Flags().StringVar(&volumeSize, "volume-size", "4.7G", "largest size of a volume (4.7G, 700M, 25GiB)")
