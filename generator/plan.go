@@ -159,7 +159,11 @@ func (p *plan) eachRow(fn func(combo int, version int32)) {
 		for _, a := range v.Arch {
 			as = append(as, index(p.arches, a))
 		}
-		fs = append(fs[:0], 0, map[bool]int{true: 1, false: 2}[v.FIPS])
+		fips := 2 // index of "non-fips"
+		if v.FIPS {
+			fips = 1
+		}
+		fs = append(fs[:0], 0, fips)
 		for _, r := range rs {
 			for _, c := range cs {
 				for _, l := range ls {

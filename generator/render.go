@@ -247,7 +247,7 @@ func (b *builder) renderPacks() error {
 		}
 		var readme template.HTML
 		if p.Readme.Path != "" {
-			src, err := readFile(p.Readme.Path)
+			src, err := os.ReadFile(p.Readme.Path)
 			if err != nil {
 				return err
 			}
@@ -507,4 +507,3 @@ func keyType(pubPEM []byte) string {
 	return fmt.Sprintf("%T", pub)
 }
 
-func readFile(p string) ([]byte, error) { return os.ReadFile(p) }
