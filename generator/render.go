@@ -506,4 +506,3 @@ func keyType(pubPEM []byte) string {
 	}
 	return fmt.Sprintf("%T", pub)
 }
-
