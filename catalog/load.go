@@ -149,7 +149,7 @@ func (l *loader) loadFacets() {
 
 	l.cat.Clouds, l.clouds = facetList("cloud", raw.Cloud, at("cloud"))
 	for i, c := range raw.Cloud {
-		if !contains(cloudKinds, c.Kind) {
+		if c.Kind != "" && !contains(cloudKinds, c.Kind) { // kind is optional, but only these
 			l.ps.add(file, pos.Line(fmt.Sprintf("cloud[%d].kind", i)), "set kind to one of: "+strings.Join(cloudKinds, ", "),
 				"cloud %q has kind %q", c.ID, c.Kind)
 		}
@@ -176,10 +176,18 @@ func (l *loader) loadFacets() {
 	}
 	var ol []ordered
 	orders := map[int]string{}
+	someOrdered := false
+	for _, r := range raw.Layer {
+		someOrdered = someOrdered || r.Order != nil
+	}
 	for i, r := range raw.Layer {
 		line := pos.Line(fmt.Sprintf("layer[%d]", i))
+		if r.Order == nil && !someOrdered {
+			n := i + 1 // no layer has an order: they come as written
+			r.Order = &n
+		}
 		if r.Order == nil {
-			l.ps.add(file, line, "add order = N; layers are offered in increasing order", "layer %q has no order", r.ID)
+			l.ps.add(file, line, "add order = N; layers are offered in increasing order", "layer %q has no order, while other layers have one", r.ID)
 			continue
 		}
 		if other, dup := orders[*r.Order]; dup {

@@ -58,6 +58,25 @@ func replace(old, new string) func(string) string {
 	}
 }
 
+// TestLoadLenient checks what may be left out: cloud kinds, and layer
+// orders when no layer has one (layers then come as written).
+func TestLoadLenient(t *testing.T) {
+	dir := writeCatalog(t, map[string]func(string) string{"catalog.toml": func(s string) string {
+		s = strings.ReplaceAll(s, "kind = \"public\"\n", "")
+		for _, n := range []string{"1", "2", "3"} {
+			s = strings.Replace(s, "order = "+n+"\n", "", 1)
+		}
+		return s
+	}})
+	c, err := Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Clouds[0].Kind != "" || c.Layers[0].ID != "os" || c.Layers[2].ID != "cni" {
+		t.Errorf("clouds %+v layers %+v", c.Clouds, c.Layers)
+	}
+}
+
 func TestLoadSmall(t *testing.T) {
 	c, err := Load(writeCatalog(t, nil))
 	if err != nil {
@@ -164,6 +183,9 @@ sorce = "x"`)},
 		{"bad cloud kind", map[string]func(string) string{
 			"catalog.toml": replace(`kind = "datacenter"`, `kind = "onprem"`)},
 			[]string{`catalog.toml:22: cloud "vsphere" has kind "onprem"; set kind to one of: public, datacenter, edge`}},
+		{"some layers ordered, one not", map[string]func(string) string{
+			"catalog.toml": replace("name = \"Network\"\norder = 3", "name = \"Network\"")},
+			[]string{`catalog.toml:34: layer "cni" has no order, while other layers have one`}},
 		{"duplicate release", map[string]func(string) string{
 			"catalog.toml": replace(`version = "4.7.3"`, `version = "4.6"`)},
 			[]string{`catalog.toml:11: product "palette": release 4.6 is declared twice`}},
