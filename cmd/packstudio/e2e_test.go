@@ -463,3 +463,53 @@ var _ = time.Second
 type publishKey = sign.Verifier
 
 func loadPub(p string) (*sign.Verifier, error) { return sign.LoadPublicKey(p) }
+
+// TestDemoPublishedToMinIO builds the demo site from the repository's
+// site.toml, publishes it to MinIO and has the AWS CLI list every object;
+// a second publish uploads nothing.
+func TestDemoPublishedToMinIO(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and publishes the whole demo site")
+	}
+	m := testenv.SharedMinIO(t)
+	aws := testenv.Tool(t, "aws", "/usr/bin/aws")
+	repo, _ := filepath.Abs("../..")
+	work := t.TempDir()
+	cli(t, work, nil, "keygen", "--out", "key/site").must(t)
+	out := filepath.Join(work, "public")
+	site := fmt.Sprintf("title = \"demo\"\nbase_url = \"http://127.0.0.1:8080/\"\ncatalog = %q\ncontent = %q\noutput = %q\ncache = %q\n[signing]\nkey = %q\n",
+		filepath.Join(repo, "testdata/demo/catalog"), filepath.Join(repo, "testdata/demo/content"), out, filepath.Join(work, "cache"), filepath.Join(work, "key/site.pem"))
+	os.WriteFile(filepath.Join(work, "site.toml"), []byte(site), 0o644)
+	cli(t, work, nil, "build").must(t)
+	target := s3Target(t, m)
+	cli(t, work, m.Env(), "publish", "--to", target, "--endpoint", m.Endpoint).must(t)
+
+	data, _ := os.ReadFile(filepath.Join(out, manifest.Name))
+	man, err := manifest.Parse(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(aws, "--endpoint-url", m.Endpoint, "s3", "ls", "--recursive", target+"/")
+	cmd.Env = append(os.Environ(), m.Env()...)
+	listing, err := cmd.Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	listed := map[string]bool{}
+	for _, line := range strings.Split(strings.TrimSpace(string(listing)), "\n") {
+		f := strings.Fields(line)
+		listed[strings.TrimPrefix(f[len(f)-1], "site/")] = true
+	}
+	for _, o := range man.Objects {
+		if !listed[o.Path] {
+			t.Errorf("the AWS CLI does not list %s", o.Path)
+		}
+	}
+	if len(listed) != len(man.Objects)+2 {
+		t.Errorf("the AWS CLI lists %d objects, the manifest %d (+2)", len(listed), len(man.Objects))
+	}
+	again := cli(t, work, m.Env(), "publish", "--to", target, "--endpoint", m.Endpoint).must(t)
+	if !strings.Contains(again.stdout, "uploaded 0 objects") {
+		t.Errorf("republishing the unchanged demo: %s", again.stdout)
+	}
+}
