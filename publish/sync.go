@@ -252,7 +252,9 @@ func planSync(ctx context.Context, m *manifest.Manifest, raw, sig []byte, key *s
 	if err != nil {
 		return nil, err
 	}
-	if !manifestLive {
+	if manifestLive {
+		plan.Skipped += 2 // the manifest and its signature, counted as the fast path does
+	} else {
 		plan.Uploads = append(plan.Uploads,
 			Action{Key: manifest.SigName, Size: int64(len(sig)), SHA256: sum(sig), Phase: PhaseManifest, Reason: "new manifest"},
 			Action{Key: manifest.Name, Size: int64(len(raw)), SHA256: sum(raw), Phase: PhaseManifest, Reason: "new manifest"})

@@ -171,6 +171,14 @@ func TestPublishSyncsByContent(t *testing.T) {
 		if again.Uploaded != 0 || len(rec.ops) != 0 {
 			t.Errorf("unchanged republish uploaded %d: %v", again.Uploaded, rec.ops)
 		}
+		// --prune skips the fast path and compares every object; both
+		// count the manifest and its signature among the skipped.
+		rec.ops = nil
+		full := publishTo(t, s, rec, publish.SyncOptions{Prune: true})
+		if full.Uploaded != 0 || len(rec.puts()) != 0 || full.Plan.Skipped != again.Plan.Skipped || full.Plan.Skipped != len(m1.Objects)+2 {
+			t.Errorf("unchanged republish with --prune: uploaded %d, skipped %d; fast path skipped %d of %d",
+				full.Uploaded, full.Plan.Skipped, again.Plan.Skipped, len(m1.Objects)+2)
+		}
 
 		os.WriteFile(filepath.Join(s.dir, "catalog/payload/metallb/values.yaml"), []byte("version: 0.14.9\npatched: true\n"), 0o644)
 		s.build()
