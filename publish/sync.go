@@ -44,6 +44,10 @@ type SyncOptions struct {
 	Jobs   int  // parallel requests; default 16
 	DryRun bool // plan only
 	Prune  bool // delete objects the manifest does not list, once it is live
+	// Repair compares every object even when the bucket already serves this
+	// manifest, putting back objects removed or replaced behind publish's
+	// back. Prune implies it.
+	Repair bool
 	// Progress, when set, is called after each object is uploaded or deleted.
 	Progress func(Progress)
 }
@@ -103,12 +107,13 @@ func Publish(ctx context.Context, dir string, key *sign.Verifier, dst Bucket, o 
 	if err != nil {
 		return nil, fmt.Errorf("the built tree %s: %s: %w; rebuild it before publishing", dir, manifest.Name, err)
 	}
-	if !o.Prune {
+	if !o.Prune && !o.Repair {
 		// The manifest goes last, so a bucket serving exactly this manifest
-		// holds every object it lists: nothing to compare, one GET.
+		// holds every object it lists, unless someone else removed one:
+		// nothing to compare, one GET.
 		if _, rraw, rsig, err := fetchManifest(ctx, dst, key); err == nil && bytes.Equal(rraw, raw) && bytes.Equal(rsig, sig) {
 			return &SyncResult{Plan: &SyncPlan{Skipped: len(m.Objects) + 2,
-				Notes: []string{fmt.Sprintf("the bucket already serves manifest version %d", m.Version)}}}, nil
+				Notes: []string{fmt.Sprintf("the bucket already serves manifest version %d (--repair compares every object)", m.Version)}}}, nil
 		}
 	}
 	if err := checkLocalSizes(dir, m); err != nil {

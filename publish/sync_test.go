@@ -248,6 +248,40 @@ func contains(list []string, s string) bool {
 	return false
 }
 
+// TestPublishRepairPutsBackRemovedObjects: an object removed behind
+// publish's back is not noticed by the one-GET fast path, and is put back,
+// alone, by --repair.
+func TestPublishRepairPutsBackRemovedObjects(t *testing.T) {
+	buckets(t, func(t *testing.T, newBucket func() publish.Bucket) {
+		s := newSite(t)
+		rec := &recorder{Bucket: newBucket()}
+		publishTo(t, s, rec, publish.SyncOptions{})
+		ctx := context.Background()
+		const gone = "artifacts/packs/lb-metallb-helm/lb-metallb-helm-0.14.9.zst"
+		if err := rec.Delete(ctx, gone); err != nil {
+			t.Fatal(err)
+		}
+
+		rec.ops = nil
+		fast := publishTo(t, s, rec, publish.SyncOptions{})
+		if len(rec.ops) != 0 || fast.Uploaded != 0 || len(fast.Plan.Notes) == 0 || !strings.Contains(fast.Plan.Notes[0], "--repair") {
+			t.Errorf("the fast path did more than read the manifest, or did not point at --repair: %v %+v", rec.ops, fast.Plan.Notes)
+		}
+		if rep, _ := publish.Verify(ctx, rec, s.key, publish.VerifyOptions{}); rep.OK() {
+			t.Fatal("verify passes on a bucket missing an artifact")
+		}
+
+		rec.ops = nil
+		repaired := publishTo(t, s, rec, publish.SyncOptions{Repair: true})
+		if got := rec.puts(); len(got) != 1 || got[0] != gone || repaired.Uploaded != 1 {
+			t.Errorf("--repair uploaded %v, want only %s", got, gone)
+		}
+		if rep, err := publish.Verify(ctx, rec, s.key, publish.VerifyOptions{}); err != nil || !rep.OK() {
+			t.Errorf("after --repair: %v %+v", err, rep.Failures)
+		}
+	})
+}
+
 func TestPublishPruneAfterManifest(t *testing.T) {
 	buckets(t, func(t *testing.T, newBucket func() publish.Bucket) {
 		s := newSite(t)

@@ -20,17 +20,19 @@ func publishCmd(e *env) *cobra.Command {
 	var (
 		config, dir, to, endpoint, region, key string
 		jobs                                   int
-		dryRun, prune                          bool
+		dryRun, prune, repair                  bool
 	)
 	c := &cobra.Command{
-		Use:   "publish [--dir DIR] [--to file://DIR | s3://BUCKET/PREFIX] [--endpoint URL] [--dry-run] [--prune]",
+		Use:   "publish [--dir DIR] [--to file://DIR | s3://BUCKET/PREFIX] [--endpoint URL] [--dry-run] [--prune] [--repair]",
 		Short: "Sync the built tree to a bucket: only what changed, artifacts first, the signed manifest last",
 		Long: `Sync a built tree to a bucket so that a CDN in front of it serves a consistent
 site at every moment. An object is uploaded only when the bucket lacks it or holds
 other bytes (judged by the bucket's signed manifest, else the SHA-256 recorded at
 upload). Artifacts go first, then new and changed pages and lists, then the
 manifest's signature and the manifest; --prune deletes objects the new manifest
-drops, once it is live. S3 credentials come from the AWS SDK's default chain
+drops, once it is live. When the bucket already serves the tree's manifest,
+publish stops after that one read; --repair (or --prune) lists the bucket anyway
+and puts back any object removed or replaced behind its back. S3 credentials come from the AWS SDK's default chain
 (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE, …); AWS_CA_BUNDLE is honoured.`,
 		Example: "  packstudio publish --to file://bucket\n  packstudio publish --to s3://packs/site --endpoint http://127.0.0.1:9000 --prune",
 		RunE: func(c *cobra.Command, _ []string) error {
@@ -74,7 +76,7 @@ drops, once it is live. S3 credentials come from the AWS SDK's default chain
 			defer publish.CloseBucket(bucket)
 
 			start := time.Now()
-			opts := publish.SyncOptions{Jobs: jobs, DryRun: dryRun, Prune: prune}
+			opts := publish.SyncOptions{Jobs: jobs, DryRun: dryRun, Prune: prune, Repair: repair}
 			bar := newProgressBar(e)
 			opts.Progress = bar.update
 			res, err := publish.Publish(c.Context(), dir, v, bucket, opts)
@@ -108,6 +110,7 @@ drops, once it is live. S3 credentials come from the AWS SDK's default chain
 	c.Flags().IntVar(&jobs, "jobs", 0, "parallel uploads (default 16)")
 	c.Flags().BoolVar(&dryRun, "dry-run", false, "print what would be uploaded and deleted, change nothing")
 	c.Flags().BoolVar(&prune, "prune", false, "delete objects the new manifest does not list, after it is live")
+	c.Flags().BoolVar(&repair, "repair", false, "compare every object even when the bucket serves this manifest already")
 	return c
 }
 
