@@ -61,19 +61,9 @@ func (d *DirReader) String() string { return d.dir }
 func (d *DirReader) Close() error { return d.root.Close() }
 
 func (d *DirReader) Open(_ context.Context, p string) (io.ReadCloser, error) {
-	if err := manifest.CheckPath(p); err != nil {
-		return nil, err
-	}
-	f, err := d.root.Open(filepath.FromSlash(p))
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, ErrNotExist
-	}
+	f, err := d.OpenFile(p)
 	if err != nil {
-		return nil, err
-	}
-	if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() {
-		f.Close()
-		return nil, ErrNotExist
+		return nil, err // not f: a nil *os.File in an interface is not nil
 	}
 	return f, nil
 }
@@ -139,27 +129,8 @@ func (h *HTTPReader) URL(p string) string {
 }
 
 func (h *HTTPReader) Open(ctx context.Context, p string) (io.ReadCloser, error) {
-	if err := manifest.CheckPath(p); err != nil {
-		return nil, err
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, h.URL(p), nil)
-	if err != nil {
-		return nil, err
-	}
-	resp, err := h.client.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	switch {
-	case resp.StatusCode == http.StatusOK:
-		return resp.Body, nil
-	case resp.StatusCode == http.StatusNotFound || resp.StatusCode == http.StatusForbidden:
-		resp.Body.Close()
-		return nil, ErrNotExist
-	default:
-		resp.Body.Close()
-		return nil, fmt.Errorf("GET %s: %s", h.URL(p), resp.Status)
-	}
+	rc, _, err := h.OpenFrom(ctx, p, 0)
+	return rc, err
 }
 
 // readAll reads one whole object, refusing anything over limit bytes.
@@ -241,19 +212,14 @@ func (h *HTTPReader) OpenFrom(ctx context.Context, p string, offset int64) (io.R
 		resp.Body.Close()
 		return nil, 0, ErrNotExist
 	case http.StatusRequestedRangeNotSatisfiable:
-		resp.Body.Close()
-		return h.OpenFrom(ctx, p, 0)
+		if offset > 0 { // the partial copy is stale (say, longer): start over
+			resp.Body.Close()
+			return h.OpenFrom(ctx, p, 0)
+		}
 	}
 	resp.Body.Close()
-	return nil, 0, &httpStatusError{url: h.URL(p), status: resp.Status, code: resp.StatusCode}
+	return nil, 0, fmt.Errorf("GET %s: %s", h.URL(p), resp.Status)
 }
-
-type httpStatusError struct {
-	url, status string
-	code        int
-}
-
-func (e *httpStatusError) Error() string { return "GET " + e.url + ": " + e.status }
 
 func (b *LocalBucket) OpenFrom(ctx context.Context, key string, offset int64) (io.ReadCloser, int64, error) {
 	return (&DirReader{root: b.root, dir: b.dir}).OpenFrom(ctx, key, offset)
