@@ -198,7 +198,8 @@ func holdsKey(src, keyPath string, keyInfo os.FileInfo) bool {
 	if !fi.IsDir() {
 		return os.SameFile(fi, keyInfo)
 	}
-	if within(keyPath, realPath(src)) {
+	src = realPath(src) // WalkDir does not follow a linked root
+	if within(keyPath, src) {
 		return true
 	}
 	found := errors.New("found")

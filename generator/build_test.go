@@ -465,6 +465,20 @@ func TestPrivateKeyNeverInOutput(t *testing.T) {
 	if _, err := s3.build(); err == nil || !strings.Contains(err.Error(), "private signing key") {
 		t.Fatalf("a source directory holding the key was not refused: %v", err)
 	}
+	// A source linked to a directory that holds the key under another name.
+	s4 := newSite(t)
+	hidden := filepath.Join(s4.dir, "elsewhere")
+	os.Mkdir(hidden, 0o755)
+	if err := os.Link(s4.key, filepath.Join(hidden, "values.yaml")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(hidden, filepath.Join(s4.dir, "catalog/payload/linked")); err != nil {
+		t.Fatal(err)
+	}
+	s4.edit("catalog/packs/metallb.toml", `source = "payload/metallb"`, `source = "payload/linked"`)
+	if _, err := s4.build(); err == nil || !strings.Contains(err.Error(), "private signing key") {
+		t.Fatalf("a linked source directory holding the key was not refused: %v", err)
+	}
 }
 
 func TestBadCatalogWritesNothing(t *testing.T) {

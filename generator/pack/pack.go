@@ -51,7 +51,7 @@ var epoch = time.Unix(0, 0).UTC()
 // file's bytes, or the tar of the directory). root names the top-level
 // directory inside a tar.
 func Write(w io.Writer, src string, method Method, root string) (inputSHA256 []byte, err error) {
-	fi, err := os.Stat(src)
+	src, fi, err := resolve(src)
 	if err != nil {
 		return nil, err
 	}
@@ -86,6 +86,17 @@ func Write(w io.Writer, src string, method Method, root string) (inputSHA256 []b
 		}
 	}
 	return h.Sum(nil), nil
+}
+
+// resolve follows a source given as a symlink: WalkDir does not follow one
+// at its root, so a linked directory would otherwise pack as the bare link.
+func resolve(src string) (string, fs.FileInfo, error) {
+	real, err := filepath.EvalSymlinks(src)
+	if err != nil {
+		return "", nil, err
+	}
+	fi, err := os.Stat(real)
+	return real, fi, err
 }
 
 func writeInput(w io.Writer, src string, fi fs.FileInfo, root string) error {
@@ -198,7 +209,7 @@ func inside(p string) bool {
 // the source again; a differing one means it must be read.
 func Fingerprint(src string) (string, error) {
 	h := sha256.New()
-	fi, err := os.Stat(src)
+	src, fi, err := resolve(src)
 	if err != nil {
 		return "", err
 	}

@@ -180,3 +180,26 @@ func TestFingerprintNoticesChanges(t *testing.T) {
 		t.Fatal("fingerprint missed a size change")
 	}
 }
+
+// TestSymlinkedSourceIsFollowed: a source that is a link to a directory
+// packs as that directory, and its fingerprint follows the contents.
+func TestSymlinkedSourceIsFollowed(t *testing.T) {
+	dir := writeTree(t, map[string]string{"real/a.txt": "a", "real/sub/b.txt": "b"})
+	link := filepath.Join(dir, "link")
+	if err := os.Symlink("real", link); err != nil {
+		t.Fatal(err)
+	}
+	viaDir, _ := packBytes(t, filepath.Join(dir, "real"), Zstd, "p-1")
+	viaLink, _ := packBytes(t, link, Zstd, "p-1")
+	if !bytes.Equal(viaDir, viaLink) {
+		t.Error("a symlinked directory packs differently from the directory")
+	}
+	before, err := Fingerprint(link)
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(dir, "real/sub/b.txt"), []byte("changed"), 0o644)
+	if after, _ := Fingerprint(link); after == before {
+		t.Error("the fingerprint of a symlinked directory ignores its contents")
+	}
+}
