@@ -2,6 +2,7 @@ package generator
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -15,6 +16,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/packstudio/packstudio/catalog"
 	"github.com/packstudio/packstudio/publish/manifest"
@@ -418,7 +420,15 @@ func TestStalePacksAreRemoved(t *testing.T) {
 	s := newSite(t)
 	s.mustBuild()
 	os.Remove(s.path("catalog/packs/metallb.toml"))
-	st := s.mustBuild()
+	// The same output named the way a user may type it (--out ./public/).
+	cfg, err := LoadConfig(filepath.Join(s.dir, "site.toml"), Overrides{Output: s.dir + "/./public/"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := Build(context.Background(), Options{Config: cfg, Signer: s.signer, SigningKey: s.key, Jobs: 3, Now: func() time.Time { return s.now }})
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, f := range []string{"packs/lb-metallb-helm/index.html", "artifacts/packs/lb-metallb-helm/lb-metallb-helm-0.14.9.zst"} {
 		if _, err := os.Stat(s.out(f)); !errors.Is(err, os.ErrNotExist) {
 			t.Errorf("%s still there after its pack was removed", f)

@@ -39,6 +39,7 @@ type tree struct {
 }
 
 func openTree(root string) (*tree, error) {
+	root = filepath.Clean(root) // prune compares it with cleaned paths
 	t := &tree{root: root, tmp: filepath.Join(root, tmpDir), objects: map[string]manifest.Object{}}
 	if err := os.RemoveAll(t.tmp); err != nil {
 		return nil, err
