@@ -64,7 +64,7 @@ func (f *Filter) selectArtifacts(ctx context.Context, src Reader, m *manifest.Ma
 		if !ok {
 			return nil, ErrNotExist
 		}
-		data, err := readAll(ctx, src, p, 256<<20)
+		data, err := ReadAll(ctx, src, p, 256<<20)
 		if err != nil {
 			return nil, err
 		}

@@ -133,8 +133,8 @@ func (h *HTTPReader) Open(ctx context.Context, p string) (io.ReadCloser, error) 
 	return rc, err
 }
 
-// readAll reads one whole object, refusing anything over limit bytes.
-func readAll(ctx context.Context, r Reader, p string, limit int64) ([]byte, error) {
+// ReadAll reads one whole object, refusing anything over limit bytes.
+func ReadAll(ctx context.Context, r Reader, p string, limit int64) ([]byte, error) {
 	rc, err := r.Open(ctx, p)
 	if err != nil {
 		return nil, err

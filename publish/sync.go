@@ -136,14 +136,14 @@ func Publish(ctx context.Context, dir string, key *sign.Verifier, dst Bucket, o 
 // fetchManifest reads and verifies a manifest, keeping its exact bytes
 // and those of its signature.
 func fetchManifest(ctx context.Context, r Reader, key *sign.Verifier) (*manifest.Manifest, []byte, []byte, error) {
-	sig, err := readAll(ctx, r, manifest.SigName, 64<<10)
+	sig, err := ReadAll(ctx, r, manifest.SigName, 64<<10)
 	if errors.Is(err, ErrNotExist) {
 		return nil, nil, nil, fmt.Errorf("no %s: the tree is not signed: %w", manifest.SigName, err)
 	}
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	raw, err := readAll(ctx, r, manifest.Name, MaxManifestSize)
+	raw, err := ReadAll(ctx, r, manifest.Name, MaxManifestSize)
 	if errors.Is(err, ErrNotExist) {
 		return nil, nil, nil, fmt.Errorf("no %s: this is not a packstudio tree: %w", manifest.Name, err)
 	}

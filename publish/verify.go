@@ -236,7 +236,7 @@ func FetchManifest(ctx context.Context, src Reader, key *sign.Verifier) (*manife
 func checkObject(ctx context.Context, src Reader, key *sign.Verifier, obj manifest.Object, sigObj *manifest.Object) (fails []Failure, n int64, sigOK bool) {
 	var sig []byte
 	if sigObj != nil {
-		data, err := readAll(ctx, src, sigObj.Path, 64<<10)
+		data, err := ReadAll(ctx, src, sigObj.Path, 64<<10)
 		switch {
 		case errors.Is(err, ErrNotExist):
 			fails = append(fails, Failure{sigObj.Path, "missing"})
@@ -285,7 +285,7 @@ func checkObject(ctx context.Context, src Reader, key *sign.Verifier, obj manife
 // checkRebasedList checks a URL list that may have been rebased: as it is,
 // or mapped back to the manifest's base, it must be exactly the signed list.
 func checkRebasedList(ctx context.Context, src Reader, obj manifest.Object, to, from string) (fails []Failure, n int64, mapped bool) {
-	data, err := readAll(ctx, src, obj.Path, 1<<30)
+	data, err := ReadAll(ctx, src, obj.Path, 1<<30)
 	if errors.Is(err, ErrNotExist) {
 		return []Failure{{obj.Path, "missing"}}, 0, false
 	}

@@ -55,7 +55,7 @@ func (e *env) pinnedKey(c *cobra.Command, keyFile, dest string, src publish.Read
 		}
 		return nil, usage("%s was mirrored with key %s…; pass that key with --key", dest, st.KeyID[:16])
 	}
-	data, err := readObject(c, src, "public_key.pem")
+	data, err := publish.ReadAll(c.Context(), src, "public_key.pem", 1<<20)
 	if err != nil {
 		return nil, usage("mirror needs --key PUB: the publisher's public key, obtained out of band")
 	}

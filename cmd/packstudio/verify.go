@@ -72,7 +72,7 @@ is used, which proves integrity but not who published the tree.`,
 					return usageError{err}
 				}
 			} else {
-				data, err := readObject(c, src, "public_key.pem")
+				data, err := publish.ReadAll(c.Context(), src, "public_key.pem", 1<<20)
 				if err != nil {
 					return usage("verify: no --key given and the tree has no public_key.pem; pass --key publisher.pub.pem")
 				}
@@ -153,25 +153,4 @@ func (e *env) verifyVolume(p, key string, allowExpired bool) error {
 	fmt.Fprintf(e.stdout, "%s: volume %d of %d verified: manifest version %d, %d objects (%s)%s\n",
 		p, rep.Index.Volume, rep.Index.Volumes, rep.Manifest.Version, rep.Objects, byteSize(rep.Bytes), parts)
 	return nil
-}
-
-func readObject(c *cobra.Command, src publish.Reader, p string) ([]byte, error) {
-	rc, err := src.Open(c.Context(), p)
-	if err != nil {
-		return nil, err
-	}
-	defer rc.Close()
-	var b strings.Builder
-	buf := make([]byte, 32<<10)
-	for {
-		n, err := rc.Read(buf)
-		b.Write(buf[:n])
-		if b.Len() > 1<<20 {
-			return nil, fmt.Errorf("%s is too large", p)
-		}
-		if err != nil {
-			break
-		}
-	}
-	return []byte(b.String()), nil
 }
