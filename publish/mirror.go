@@ -188,7 +188,7 @@ func fetchManifestRetry(ctx context.Context, src Reader, key *sign.Verifier, att
 			break
 		}
 	}
-	if strings.Contains(lastErr.Error(), "signature does not verify") {
+	if errors.Is(lastErr, sign.ErrBadSignature) {
 		return nil, nil, nil, &TrustError{Reason: fmt.Sprintf("%s at %s: %v; nothing was written", manifest.Name, src, lastErr)}
 	}
 	return nil, nil, nil, fmt.Errorf("%s at %s: %w", manifest.Name, src, lastErr)

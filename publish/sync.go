@@ -151,7 +151,7 @@ func fetchManifest(ctx context.Context, r Reader, key *sign.Verifier) (*manifest
 		return nil, nil, nil, err
 	}
 	if err := key.Verify(sig, bytes.NewReader(raw)); err != nil {
-		return nil, nil, nil, fmt.Errorf("%v (key %s…): not signed by this key, or altered", err, key.KeyID()[:16])
+		return nil, nil, nil, fmt.Errorf("%w (key %s…): not signed by this key, or altered", err, key.KeyID()[:16])
 	}
 	m, err := manifest.Parse(raw)
 	if err != nil {

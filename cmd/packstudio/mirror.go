@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -128,11 +127,7 @@ only the matching artifacts, with every page, list and the manifest.`,
 				}
 			}
 			if err != nil {
-				var te *publish.TrustError
-				if errors.As(err, &te) {
-					return err // exit 1: the work (verification) failed
-				}
-				return classify(err)
+				return classify(err) // a refused manifest is failed work: exit 1
 			}
 			elapsed := time.Since(start)
 			rate := float64(res.Bytes) / max(elapsed.Seconds(), 0.001)

@@ -6,6 +6,7 @@
 package sign
 
 import (
+	"bytes"
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -222,19 +223,23 @@ func LoadPublicKey(path string) (*Verifier, error) {
 // KeyID is the fingerprint of the public key.
 func (v *Verifier) KeyID() string { return v.keyID }
 
+// ErrBadSignature is what Verify returns for a signature that does not
+// match the data and key: a refusal, not a transient failure.
+var ErrBadSignature = errors.New("signature does not verify with the public key")
+
 // Verify checks sig over the data read from r. The data is hashed here
 // rather than trusting a caller's digest, as sigstore advises for ECDSA.
 func (v *Verifier) Verify(sig []byte, r io.Reader) error {
-	if err := v.v.VerifySignature(strings.NewReader(string(sig)), r); err != nil {
-		return errors.New("signature does not verify with the public key")
+	if err := v.v.VerifySignature(bytes.NewReader(sig), r); err != nil {
+		return ErrBadSignature
 	}
 	return nil
 }
 
 // Verify checks sig over data read from r with the signer's own public key.
 func (s *Signer) Verify(sig []byte, r io.Reader) error {
-	if err := s.sv.VerifySignature(strings.NewReader(string(sig)), r); err != nil {
-		return errors.New("signature does not verify with the public key")
+	if err := s.sv.VerifySignature(bytes.NewReader(sig), r); err != nil {
+		return ErrBadSignature
 	}
 	return nil
 }
