@@ -107,19 +107,19 @@ func Publish(ctx context.Context, dir string, key *sign.Verifier, dst Bucket, o 
 	if err != nil {
 		return nil, fmt.Errorf("the built tree %s: %s: %w; rebuild it before publishing", dir, manifest.Name, err)
 	}
-	if !o.Prune && !o.Repair {
+	served, sraw, ssig, serr := fetchManifest(ctx, dst, key)
+	live := serr == nil && bytes.Equal(sraw, raw) && bytes.Equal(ssig, sig)
+	if live && !o.Prune && !o.Repair {
 		// The manifest goes last, so a bucket serving exactly this manifest
 		// holds every object it lists, unless someone else removed one:
 		// nothing to compare, one GET.
-		if _, rraw, rsig, err := fetchManifest(ctx, dst, key); err == nil && bytes.Equal(rraw, raw) && bytes.Equal(rsig, sig) {
-			return &SyncResult{Plan: &SyncPlan{Skipped: len(m.Objects) + 2,
-				Notes: []string{fmt.Sprintf("the bucket already serves manifest version %d (--repair compares every object)", m.Version)}}}, nil
-		}
+		return &SyncResult{Plan: &SyncPlan{Skipped: len(m.Objects) + 2,
+			Notes: []string{fmt.Sprintf("the bucket already serves manifest version %d (--repair compares every object)", m.Version)}}}, nil
 	}
 	if err := checkLocalSizes(dir, m); err != nil {
 		return nil, err
 	}
-	plan, err := planSync(ctx, m, raw, sig, key, dst, o)
+	plan, err := planSync(ctx, m, raw, sig, served, live, serr, dst, o)
 	if err != nil {
 		return nil, err
 	}
@@ -203,7 +203,10 @@ func checkLocalSizes(dir string, m *manifest.Manifest) error {
 	return nil
 }
 
-func planSync(ctx context.Context, m *manifest.Manifest, raw, sig []byte, key *sign.Verifier, dst Bucket, o SyncOptions) (*SyncPlan, error) {
+// planSync compares the local manifest m with the bucket's listing. served
+// is the bucket's own verified manifest (nil, with servedErr, when there is
+// none); manifestLive says it is byte for byte the local one.
+func planSync(ctx context.Context, m *manifest.Manifest, raw, sig []byte, served *manifest.Manifest, manifestLive bool, servedErr error, dst Bucket, o SyncOptions) (*SyncPlan, error) {
 	plan := &SyncPlan{}
 	listing, err := dst.List(ctx)
 	if err != nil {
@@ -214,12 +217,10 @@ func planSync(ctx context.Context, m *manifest.Manifest, raw, sig []byte, key *s
 		remote[obj.Key] = obj.Size
 	}
 	var known map[string]manifest.Object // contents vouched for by the bucket's manifest
-	manifestLive := false
-	if rm, rraw, rsig, err := fetchManifest(ctx, dst, key); err == nil {
-		known = rm.Index()
-		manifestLive = bytes.Equal(rraw, raw) && bytes.Equal(rsig, sig)
-	} else if !errors.Is(err, ErrNotExist) {
-		plan.Notes = append(plan.Notes, fmt.Sprintf("the bucket's manifest is not usable (%v); comparing objects one by one", err))
+	if served != nil {
+		known = served.Index()
+	} else if !errors.Is(servedErr, ErrNotExist) {
+		plan.Notes = append(plan.Notes, fmt.Sprintf("the bucket's manifest is not usable (%v); comparing objects one by one", servedErr))
 	}
 
 	var unsure []manifest.Object // same size, content unknown: ask the store
