@@ -1,7 +1,10 @@
 package publish_test
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -61,5 +64,34 @@ func TestLocalBucketRefusesAFile(t *testing.T) {
 	var te *publish.TargetError
 	if !errorsAs(err, &te) {
 		t.Fatalf("a file as a bucket: %v", err)
+	}
+}
+
+// TestLocalBucketStaysInside: a folder swapped for a symlink to somewhere
+// else, after the bucket has written into it, does not lead a Put outside.
+func TestLocalBucketStaysInside(t *testing.T) {
+	dir, outside := t.TempDir(), t.TempDir()
+	b, err := publish.OpenLocal(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	ctx := context.Background()
+	put := func(key string) error {
+		body := []byte("x")
+		return b.Put(ctx, key, bytes.NewReader(body), publish.Meta{Size: 1, SHA256: fmt.Sprintf("%x", sha256.Sum256(body))})
+	}
+	if err := put("a/one.txt"); err != nil {
+		t.Fatal(err)
+	}
+	os.RemoveAll(filepath.Join(dir, "a"))
+	if err := os.Symlink(outside, filepath.Join(dir, "a")); err != nil {
+		t.Fatal(err)
+	}
+	if err := put("a/two.txt"); err == nil {
+		t.Error("a Put followed a symlink out of the bucket")
+	}
+	if _, err := os.Stat(filepath.Join(outside, "two.txt")); err == nil {
+		t.Error("a file was written outside the bucket")
 	}
 }

@@ -14,7 +14,6 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/packstudio/packstudio/internal/atomicfile"
 	"github.com/packstudio/packstudio/publish/manifest"
 )
 
@@ -136,11 +135,18 @@ func (b *LocalBucket) Put(ctx context.Context, key string, body io.ReadSeeker, m
 	if err := b.mkdirs(dir); err != nil {
 		return err
 	}
-	if err := os.Rename(tmp.Name(), filepath.Join(b.dir, filepath.FromSlash(key))); err != nil {
+	// Through the root, like every other access: a folder swapped for a
+	// symlink after mkdirs checked it cannot lead the rename outside.
+	if err := b.root.Rename(filepath.Join(localTmp, filepath.Base(tmp.Name())), filepath.FromSlash(key)); err != nil {
 		return err
 	}
 	done = true
-	return atomicfile.SyncDir(filepath.Join(b.dir, filepath.FromSlash(dir)))
+	d, err := b.root.Open(filepath.FromSlash(dir))
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
 }
 
 func (b *LocalBucket) mkdirs(dir string) error {
