@@ -44,7 +44,7 @@ func ReadMirrorState(dest string) (*MirrorState, error) {
 		return nil, err
 	}
 	var st MirrorState
-	if err := json.Unmarshal(data, &st); err != nil {
+	if err := json.Unmarshal(data, &st); err != nil || st.KeyID != "" && len(st.KeyID) != 64 {
 		return nil, errors.New(statePath(dest) + ": damaged mirror state; remove it to start over")
 	}
 	return &st, nil

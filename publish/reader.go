@@ -110,7 +110,7 @@ type HTTPReader struct {
 func OpenURL(base string, client *http.Client) (*HTTPReader, error) {
 	u, err := url.Parse(base)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("%q is not an http(s) URL", base)
+		return nil, &TargetError{Target: base, Reason: "not an http(s) URL with a host"}
 	}
 	if !strings.HasSuffix(u.Path, "/") {
 		u.Path += "/"

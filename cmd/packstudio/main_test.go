@@ -146,6 +146,8 @@ func TestUsageErrorsExit2(t *testing.T) {
 		{"build", "--config", "missing.toml"},
 		{"sign", "--key", "missing.pem", "file"},
 		{"verify", "--key", "missing.pem", dir},
+		{"verify", "https://"},
+		{"mirror", "http:///no-host", filepath.Join(dir, "m")},
 	} {
 		code, _, errOut := runCLI(t, dir, nil, args...)
 		if code != 2 || !strings.HasPrefix(errOut, "packstudio: ") {

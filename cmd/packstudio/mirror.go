@@ -47,10 +47,8 @@ func (e *env) pinnedKey(c *cobra.Command, keyFile, dest string, src publish.Read
 		return v, nil
 	}
 	if st, _ := publish.ReadMirrorState(dest); st != nil && st.KeyID != "" {
-		for _, name := range []string{"public_key.pem"} {
-			if v, err := sign.LoadPublicKey(filepath.Join(dest, name)); err == nil && v.KeyID() == st.KeyID {
-				return v, nil
-			}
+		if v, err := sign.LoadPublicKey(filepath.Join(dest, "public_key.pem")); err == nil && v.KeyID() == st.KeyID {
+			return v, nil
 		}
 		return nil, usage("%s was mirrored with key %s…; pass that key with --key", dest, st.KeyID[:16])
 	}
