@@ -84,6 +84,7 @@ type MinIO struct {
 	CACert    string // PEM file of the server's certificate, for TLS servers
 	dir       string
 	cmd       *exec.Cmd
+	exited    chan struct{} // closed when the process has been waited for
 	logs      *os.File
 }
 
@@ -154,6 +155,12 @@ func StartMinIO(bin string, tls bool) (*MinIO, error) {
 		return nil, err
 	}
 	m := &MinIO{dir: dir, AccessKey: "ps" + randomHex(8), SecretKey: randomHex(20)}
+	started := false
+	defer func() {
+		if !started {
+			m.Stop() // removes dir, and the process if it was started
+		}
+	}()
 	addr, err := freeAddr()
 	if err != nil {
 		return nil, err
@@ -182,11 +189,13 @@ func StartMinIO(bin string, tls bool) (*MinIO, error) {
 	if err := m.cmd.Start(); err != nil {
 		return nil, err
 	}
+	m.exited = make(chan struct{})
+	go func() { m.cmd.Wait(); close(m.exited) }()
 	if err := m.wait(30 * time.Second); err != nil {
-		m.Stop()
 		log, _ := os.ReadFile(filepath.Join(dir, "minio.log"))
 		return nil, fmt.Errorf("%v\n%s", err, log)
 	}
+	started = true
 	return m, nil
 }
 
@@ -207,10 +216,11 @@ func (m *MinIO) wait(timeout time.Duration) error {
 				return nil
 			}
 		}
-		if m.cmd != nil && m.cmd.ProcessState != nil {
+		select {
+		case <-m.exited:
 			return fmt.Errorf("minio exited")
+		case <-time.After(100 * time.Millisecond):
 		}
-		time.Sleep(100 * time.Millisecond)
 	}
 	return fmt.Errorf("minio did not answer at %s within %s", m.Endpoint, timeout)
 }
@@ -238,9 +248,9 @@ func (m *MinIO) CPU() time.Duration {
 
 // Stop kills the server and removes its data.
 func (m *MinIO) Stop() {
-	if m.cmd != nil && m.cmd.Process != nil {
+	if m.exited != nil {
 		m.cmd.Process.Kill()
-		m.cmd.Wait()
+		<-m.exited
 	}
 	if m.logs != nil {
 		m.logs.Close()
