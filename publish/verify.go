@@ -60,15 +60,16 @@ func (r *Report) fail(p, format string, args ...any) {
 }
 
 // signedArtifacts matches artifacts with their signatures among the
-// manifest's objects; it also returns objects that should have a
-// signature and have none, and signatures without their artifact.
-func signedArtifacts(objects []manifest.Object) (sigOf map[string]string, unsigned, orphans []string) {
+// manifest's objects (sigOf, and the set of signatures claimed); it also
+// returns objects that should have a signature and have none, and
+// signatures without their artifact.
+func signedArtifacts(objects []manifest.Object) (sigOf map[string]string, claimed map[string]bool, unsigned, orphans []string) {
 	idx := map[string]bool{}
 	for _, o := range objects {
 		idx[o.Path] = true
 	}
 	sigOf = map[string]string{}
-	claimed := map[string]bool{}
+	claimed = map[string]bool{}
 	for _, o := range objects {
 		if strings.HasSuffix(o.Path, sign.SigSuffix) {
 			continue
@@ -87,7 +88,7 @@ func signedArtifacts(objects []manifest.Object) (sigOf map[string]string, unsign
 			orphans = append(orphans, o.Path)
 		}
 	}
-	return sigOf, unsigned, orphans
+	return sigOf, claimed, unsigned, orphans
 }
 
 // needsSignature reports whether an object is an artifact, which must be signed.
@@ -126,80 +127,62 @@ func Verify(ctx context.Context, src Reader, key *sign.Verifier, o VerifyOptions
 		}
 	}
 
-	sigOf, unsigned, orphans := signedArtifacts(m.Objects)
+	sigOf, isSig, unsigned, orphans := signedArtifacts(m.Objects)
 	for _, p := range unsigned {
 		rep.fail(p, "artifact has no signature (%s)", sign.SigName(path.Base(p)))
 	}
 	for _, p := range orphans {
 		rep.fail(p, "signature without its artifact")
 	}
-	isSig := map[string]bool{}
-	for _, s := range sigOf {
-		isSig[s] = true
+	var work []manifest.Object
+	for _, obj := range m.Objects {
+		if !isSig[obj.Path] { // a signature is checked with its artifact
+			work = append(work, obj)
+		}
 	}
-
 	idx := m.Index()
 	rebased := 0
-	var (
-		mu   sync.Mutex
-		wg   sync.WaitGroup
-		work = make(chan manifest.Object)
-	)
-	for range o.Jobs {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for obj := range work {
-				var sig *manifest.Object
-				if s, ok := sigOf[obj.Path]; ok {
-					so := idx[s]
-					sig = &so
-				}
-				var fails []Failure
-				var n int64
-				var sigOK bool
-				mapped := false
-				if o.RebasedTo != "" && path.Base(obj.Path) == "urls.txt" {
-					fails, n, mapped = checkRebasedList(ctx, src, obj, o.RebasedTo, m.BaseURL)
-				} else {
-					fails, n, sigOK = checkObject(ctx, src, key, obj, sig)
-				}
-				mu.Lock()
-				// What a partial mirror left out by choice is reported, not
-				// failed; what it holds anyway is checked like the rest.
-				for _, f := range fails {
-					if f.Reason == "missing" && o.LeftOut[f.Path] {
-						rep.LeftOut = append(rep.LeftOut, f.Path)
-						continue
-					}
-					rep.Failures = append(rep.Failures, f)
-				}
-				rep.Bytes += n
-				rep.Objects++
-				if sig != nil {
-					rep.Objects++
-				}
-				if sigOK {
-					rep.Signatures++
-				}
-				if mapped {
-					rebased++
-				}
-				mu.Unlock()
+	var mu sync.Mutex
+	parallel(ctx, o.Jobs, len(work), func(i int) error {
+		obj := work[i]
+		var sig *manifest.Object
+		if s, ok := sigOf[obj.Path]; ok {
+			so := idx[s]
+			sig = &so
+		}
+		var fails []Failure
+		var n int64
+		var sigOK bool
+		mapped := false
+		if o.RebasedTo != "" && path.Base(obj.Path) == "urls.txt" {
+			fails, n, mapped = checkRebasedList(ctx, src, obj, o.RebasedTo, m.BaseURL)
+		} else {
+			fails, n, sigOK = checkObject(ctx, src, key, obj, sig)
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		// What a partial mirror left out by choice is reported, not
+		// failed; what it holds anyway is checked like the rest.
+		for _, f := range fails {
+			if f.Reason == "missing" && o.LeftOut[f.Path] {
+				rep.LeftOut = append(rep.LeftOut, f.Path)
+				continue
 			}
-		}()
-	}
-	for _, obj := range m.Objects {
-		if isSig[obj.Path] {
-			continue // checked with its artifact
+			rep.Failures = append(rep.Failures, f)
 		}
-		select {
-		case work <- obj:
-		case <-ctx.Done():
+		rep.Bytes += n
+		rep.Objects++
+		if sig != nil {
+			rep.Objects++
 		}
-	}
-	close(work)
-	wg.Wait()
+		if sigOK {
+			rep.Signatures++
+		}
+		if mapped {
+			rebased++
+		}
+		return nil
+	})
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
