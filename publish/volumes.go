@@ -157,8 +157,9 @@ func WriteVolumes(dir, outDir string, size int64) ([]string, []string, error) {
 		return nil, nil, err
 	}
 	var paths []string
+	rawSHA256 := sum(raw)
 	for i, entries := range plan {
-		idx := VolumeIndex{Volume: i + 1, Volumes: len(plan), ManifestSHA256: sum(raw), Entries: entries}
+		idx := VolumeIndex{Volume: i + 1, Volumes: len(plan), ManifestSHA256: rawSHA256, Entries: entries}
 		p := filepath.Join(outDir, fmt.Sprintf("vol-%03d.tar", i+1))
 		if err := writeVolume(p, dir, raw, sig, idx); err != nil {
 			return paths, notes, err
@@ -244,10 +245,10 @@ func (r *VolumeReport) OK() bool { return len(r.Failures) == 0 }
 func VerifyVolume(p string, key *sign.Verifier, now time.Time, allowExpired bool) (*VolumeReport, error) {
 	rep := &VolumeReport{}
 	var objects map[string]manifest.Object
-	err := readVolume(p, key, now, allowExpired, func(m *manifest.Manifest, idx *VolumeIndex, e VolumeEntry, r io.Reader) error {
-		if objects == nil {
-			rep.Manifest, rep.Index, objects = m, idx, m.Index()
-		}
+	err := readVolume(p, key, now, allowExpired, func(h *volumeHead) error {
+		rep.Manifest, rep.Index, objects = h.manifest, &h.index, h.manifest.Index()
+		return nil
+	}, func(e VolumeEntry, r io.Reader) error {
 		if !e.Whole {
 			rep.Parts++
 			_, err := io.Copy(io.Discard, r)
@@ -275,9 +276,18 @@ func VerifyVolume(p string, key *sign.Verifier, now time.Time, allowExpired bool
 	return rep, nil
 }
 
+// volumeHead is what a volume opens with: the signed manifest, its
+// signature and the volume's own index.
+type volumeHead struct {
+	manifest *manifest.Manifest
+	raw, sig []byte
+	index    VolumeIndex
+}
+
 // readVolume reads a volume's manifest, signature and index, checks the
-// manifest, then calls fn for each object entry with its content.
-func readVolume(p string, key *sign.Verifier, now time.Time, allowExpired bool, fn func(*manifest.Manifest, *VolumeIndex, VolumeEntry, io.Reader) error) error {
+// manifest and hands them to start, then calls each for every object
+// entry with its content.
+func readVolume(p string, key *sign.Verifier, now time.Time, allowExpired bool, start func(*volumeHead) error, each func(VolumeEntry, io.Reader) error) error {
 	f, err := os.Open(p)
 	if err != nil {
 		return err
@@ -314,16 +324,19 @@ func readVolume(p string, key *sign.Verifier, now time.Time, allowExpired bool, 
 	if m.Expired(now) && !allowExpired {
 		return &TrustError{Reason: fmt.Sprintf("%s: its manifest expired at %s; pass --allow-expired to accept it", p, m.Expires.Format(time.RFC3339))}
 	}
-	var idx VolumeIndex
-	if err := json.Unmarshal(head[volumeIndexName], &idx); err != nil {
+	vh := &volumeHead{manifest: m, raw: head[manifest.Name], sig: head[manifest.SigName]}
+	if err := json.Unmarshal(head[volumeIndexName], &vh.index); err != nil {
 		return fmt.Errorf("%s: bad volume.json: %w", p, err)
 	}
 	entries := map[string]VolumeEntry{}
-	for _, e := range idx.Entries {
+	for _, e := range vh.index.Entries {
 		if manifest.CheckPath(e.Path) != nil || manifest.CheckPath(e.Name) != nil {
 			return fmt.Errorf("%s: volume.json names an unsafe path", p)
 		}
 		entries[e.Name] = e
+	}
+	if err := start(vh); err != nil {
+		return err
 	}
 	for {
 		h, err := tr.Next()
@@ -337,7 +350,7 @@ func readVolume(p string, key *sign.Verifier, now time.Time, allowExpired bool, 
 		if !ok || h.Typeflag != tar.TypeReg || h.Size != e.Size {
 			return fmt.Errorf("%s: entry %q is not in its volume.json", p, h.Name)
 		}
-		if err := fn(m, &idx, e, tr); err != nil {
+		if err := each(e, tr); err != nil {
 			return err
 		}
 	}
@@ -364,17 +377,17 @@ func Unpack(volumes []string, dest string, key *sign.Verifier, now time.Time, al
 		parts    = map[string]int64{} // bytes of split objects seen
 	)
 	for _, v := range volumes {
-		var checked *manifest.Manifest
-		err := readVolume(v, key, now, allowExpired, func(vm *manifest.Manifest, idx *VolumeIndex, e VolumeEntry, r io.Reader) error {
+		err := readVolume(v, key, now, allowExpired, func(h *volumeHead) error {
 			if m == nil {
-				m, objects = vm, vm.Index()
+				m, objects, raw, sig = h.manifest, h.manifest.Index(), h.raw, h.sig
+				return nil
 			}
-			if checked != vm { // once per volume: all must carry the same manifest
-				checked = vm
-				if vm.Version != m.Version || !manifest.SameObjects(vm, m) {
-					return fmt.Errorf("%s belongs to manifest version %d, not %d: volumes of different mirrors", v, vm.Version, m.Version)
-				}
+			// Every volume must carry the same manifest.
+			if h.manifest.Version != m.Version || !manifest.SameObjects(h.manifest, m) {
+				return fmt.Errorf("%s belongs to manifest version %d, not %d: volumes of different mirrors", v, h.manifest.Version, m.Version)
 			}
+			return nil
+		}, func(e VolumeEntry, r io.Reader) error {
 			obj, ok := objects[e.Path]
 			if !ok {
 				return fmt.Errorf("%s: %s is not in the manifest", v, e.Path)
@@ -430,15 +443,6 @@ func Unpack(volumes []string, dest string, key *sign.Verifier, now time.Time, al
 			missing = append(missing, o.Path)
 		}
 	}
-	// The signature is in every volume; take it from the first.
-	sig, err = volumeFile(volumes[0], manifest.SigName)
-	if err != nil {
-		return m, missing, err
-	}
-	raw, err = volumeFile(volumes[0], manifest.Name)
-	if err != nil {
-		return m, missing, err
-	}
 	if err := syncFS(dest); err != nil {
 		return m, missing, err
 	}
@@ -475,24 +479,6 @@ func placeVerified(root *os.Root, obj manifest.Object, r io.Reader) error {
 		}
 	}
 	return root.Rename(tmp, filepath.FromSlash(obj.Path))
-}
-
-func volumeFile(p, name string) ([]byte, error) {
-	f, err := os.Open(p)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	tr := tar.NewReader(f)
-	for {
-		h, err := tr.Next()
-		if err != nil {
-			return nil, fmt.Errorf("%s: no %s", p, name)
-		}
-		if h.Name == name {
-			return io.ReadAll(io.LimitReader(tr, MaxManifestSize))
-		}
-	}
 }
 
 func humanBytes(n int64) string {
