@@ -162,9 +162,10 @@ func (w *browseWriter) write(id int) error {
 		}
 		w.rows.Write(w.frags.html[v])
 	}
+	heading := w.heading(c)
 	data := browseData{
-		pageData: b.page(dir, "Browse: "+w.heading(c), "browse"),
-		Heading:  w.heading(c),
+		pageData: b.page(dir, "Browse: "+heading, "browse"),
+		Heading:  heading,
 		Count:    len(rows),
 		Facets:   w.facets(c),
 		Rows:     template.HTML(w.rows.String()),

@@ -64,6 +64,7 @@ type builder struct {
 
 	packArtifacts    []*Artifact
 	releaseArtifacts map[*catalog.Release][]*Artifact
+	allArtifacts     []*Artifact // packs, then releases in catalog order
 }
 
 // Build runs every stage. Catalog and config problems come back as
@@ -101,13 +102,7 @@ func Build(ctx context.Context, o Options) (*Stats, error) {
 	if err := b.writeManifest(); err != nil {
 		return nil, fmt.Errorf("manifest: %w", err)
 	}
-	all := append([]*Artifact(nil), b.packArtifacts...)
-	for _, p := range b.cat.Products {
-		for _, r := range p.Releases {
-			all = append(all, b.releaseArtifacts[r]...)
-		}
-	}
-	if err := cache.save(all); err != nil {
+	if err := cache.save(b.allArtifacts); err != nil {
 		return nil, fmt.Errorf("cache: %w", err)
 	}
 	b.stats.FilesWritten, b.stats.FilesUnchanged, b.stats.BytesWritten = out.written.Load(), out.unchanged.Load(), out.bytesWritten.Load()
@@ -224,6 +219,7 @@ func (b *builder) artifacts(ctx context.Context, cache *artifactCache) error {
 			all = append(all, b.releaseArtifacts[r]...)
 		}
 	}
+	b.allArtifacts = all
 	var progress func(done, total int)
 	if b.opts.Progress != nil {
 		progress = func(done, total int) { b.opts.Progress("pack", done, total) }
