@@ -45,9 +45,9 @@ func (b *builder) fragments() *fragments {
 		}
 		var j bytes.Buffer
 		j.WriteString(`{"name":`)
-		writeJSONString(&j, v.Pack.Name)
+		j.WriteString(jsonString(v.Pack.Name))
 		j.WriteString(`,"version":`)
-		writeJSONString(&j, v.Version.Raw)
+		j.WriteString(jsonString(v.Version.Raw))
 		j.WriteByte('}')
 		f.json[i] = j.Bytes()
 		f.urls[i] = []byte(b.url(a.Path) + "\n" + b.url(a.SigPath) + "\n")

@@ -307,10 +307,14 @@ func (b *builder) renderPacks() error {
 // versions offered in that context, each with the name@version of every
 // pack version of another layer there that it is compatible with.
 func (b *builder) renderCompat() error {
+	// Each version's quoted id and the head of its entry, made once: a
+	// version appears in many contexts and many lists.
 	quoted := make([]string, len(b.cat.Versions))
+	entryHead := make([]string, len(b.cat.Versions))
 	for i, v := range b.cat.Versions {
-		q, _ := json.Marshal(v.ID())
-		quoted[i] = string(q)
+		quoted[i] = jsonString(v.ID())
+		entryHead[i] = "\n{\"name\":" + jsonString(v.Pack.Name) + ",\"version\":" + jsonString(v.Version.Raw) +
+			",\"layer\":" + jsonString(v.Pack.Layer) + ",\"compatible_with\":["
 	}
 	var buf bytes.Buffer
 	for _, p := range b.cat.Products {
@@ -320,17 +324,10 @@ func (b *builder) renderCompat() error {
 				buf.Reset()
 				fmt.Fprintf(&buf, "{\"product\":%q,\"version\":%q,\"cloud\":%q,\"packs\":[", p.ID, r.Version.Raw, cloud.ID)
 				for n, i := range list {
-					v := b.cat.Versions[i]
 					if n > 0 {
 						buf.WriteByte(',')
 					}
-					buf.WriteString("\n{\"name\":")
-					writeJSONString(&buf, v.Pack.Name)
-					buf.WriteString(",\"version\":")
-					writeJSONString(&buf, v.Version.Raw)
-					buf.WriteString(",\"layer\":")
-					writeJSONString(&buf, v.Pack.Layer)
-					buf.WriteString(",\"compatible_with\":[")
+					buf.WriteString(entryHead[i])
 					first := true
 					for _, j := range list {
 						if !b.compat.compatible(i, j) {
@@ -356,9 +353,9 @@ func (b *builder) renderCompat() error {
 	return nil
 }
 
-func writeJSONString(buf *bytes.Buffer, s string) {
+func jsonString(s string) string {
 	q, _ := json.Marshal(s)
-	buf.Write(q)
+	return string(q)
 }
 
 // renderCatalog writes catalog.json, search.json and the root urls.txt.
