@@ -561,3 +561,25 @@ func (s snap) diff(old snap) []string {
 	}
 	return out
 }
+
+// TestConfigPathsAreRelativeToSiteToml: a file:// publish target is a path
+// like the others, relative to site.toml unless absolute.
+func TestConfigPathsAreRelativeToSiteToml(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	for target, want := range map[string]string{
+		"file://bucket":      "file://" + filepath.Join(dir, "bucket"),
+		"file:///srv/bucket": "file:///srv/bucket",
+		"s3://packs/site":    "s3://packs/site",
+	} {
+		file := filepath.Join(dir, "site.toml")
+		os.WriteFile(file, []byte("title = \"t\"\nbase_url = \"https://x.example/\"\n[publish]\ntarget = \""+target+"\"\n"), 0o644)
+		cfg, err := LoadConfig(file, Overrides{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cfg.Publish.Target != want || cfg.Output != filepath.Join(dir, "public") {
+			t.Errorf("target %s: got %s (output %s), want %s", target, cfg.Publish.Target, cfg.Output, want)
+		}
+	}
+}

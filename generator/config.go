@@ -107,6 +107,10 @@ func LoadConfig(file string, o Overrides) (*Config, error) {
 		SigningKey: rel(raw.Signing.Key, ""),
 		Publish:    PublishConfig(raw.Publish),
 	}
+	// A file:// target is a path like the others: relative to site.toml.
+	if t, ok := strings.CutPrefix(c.Publish.Target, "file://"); ok {
+		c.Publish.Target = "file://" + rel(t, "")
+	}
 	if o.Output != "" {
 		c.Output = o.Output
 	}

@@ -6,7 +6,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -45,9 +44,6 @@ and puts back any object removed or replaced behind its back. S3 credentials com
 				dir, publicKeyName = cfg.Output, cfg.PublicKeyName
 				if to == "" {
 					to = cfg.Publish.Target
-					if strings.HasPrefix(to, "file://") && !filepath.IsAbs(strings.TrimPrefix(to, "file://")) {
-						to = "file://" + filepath.Join(filepath.Dir(cfg.File), strings.TrimPrefix(to, "file://"))
-					}
 				}
 				if endpoint == "" {
 					endpoint = cfg.Publish.Endpoint
