@@ -4,7 +4,6 @@ import (
 	"path"
 	"strings"
 
-	"github.com/packstudio/packstudio/publish/manifest"
 	"github.com/packstudio/packstudio/publish/sign"
 )
 
@@ -63,5 +62,5 @@ func CacheControl(p string) string {
 // Immutable reports whether an object's content is fixed by its name:
 // artifacts and their signatures.
 func Immutable(p string) bool {
-	return strings.HasPrefix(p, "artifacts/") && p != manifest.Name
+	return strings.HasPrefix(p, "artifacts/")
 }

@@ -96,21 +96,16 @@ func cleanPath(raw string) (string, bool) {
 	if !strings.HasPrefix(raw, "/") || strings.Contains(raw, "\x00") || strings.Contains(raw, `\`) {
 		return "", false
 	}
-	trailing := strings.HasSuffix(raw, "/")
-	for _, seg := range strings.Split(raw[1:], "/") {
-		if seg == ".." || (strings.HasPrefix(seg, ".") && seg != "") {
-			return "", false
-		}
+	if publish.Ignored(raw[1:]) { // dot-files, dot-folders and ".."
+		return "", false
 	}
+	trailing := strings.HasSuffix(raw, "/")
 	p := strings.TrimPrefix(path.Clean(raw), "/")
 	if p == "." {
 		p = ""
 	}
 	if trailing && p != "" {
 		p += "/"
-	}
-	if publish.Ignored(strings.TrimSuffix(p, "/")) && p != "" {
-		return "", false
 	}
 	return p, true
 }
