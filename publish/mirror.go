@@ -149,14 +149,16 @@ func Mirror(ctx context.Context, src Reader, key *sign.Verifier, dest string, o 
 			return res, err
 		}
 	}
-	// Left out is what dest lacks now: a partial mirror kept without
-	// pruning may hold artifacts of earlier filters too.
-	leftOut = leftOut[:0]
-	for _, obj := range m.Objects {
-		if fi, err := os.Stat(filepath.Join(dest, filepath.FromSlash(obj.Path))); err != nil || !fi.Mode().IsRegular() {
-			leftOut = append(leftOut, obj.Path)
+	// Left out is what dest lacks now: every wanted object is in place,
+	// and a partial mirror kept without pruning may hold artifacts that
+	// an earlier filter chose.
+	kept := leftOut[:0]
+	for _, p := range leftOut {
+		if fi, err := os.Stat(filepath.Join(dest, filepath.FromSlash(p))); err != nil || !fi.Mode().IsRegular() {
+			kept = append(kept, p)
 		}
 	}
+	leftOut = kept
 	res.LeftOut = len(leftOut)
 	newState := &MirrorState{Version: m.Version, ManifestSHA256: sum(raw), KeyID: key.KeyID(), Source: o.SourceName, LeftOut: leftOut}
 	if !o.Filter.Empty() {
@@ -476,10 +478,10 @@ func (mr *mirrorer) prune(ctx context.Context, wanted []manifest.Object) error {
 			dirs[d] = true
 		}
 	}
+	// Reverse order puts every folder before its parent.
 	list := sortedKeys(dirs)
-	sort.Slice(list, func(i, j int) bool { return len(list[i]) > len(list[j]) })
-	for _, d := range list {
-		mr.root.Remove(filepath.FromSlash(d)) // only succeeds when empty
+	for i := len(list) - 1; i >= 0; i-- {
+		mr.root.Remove(filepath.FromSlash(list[i])) // only succeeds when empty
 	}
 	return nil
 }
