@@ -1,9 +1,7 @@
 package main
 
 import (
-	"context"
 	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -217,7 +215,12 @@ func unpackCmd(e *env) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			rep, err := publish.Verify(c.Context(), mustDir(dest), v, publish.VerifyOptions{AllowExpired: allowExpired, LeftOut: setOf(missing)})
+			tree, err := publish.OpenDir(dest)
+			if err != nil {
+				return err
+			}
+			defer tree.Close()
+			rep, err := publish.Verify(c.Context(), tree, v, publish.VerifyOptions{AllowExpired: allowExpired, LeftOut: setOf(missing)})
 			if err != nil {
 				return err
 			}
@@ -239,14 +242,6 @@ func unpackCmd(e *env) *cobra.Command {
 	return c
 }
 
-func mustDir(dir string) publish.Reader {
-	r, err := publish.OpenDir(dir)
-	if err != nil {
-		return errReader{err}
-	}
-	return r
-}
-
 func setOf(list []string) map[string]bool {
 	m := make(map[string]bool, len(list))
 	for _, s := range list {
@@ -254,9 +249,3 @@ func setOf(list []string) map[string]bool {
 	}
 	return m
 }
-
-// errReader is a Reader that fails every read with err.
-type errReader struct{ err error }
-
-func (r errReader) Open(ctx context.Context, p string) (io.ReadCloser, error) { return nil, r.err }
-func (r errReader) String() string                                            { return "?" }
