@@ -3,9 +3,9 @@ package publish
 import (
 	"context"
 	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
-	"hash"
 	"io"
 )
 
@@ -62,4 +62,13 @@ type TargetError struct {
 
 func (e *TargetError) Error() string { return fmt.Sprintf("target %s: %s", e.Target, e.Reason) }
 
-func newSHA256() hash.Hash { return sha256.New() }
+// hashReader reads r to its end and returns the SHA-256 (lower-case hex)
+// and length of what it read.
+func hashReader(r io.Reader) (string, int64, error) {
+	h := sha256.New()
+	n, err := io.Copy(h, r)
+	if err != nil {
+		return "", 0, err
+	}
+	return hex.EncodeToString(h.Sum(nil)), n, nil
+}

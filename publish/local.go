@@ -91,12 +91,11 @@ func (b *LocalBucket) Head(ctx context.Context, key string) (ObjectInfo, error) 
 		return ObjectInfo{}, err
 	}
 	defer rc.Close()
-	h := sha256.New()
-	n, err := io.Copy(h, rc)
+	digest, n, err := hashReader(rc)
 	if err != nil {
 		return ObjectInfo{}, err
 	}
-	return ObjectInfo{Key: key, Size: n, SHA256: hex.EncodeToString(h.Sum(nil))}, nil
+	return ObjectInfo{Key: key, Size: n, SHA256: digest}, nil
 }
 
 func (b *LocalBucket) Put(ctx context.Context, key string, body io.ReadSeeker, meta Meta) error {

@@ -289,12 +289,7 @@ func (mr *mirrorer) digest(p string) (string, int64, error) {
 	if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() {
 		return "", 0, fs.ErrNotExist
 	}
-	h := sha256.New()
-	n, err := io.Copy(h, f)
-	if err != nil {
-		return "", 0, err
-	}
-	return hex.EncodeToString(h.Sum(nil)), n, nil
+	return hashReader(f)
 }
 
 func (mr *mirrorer) fetchAll(ctx context.Context, need []fetch) error {

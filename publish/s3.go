@@ -339,12 +339,11 @@ func rootCause(err error) error {
 
 // checkBody hashes body and rewinds it; it fails if body is not what meta says.
 func checkBody(body io.ReadSeeker, meta Meta) error {
-	h := newSHA256()
-	n, err := io.Copy(h, body)
+	digest, n, err := hashReader(body)
 	if err != nil {
 		return err
 	}
-	if n != meta.Size || hex.EncodeToString(h.Sum(nil)) != meta.SHA256 {
+	if n != meta.Size || digest != meta.SHA256 {
 		return ErrContentMismatch
 	}
 	_, err = body.Seek(0, io.SeekStart)
