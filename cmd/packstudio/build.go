@@ -11,8 +11,13 @@ import (
 	"github.com/packstudio/packstudio/generator"
 )
 
-// loadConfig reads site.toml with flag overrides.
-func loadConfig(path string, o generator.Overrides) (*generator.Config, error) {
+// optionalConfig reads site.toml for commands that also work without one
+// (serve, publish): none when the default file is absent, but a named or
+// present file must load, so that a broken one is not silently ignored.
+func optionalConfig(c *cobra.Command, path string, o generator.Overrides) (*generator.Config, error) {
+	if _, err := os.Stat(path); err != nil && !c.Flags().Changed("config") {
+		return nil, nil
+	}
 	return generator.LoadConfig(path, o)
 }
 
@@ -29,7 +34,7 @@ The catalog is checked first; any problem is reported with its file and line and
 nothing is written. Artifacts are packed and signed only when their sources
 changed, and a file is rewritten only when its bytes change.`,
 		RunE: func(c *cobra.Command, _ []string) error {
-			cfg, err := loadConfig(config, generator.Overrides{Output: out, BaseURL: baseURL})
+			cfg, err := generator.LoadConfig(config, generator.Overrides{Output: out, BaseURL: baseURL})
 			if err != nil {
 				return err
 			}
@@ -81,7 +86,7 @@ func renewCmd(e *env) *cobra.Command {
 		Use:   "renew",
 		Short: "Re-sign manifest.json with a new expiry date, changing nothing else",
 		RunE: func(c *cobra.Command, _ []string) error {
-			cfg, err := loadConfig(config, generator.Overrides{Output: dir})
+			cfg, err := generator.LoadConfig(config, generator.Overrides{Output: dir})
 			if err != nil {
 				return err
 			}

@@ -155,3 +155,19 @@ func TestUsageErrorsExit2(t *testing.T) {
 		}
 	}
 }
+
+// TestBrokenSiteTomlIsNotIgnored: serve and publish work without a
+// site.toml, but one that is there and broken is reported, not skipped.
+func TestBrokenSiteTomlIsNotIgnored(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "site.toml"), []byte("title = \"t\"\nno_such_key = 1\n"), 0o644)
+	for _, args := range [][]string{
+		{"serve", "--addr", "256.0.0.1:1"}, // an address that cannot listen, should the config be skipped
+		{"publish", "--to", "file://" + filepath.Join(dir, "bucket")},
+	} {
+		code, _, errOut := runCLI(t, dir, nil, args...)
+		if code != 2 || !strings.Contains(errOut, "site.toml:2") {
+			t.Errorf("%v: exit %d, want 2 naming site.toml:2; stderr:\n%s", args, code, errOut)
+		}
+	}
+}

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"time"
 
@@ -36,11 +35,11 @@ and puts back any object removed or replaced behind its back. S3 credentials com
 		Example: "  packstudio publish --to file://bucket\n  packstudio publish --to s3://packs/site --endpoint http://127.0.0.1:9000 --prune",
 		RunE: func(c *cobra.Command, _ []string) error {
 			publicKeyName := "public_key.pem"
-			if _, err := os.Stat(config); err == nil || c.Flags().Changed("config") {
-				cfg, err := generator.LoadConfig(config, generator.Overrides{Output: dir})
-				if err != nil {
-					return err
-				}
+			cfg, err := optionalConfig(c, config, generator.Overrides{Output: dir})
+			if err != nil {
+				return err
+			}
+			if cfg != nil {
 				dir, publicKeyName = cfg.Output, cfg.PublicKeyName
 				if to == "" {
 					to = cfg.Publish.Target

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"os"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -29,11 +28,13 @@ DIR (or --dir) defaults to the output directory of site.toml, else public.`,
 				dir = args[0]
 			}
 			if dir == "" {
+				cfg, err := optionalConfig(c, config, generator.Overrides{})
+				if err != nil {
+					return err
+				}
 				dir = "public"
-				if _, err := os.Stat(config); err == nil {
-					if cfg, err := generator.LoadConfig(config, generator.Overrides{}); err == nil {
-						dir = cfg.Output
-					}
+				if cfg != nil {
+					dir = cfg.Output
 				}
 			}
 			h, err := serve.New(dir)
