@@ -26,27 +26,18 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/packstudio/packstudio/generator"
 	"github.com/packstudio/packstudio/internal/synth"
 	"github.com/packstudio/packstudio/internal/testenv"
 	"github.com/packstudio/packstudio/publish"
 )
 
-type stats struct {
-	Packs, PackVersions, Combinations int
-	Rows, CompatPairs                 int64
-	Packed, Reused, Signed            int
-	FilesWritten, FilesUnchanged      int64
-	BytesWritten                      int64
-	Objects                           int
-	ObjectBytes                       int64
-}
-
 type run struct {
 	name      string
 	wall, cpu time.Duration
-	serverCPU time.Duration // of the MinIO server during the run
-	maxRSS    int64         // bytes
-	st        stats
+	serverCPU time.Duration   // of the MinIO server during the run
+	maxRSS    int64           // bytes
+	st        generator.Stats // the build's own figures (build --stats)
 	err       error
 }
 
@@ -207,10 +198,11 @@ func newPublisher(o options, work, bin string) (*publisher, error) {
 	}
 	for _, tool := range p.tools {
 		b, err := publish.OpenS3(context.Background(), "s3://"+bucketOf(tool), publish.S3Options{Endpoint: m.Endpoint})
-		if err != nil {
-			return nil, err
+		if err == nil {
+			err = b.CreateBucket(context.Background())
 		}
-		if err := b.CreateBucket(context.Background()); err != nil {
+		if err != nil {
+			m.Stop()
 			return nil, err
 		}
 	}
@@ -220,6 +212,15 @@ func newPublisher(o options, work, bin string) (*publisher, error) {
 func bucketOf(tool string) string { return "bench-" + strings.Fields(tool)[0] }
 
 func (p *publisher) stop() { p.minio.Stop() }
+
+// rcloneEnv configures the remote "bench:" for the MinIO server. rclone
+// 1.60 cannot build its HTTP client when AWS_CA_BUNDLE is set
+// (LoadCustomCABundleError), so it runs without it.
+func (p *publisher) rcloneEnv() []string {
+	return []string{"AWS_CA_BUNDLE=", "RCLONE_CONFIG_BENCH_TYPE=s3", "RCLONE_CONFIG_BENCH_PROVIDER=Minio",
+		"RCLONE_CONFIG_BENCH_ENDPOINT=" + p.minio.Endpoint, "RCLONE_CONFIG_BENCH_ACCESS_KEY_ID=" + p.minio.AccessKey,
+		"RCLONE_CONFIG_BENCH_SECRET_ACCESS_KEY=" + p.minio.SecretKey}
+}
 
 // round publishes the current tree with every tool.
 func (p *publisher) round(name string) {
@@ -245,12 +246,7 @@ func (p *publisher) round(name string) {
 		case "aws s3 sync":
 			r = measure(p.work, p.minio.Env(), tool, p.o.aws, "--endpoint-url", p.minio.Endpoint, "s3", "sync", "public", target, "--only-show-errors")
 		case "rclone sync":
-			// rclone 1.60 cannot build its HTTP client when AWS_CA_BUNDLE
-			// is set (LoadCustomCABundleError), so it runs without it.
-			env := []string{"AWS_CA_BUNDLE=", "RCLONE_CONFIG_BENCH_TYPE=s3", "RCLONE_CONFIG_BENCH_PROVIDER=Minio",
-				"RCLONE_CONFIG_BENCH_ENDPOINT=" + p.minio.Endpoint, "RCLONE_CONFIG_BENCH_ACCESS_KEY_ID=" + p.minio.AccessKey,
-				"RCLONE_CONFIG_BENCH_SECRET_ACCESS_KEY=" + p.minio.SecretKey}
-			r = measure(p.work, env, tool, p.o.rclone, "sync", "public", "bench:"+bucketOf(tool)+"/site")
+			r = measure(p.work, p.rcloneEnv(), tool, p.o.rclone, "sync", "public", "bench:"+bucketOf(tool)+"/site")
 		}
 		r.serverCPU = p.minio.CPU() - before
 		p.runs[name][tool] = r
@@ -266,7 +262,7 @@ func (p *publisher) mirrorRound(name string) {
 	p.runs[name] = map[string]run{}
 	source := "s3://" + bucketOf("packstudio") + "/site"
 	for _, tool := range p.tools {
-		dest := filepath.Join("mirror-" + strings.Fields(tool)[0])
+		dest := "mirror-" + strings.Fields(tool)[0]
 		before := p.minio.CPU()
 		var r run
 		switch tool {
@@ -275,10 +271,7 @@ func (p *publisher) mirrorRound(name string) {
 		case "aws s3 sync":
 			r = measure(p.work, p.minio.Env(), tool, p.o.aws, "--endpoint-url", p.minio.Endpoint, "s3", "sync", source, dest, "--only-show-errors")
 		case "rclone sync":
-			env := []string{"AWS_CA_BUNDLE=", "RCLONE_CONFIG_BENCH_TYPE=s3", "RCLONE_CONFIG_BENCH_PROVIDER=Minio",
-				"RCLONE_CONFIG_BENCH_ENDPOINT=" + p.minio.Endpoint, "RCLONE_CONFIG_BENCH_ACCESS_KEY_ID=" + p.minio.AccessKey,
-				"RCLONE_CONFIG_BENCH_SECRET_ACCESS_KEY=" + p.minio.SecretKey}
-			r = measure(p.work, env, tool, p.o.rclone, "copy", "bench:"+bucketOf("packstudio")+"/site", dest)
+			r = measure(p.work, p.rcloneEnv(), tool, p.o.rclone, "copy", "bench:"+bucketOf("packstudio")+"/site", dest)
 		}
 		r.serverCPU = p.minio.CPU() - before
 		p.runs[name][tool] = r
