@@ -100,7 +100,9 @@ writes HTML pages, JSON, URL lists and signed .zst artifacts; publish syncs the
 tree to a bucket; verify and mirror check every byte against one public key.`,
 		SilenceErrors: true,
 		SilenceUsage:  true,
+		Version:       versionText(),
 	}
+	root.SetVersionTemplate("packstudio {{.Version}}\n")
 	var cpuProfile string
 	root.PersistentFlags().StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile to this file")
 	root.PersistentFlags().MarkHidden("cpuprofile")
@@ -123,7 +125,7 @@ tree to a bucket; verify and mirror check every byte against one public key.`,
 		}
 	}
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
-		return usageError{fmt.Errorf("%w\nsee 'packstudio %s --help'", err, c.Name())}
+		return usageError{fmt.Errorf("%w\nsee '%s --help'", err, c.CommandPath())}
 	})
 	root.AddCommand(
 		buildCmd(e),
@@ -136,6 +138,7 @@ tree to a bucket; verify and mirror check every byte against one public key.`,
 		mirrorCmd(e),
 		rebaseCmd(e),
 		unpackCmd(e),
+		versionCmd(e),
 	)
 	for _, c := range root.Commands() {
 		c.Args = wrapArgs(c.Args)
