@@ -36,6 +36,7 @@ type Stats struct {
 	Combinations        int
 	Rows                int64 // (combination, pack version) rows
 	CompatConflicts     int64 // name@version entries of every conflicts_with list
+	CompatBytes         int64 // size of every compat file, a share of ObjectBytes
 	Packed, Reused      int   // artifacts packed this time, or taken as they were
 	Signed              int
 	FilesWritten        int64
