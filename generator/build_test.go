@@ -294,6 +294,25 @@ func TestCompatMatchesContract(t *testing.T) {
 	}
 }
 
+// TestRulesInsideMultipleLayerOnPackPages checks that a pack page lists
+// the rules of other add-ons about it, and not its own layer rule on the
+// add-on layer as if another pack had made it.
+func TestRulesInsideMultipleLayerOnPackPages(t *testing.T) {
+	t.Parallel()
+	s := builtSite(t)
+	own := s.read("packs/addon-dashboard/index.html")
+	if strings.Contains(own, "Rules of other packs about") {
+		t.Errorf("the dashboard's page lists its own rule as another pack's:\n%s", own)
+	}
+	metallb := s.read("packs/lb-metallb-helm/index.html")
+	for _, want := range []string{"addon-dashboard 1.0.0</a> needs lb-metallb-helm <code>&lt;0.14</code>",
+		"addon-dashboard 2.0.0</a> needs every Add-on pack <code>&gt;=0.14</code>"} {
+		if !strings.Contains(metallb, want) {
+			t.Errorf("metallb's page lacks %q", want)
+		}
+	}
+}
+
 // TestLinksResolve follows every href and src of every page: each must be
 // relative, point at an explicit file (never a bare folder) and exist.
 func TestLinksResolve(t *testing.T) {

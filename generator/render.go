@@ -290,7 +290,9 @@ func (b *builder) renderPacks() error {
 		}
 		for _, o := range b.cat.Versions {
 			for _, r := range o.Requires {
-				if r.Pack == p.Name || r.Layer == p.Layer {
+				// A layer rule of an add-on about its own multiple-choice
+				// layer is about the other packs, not this one.
+				if o.Pack != p && (r.Pack == p.Name || r.Layer == p.Layer) {
 					data.ConstrainedBy = append(data.ConstrainedBy, constrainedBy{Pack: o.Pack.Name, Version: o.Version.Raw,
 						Href: root + packPage(o.Pack.Name), Target: b.ruleTarget(r), Versions: r.Versions.Raw})
 				}
