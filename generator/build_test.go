@@ -30,6 +30,7 @@ var goldenFiles = []string{
 	"releases/palette/4.6.2/index.html",
 	"releases/palette/4.6.2/index.json",
 	"releases/palette/4.6.2/urls.txt",
+	"releases/palette/4.6.2/SHA256SUMS",
 	"browse/all/all/all/all/all/all/index.html",
 	"browse/all/all/all/all/all/all/index.json",
 	"browse/palette/4.7.3/vsphere/all/all/fips/index.html",

@@ -182,11 +182,15 @@ func (b *builder) renderReleases() error {
 			dir := releaseDir(r)
 			root := rootOf(dir)
 			arts := b.releaseArtifacts[r]
-			var urls strings.Builder
+			var urls, sums strings.Builder
 			for _, a := range arts {
 				urls.WriteString(b.url(a.Path) + "\n" + b.url(a.SigPath) + "\n")
+				sums.WriteString(a.SHA256 + "  " + a.Name() + "\n") // sha256sum -c format, names as curl -O saves them
 			}
 			if err := b.out.write(dir+"/urls.txt", []byte(urls.String())); err != nil {
+				return err
+			}
+			if err := b.out.write(dir+"/SHA256SUMS", []byte(sums.String())); err != nil {
 				return err
 			}
 			if err := b.writeJSON(dir+"/index.json", b.releaseRecord(r)); err != nil {
@@ -197,13 +201,14 @@ func (b *builder) renderReleases() error {
 				pageData
 				Product, Version, Date string
 				Artifacts              []artifactRow
-				URLsURL, BrowseHref    string
+				URLsURL, SumsURL       string
+				BrowseHref             string
 				PackCount              int
 				Others                 []releaseLink
 			}{
 				pageData: b.page(dir, p.Name+" "+r.Version.Raw, "home"),
 				Product:  p.Name, Version: r.Version.Raw, Date: r.Date,
-				Artifacts: b.artifactRows(root, arts), URLsURL: b.url(dir + "/urls.txt"),
+				Artifacts: b.artifactRows(root, arts), URLsURL: b.url(dir + "/urls.txt"), SumsURL: b.url(dir + "/SHA256SUMS"),
 				BrowseHref: root + b.plan.dir(c) + "/index.html", PackCount: b.plan.size(b.plan.id(c)),
 			}
 			for i := len(p.Releases) - 1; i >= 0; i-- {
