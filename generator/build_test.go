@@ -305,6 +305,24 @@ func TestRulesInsideMultipleLayerOnPackPages(t *testing.T) {
 	if strings.Contains(own, "Rules of other packs about") {
 		t.Errorf("the dashboard's page lists its own rule as another pack's:\n%s", own)
 	}
+	var cat struct {
+		Layers []struct {
+			ID       string
+			Multiple bool
+		}
+	}
+	if err := json.Unmarshal([]byte(s.read("catalog.json")), &cat); err != nil {
+		t.Fatal(err)
+	}
+	var multiple []string
+	for _, l := range cat.Layers {
+		if l.Multiple {
+			multiple = append(multiple, l.ID)
+		}
+	}
+	if strings.Join(multiple, " ") != "addon" { // the last layer, as catalog.toml marks none
+		t.Errorf("catalog.json marks %v multiple-choice, want the add-on layer", multiple)
+	}
 	metallb := s.read("packs/lb-metallb-helm/index.html")
 	for _, want := range []string{"addon-dashboard 1.0.0</a> needs lb-metallb-helm <code>&lt;0.14</code>",
 		"addon-dashboard 2.0.0</a> needs every Add-on pack <code>&gt;=0.14</code>"} {

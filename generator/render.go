@@ -330,7 +330,7 @@ func (b *builder) renderCatalog() error {
 		rec.Clouds = append(rec.Clouds, facetRecord{ID: c.ID, Name: c.Name, Kind: c.Kind})
 	}
 	for i, l := range b.cat.Layers {
-		rec.Layers = append(rec.Layers, facetRecord{ID: l.ID, Name: l.Name, Order: i + 1})
+		rec.Layers = append(rec.Layers, facetRecord{ID: l.ID, Name: l.Name, Order: i + 1, Multiple: l.Multiple})
 	}
 	for _, a := range b.cat.Arches {
 		rec.Arches = append(rec.Arches, facetRecord{ID: a.ID, Name: a.Name})
