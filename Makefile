@@ -52,6 +52,7 @@ fuzz:
 	$(GO) test ./catalog -run XXX -fuzz FuzzParseConstraint -fuzztime 30s
 	$(GO) test ./catalog -run XXX -fuzz FuzzParseVersion -fuzztime 30s
 	$(GO) test ./publish/manifest -run XXX -fuzz FuzzParse -fuzztime 30s
+	$(GO) test ./publish -run XXX -fuzz FuzzParseBundle -fuzztime 30s
 
 clean:
 	rm -rf bin public bucket .packstudio-cache .bench

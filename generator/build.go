@@ -35,8 +35,9 @@ type Stats struct {
 	Packs, PackVersions int
 	Combinations        int
 	Rows                int64 // (combination, pack version) rows
-	CompatPairs         int64
-	Packed, Reused      int // artifacts packed this time, or taken as they were
+	CompatConflicts     int64 // name@version entries of every conflicts_with list
+	CompatBytes         int64 // size of every compat file, a share of ObjectBytes
+	Packed, Reused      int   // artifacts packed this time, or taken as they were
 	Signed              int
 	FilesWritten        int64
 	FilesUnchanged      int64

@@ -182,11 +182,15 @@ func (b *builder) renderReleases() error {
 			dir := releaseDir(r)
 			root := rootOf(dir)
 			arts := b.releaseArtifacts[r]
-			var urls strings.Builder
+			var urls, sums strings.Builder
 			for _, a := range arts {
 				urls.WriteString(b.url(a.Path) + "\n" + b.url(a.SigPath) + "\n")
+				sums.WriteString(a.SHA256 + "  " + a.Name() + "\n") // sha256sum -c format, names as curl -O saves them
 			}
 			if err := b.out.write(dir+"/urls.txt", []byte(urls.String())); err != nil {
+				return err
+			}
+			if err := b.out.write(dir+"/SHA256SUMS", []byte(sums.String())); err != nil {
 				return err
 			}
 			if err := b.writeJSON(dir+"/index.json", b.releaseRecord(r)); err != nil {
@@ -197,13 +201,14 @@ func (b *builder) renderReleases() error {
 				pageData
 				Product, Version, Date string
 				Artifacts              []artifactRow
-				URLsURL, BrowseHref    string
+				URLsURL, SumsURL       string
+				BrowseHref             string
 				PackCount              int
 				Others                 []releaseLink
 			}{
 				pageData: b.page(dir, p.Name+" "+r.Version.Raw, "home"),
 				Product:  p.Name, Version: r.Version.Raw, Date: r.Date,
-				Artifacts: b.artifactRows(root, arts), URLsURL: b.url(dir + "/urls.txt"),
+				Artifacts: b.artifactRows(root, arts), URLsURL: b.url(dir + "/urls.txt"), SumsURL: b.url(dir + "/SHA256SUMS"),
 				BrowseHref: root + b.plan.dir(c) + "/index.html", PackCount: b.plan.size(b.plan.id(c)),
 			}
 			for i := len(p.Releases) - 1; i >= 0; i-- {
@@ -290,7 +295,9 @@ func (b *builder) renderPacks() error {
 		}
 		for _, o := range b.cat.Versions {
 			for _, r := range o.Requires {
-				if r.Pack == p.Name || r.Layer == p.Layer {
+				// A layer rule of an add-on about its own multiple-choice
+				// layer is about the other packs, not this one.
+				if o.Pack != p && (r.Pack == p.Name || r.Layer == p.Layer) {
 					data.ConstrainedBy = append(data.ConstrainedBy, constrainedBy{Pack: o.Pack.Name, Version: o.Version.Raw,
 						Href: root + packPage(o.Pack.Name), Target: b.ruleTarget(r), Versions: r.Versions.Raw})
 				}
@@ -298,56 +305,6 @@ func (b *builder) renderPacks() error {
 		}
 		if err := b.execute("pack.html", dir+"/index.html", data); err != nil {
 			return err
-		}
-	}
-	return nil
-}
-
-// renderCompat writes compat/<product>/<version>/<cloud>.json: the pack
-// versions offered in that context, each with the name@version of every
-// pack version of another layer there that it is compatible with.
-func (b *builder) renderCompat() error {
-	// Each version's quoted id and the head of its entry, made once: a
-	// version appears in many contexts and many lists.
-	quoted := make([]string, len(b.cat.Versions))
-	entryHead := make([]string, len(b.cat.Versions))
-	for i, v := range b.cat.Versions {
-		quoted[i] = jsonString(v.ID())
-		entryHead[i] = "\n{\"name\":" + jsonString(v.Pack.Name) + ",\"version\":" + jsonString(v.Version.Raw) +
-			",\"layer\":" + jsonString(v.Pack.Layer) + ",\"compatible_with\":["
-	}
-	var buf bytes.Buffer
-	for _, p := range b.cat.Products {
-		for ri, r := range p.Releases {
-			for ci, cloud := range b.cat.Clouds {
-				list := b.plan.list(b.plan.id(combo{r: b.plan.productAt[p] + 1 + ri, c: ci + 1}))
-				buf.Reset()
-				fmt.Fprintf(&buf, "{\"product\":%q,\"version\":%q,\"cloud\":%q,\"packs\":[", p.ID, r.Version.Raw, cloud.ID)
-				for n, i := range list {
-					if n > 0 {
-						buf.WriteByte(',')
-					}
-					buf.WriteString(entryHead[i])
-					first := true
-					for _, j := range list {
-						if !b.compat.compatible(i, j) {
-							continue
-						}
-						if !first {
-							buf.WriteByte(',')
-						}
-						first = false
-						buf.WriteString(quoted[j])
-						b.stats.CompatPairs++
-					}
-					buf.WriteString("]}")
-				}
-				buf.WriteString("\n]}\n")
-				path := "compat/" + p.ID + "/" + r.Version.Raw + "/" + cloud.ID + ".json"
-				if err := b.out.write(path, buf.Bytes()); err != nil {
-					return err
-				}
-			}
 		}
 	}
 	return nil
@@ -373,7 +330,7 @@ func (b *builder) renderCatalog() error {
 		rec.Clouds = append(rec.Clouds, facetRecord{ID: c.ID, Name: c.Name, Kind: c.Kind})
 	}
 	for i, l := range b.cat.Layers {
-		rec.Layers = append(rec.Layers, facetRecord{ID: l.ID, Name: l.Name, Order: i + 1})
+		rec.Layers = append(rec.Layers, facetRecord{ID: l.ID, Name: l.Name, Order: i + 1, Multiple: l.Multiple})
 	}
 	for _, a := range b.cat.Arches {
 		rec.Arches = append(rec.Arches, facetRecord{ID: a.ID, Name: a.Name})
