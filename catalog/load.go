@@ -514,6 +514,10 @@ func (l *loader) checkRequires() {
 					}
 				}
 			}
+			if len(targets) == 0 { // a layer rule on its own multiple-choice layer, where this pack is alone
+				l.ps.add(file, r.Line, "add another pack to that layer or remove the rule", "%s: no other pack is in that layer", label)
+				continue
+			}
 			satisfied := false
 			for _, t := range targets {
 				if r.Versions.Allows(t.Version) {
