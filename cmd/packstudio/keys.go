@@ -24,7 +24,7 @@ func (e *env) password() []byte {
 
 func (e *env) loadSigner(path string) (*sign.Signer, error) {
 	s, err := sign.LoadSigner(path, e.password())
-	if errors.Is(err, sign.ErrEncrypted) || errors.Is(err, os.ErrNotExist) {
+	if errors.Is(err, sign.ErrEncrypted) || errors.Is(err, sign.ErrWrongPassword) || errors.Is(err, os.ErrNotExist) {
 		return nil, usageError{err}
 	}
 	return s, err

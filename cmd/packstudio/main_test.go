@@ -171,3 +171,23 @@ func TestBrokenSiteTomlIsNotIgnored(t *testing.T) {
 		}
 	}
 }
+
+// TestKeyPasswordErrorsExit2: a missing and a wrong PACKSTUDIO_KEY_PASSWORD
+// are both usage errors, each told apart in the message.
+func TestKeyPasswordErrorsExit2(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "file"), []byte("data"), 0o644)
+	if code, _, errOut := runCLI(t, dir, map[string]string{"PACKSTUDIO_KEY_PASSWORD": "s3cret"}, "keygen", "--out", "k"); code != 0 {
+		t.Fatal(errOut)
+	}
+	for _, tt := range []struct{ password, want string }{
+		{"", "the private key is encrypted: set PACKSTUDIO_KEY_PASSWORD"},
+		{"wrong", "wrong password: PACKSTUDIO_KEY_PASSWORD does not decrypt the private key"},
+	} {
+		// build and renew load the key the same way.
+		code, _, errOut := runCLI(t, dir, map[string]string{"PACKSTUDIO_KEY_PASSWORD": tt.password}, "sign", "--key", "k.pem", "file")
+		if code != 2 || !strings.Contains(errOut, "k.pem: "+tt.want) {
+			t.Errorf("password %q: exit %d, want 2 with %q; stderr:\n%s", tt.password, code, tt.want, errOut)
+		}
+	}
+}

@@ -58,6 +58,10 @@ var KeyTypes = []string{ECDSAP256, RSA3072, RSA4096}
 // ErrEncrypted is returned when a key is encrypted and no password was given.
 var ErrEncrypted = errors.New("the private key is encrypted: set PACKSTUDIO_KEY_PASSWORD")
 
+// ErrWrongPassword is returned when an encrypted key does not open with the
+// password given.
+var ErrWrongPassword = errors.New("wrong password: PACKSTUDIO_KEY_PASSWORD does not decrypt the private key")
+
 // GenerateKey makes a key pair and returns both PEM encodings. The private
 // key is PKCS#8, or sigstore's scrypt-encrypted form when password is not empty.
 func GenerateKey(keyType string, password []byte) (privPEM, pubPEM []byte, err error) {
@@ -108,7 +112,8 @@ func LoadSigner(path string, password []byte) (*Signer, error) {
 		return nil, fmt.Errorf("signing key: %w", err)
 	}
 	defer clear(data)
-	if strings.Contains(string(data), "ENCRYPTED") && len(password) == 0 {
+	encrypted := strings.Contains(string(data), "ENCRYPTED")
+	if encrypted && len(password) == 0 {
 		return nil, fmt.Errorf("signing key %s: %w", path, ErrEncrypted)
 	}
 	var pf cryptoutils.PassFunc = cryptoutils.SkipPassword
@@ -116,8 +121,11 @@ func LoadSigner(path string, password []byte) (*Signer, error) {
 		pf = cryptoutils.StaticPasswordFunc(password)
 	}
 	priv, err := cryptoutils.UnmarshalPEMToPrivateKey(data, pf)
+	if err != nil && encrypted {
+		return nil, fmt.Errorf("signing key %s: %w (or the key file is damaged)", path, ErrWrongPassword)
+	}
 	if err != nil {
-		return nil, fmt.Errorf("signing key %s: not a usable PEM private key (wrong password?): %w", path, err)
+		return nil, fmt.Errorf("signing key %s: not a usable PEM private key: %w; point [signing] key at a file made by packstudio keygen", path, err)
 	}
 	switch k := priv.(type) {
 	case *ecdsa.PrivateKey:
