@@ -583,3 +583,43 @@ func TestConfigPathsAreRelativeToSiteToml(t *testing.T) {
 		}
 	}
 }
+
+// TestVerifyScriptQuotesValues renders verify-signatures.sh with a title
+// and a key name that would run commands if pasted into the script as they
+// are, runs it under sh, and checks that nothing ran and that it still
+// verifies real signatures with openssl.
+func TestVerifyScriptQuotesValues(t *testing.T) {
+	t.Parallel()
+	s := newSite(t)
+	s.edit("site.toml", `title = "Test packs"`, `title = "x\ntouch PWNED #'$(touch PWNED)'\"`+"`touch PWNED`"+`"`)
+	cfg, err := LoadConfig(s.path("site.toml"), Overrides{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// LoadConfig refuses such a name; the script must be safe all the same.
+	cfg.PublicKeyName = "k$(touch${IFS}PWNED).pem"
+	if _, err := Build(context.Background(), Options{Config: cfg, Signer: s.signer, SigningKey: s.key, Jobs: 2, Now: func() time.Time { return s.now }}); err != nil {
+		t.Fatal(err)
+	}
+	run := t.TempDir()
+	dl := filepath.Join(run, "dl")
+	os.Mkdir(dl, 0o755)
+	for _, f := range []string{"artifacts/packs/ubuntu/ubuntu-20.04.zst", "artifacts/packs/ubuntu/ubuntu-20.04.sig.bin", cfg.PublicKeyName} {
+		data, err := os.ReadFile(s.out(f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		os.WriteFile(filepath.Join(dl, path.Base(f)), data, 0o644)
+	}
+	cmd := exec.Command("sh", s.out("verify/verify-signatures.sh"), "dl")
+	cmd.Dir = run
+	out, err := cmd.CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "OK       ubuntu-20.04.zst") || !strings.Contains(string(out), "1 verified, 0 failed") {
+		t.Errorf("the script does not verify the signature: %v\n%s", err, out)
+	}
+	for _, dir := range []string{run, dl, s.dir} {
+		if _, err := os.Stat(filepath.Join(dir, "PWNED")); err == nil {
+			t.Errorf("the script ran a command from the site's values (PWNED in %s):\n%s", dir, out)
+		}
+	}
+}

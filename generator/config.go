@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -139,8 +140,9 @@ func LoadConfig(file string, o Overrides) (*Config, error) {
 	if keyName == "" {
 		keyName = "public_key.pem"
 	}
-	if strings.ContainsAny(keyName, `/\`) || keyName == "." || keyName == ".." || strings.HasPrefix(keyName, ".") || keyName == "manifest.json" {
-		add(keyNameAt, `use a plain file name like "public_key.pem"`, "public_key_name %q must be a file name at the root of the site", keyName)
+	if !safeFileName.MatchString(keyName) || keyName == "manifest.json" {
+		add(keyNameAt, `use a plain file name of letters, digits, '.', '_' and '-', like "public_key.pem"`,
+			"public_key_name %q must be a file name at the root of the site, not starting with '.'", keyName)
 	}
 	c.PublicKeyName = keyName
 
@@ -170,6 +172,9 @@ func LoadConfig(file string, o Overrides) (*Config, error) {
 	}
 	return c, nil
 }
+
+// safeFileName is what a name may hold that scripts and URL lists use as is.
+var safeFileName = regexp.MustCompile(`^[A-Za-z0-9_-][A-Za-z0-9._-]*$`)
 
 // ParseTTL parses a Go duration, also accepting whole days ("90d").
 func ParseTTL(s string) (time.Duration, error) {

@@ -416,7 +416,10 @@ func (b *builder) renderVerify() error {
 		return err
 	}
 	var buf bytes.Buffer
-	if err := script.Execute(&buf, map[string]string{"Title": b.cfg.Title, "PublicKeyName": b.cfg.PublicKeyName, "KeyID": b.site.KeyID}); err != nil {
+	// Every value is quoted, so no title or name can run a command on the
+	// machine of whoever runs the script.
+	values := map[string]string{"Title": shellQuote(b.cfg.Title), "PublicKeyName": shellQuote(b.cfg.PublicKeyName), "KeyID": shellQuote(b.site.KeyID)}
+	if err := script.Execute(&buf, values); err != nil {
 		return fmt.Errorf("verify-signatures.sh: %w", err)
 	}
 	if err := b.out.write("verify/verify-signatures.sh", buf.Bytes()); err != nil {
@@ -427,6 +430,12 @@ func (b *builder) renderVerify() error {
 		KeyType, ScriptURL string
 	}{b.page("verify", "Verify downloads", "verify"), keyType(b.opts.Signer.PublicKeyPEM()), b.url("verify/verify-signatures.sh")}
 	return b.execute("verify.html", "verify/index.html", data)
+}
+
+// shellQuote makes s one POSIX shell word that the shell takes literally:
+// single quotes, each ' inside written as '\”.
+func shellQuote(s string) string {
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
 func (b *builder) renderContentPages() error {

@@ -101,6 +101,8 @@ func TestBadInputExitCodes(t *testing.T) {
 			`edge-k3s.toml:9: source "payload/k3s-missing" does not exist; fix the path`},
 		{"unsatisfiable requires", "catalog/packs/cni-calico.toml", `versions = ">=1.31"`, `versions = ">=1.40"`,
 			`cni-calico.toml:23: version 3.29.2: requires layer "k8s" versions ">=1.40": no pack version satisfies it; widen the range or add a matching version; the catalog has: 1.30.11, 1.32.3, 1.33.5`},
+		{"unsafe public_key_name", "site.toml", `title = "Test packs"`, `public_key_name = "k$(touch${IFS}PWNED).pem"`,
+			`site.toml:1: public_key_name "k$(touch${IFS}PWNED).pem" must be a file name at the root of the site, not starting with '.'; use a plain file name of letters, digits, '.', '_' and '-', like "public_key.pem"`},
 		{"bad site config", "site.toml", `manifest_ttl = "720h"`, `manifest_ttl = "forever"`,
 			`site.toml:9: manifest_ttl "forever": not a duration; write a duration like "2160h" or "90d"`},
 	}
