@@ -103,6 +103,8 @@ func TestBadInputExitCodes(t *testing.T) {
 			`cni-calico.toml:23: version 3.29.2: requires layer "k8s" versions ">=1.40": no pack version satisfies it; widen the range or add a matching version; the catalog has: 1.30.11, 1.32.3, 1.33.5`},
 		{"unsafe public_key_name", "site.toml", `title = "Test packs"`, `public_key_name = "k$(touch${IFS}PWNED).pem"`,
 			`site.toml:1: public_key_name "k$(touch${IFS}PWNED).pem" must be a file name at the root of the site, not starting with '.'; use a plain file name of letters, digits, '.', '_' and '-', like "public_key.pem"`},
+		{"deeply nested TOML", "catalog/packs/edge-k3s.toml", `name = "edge-k3s"`, "x = " + strings.Repeat("[", 100000) + strings.Repeat("]", 100000) + "\nname = \"edge-k3s\"",
+			`edge-k3s.toml:1: arrays and inline tables nest deeper than 64 levels; flatten the arrays and inline tables, or use [table] headers`},
 		{"bad site config", "site.toml", `manifest_ttl = "720h"`, `manifest_ttl = "forever"`,
 			`site.toml:9: manifest_ttl "forever": not a duration; write a duration like "2160h" or "90d"`},
 	}
