@@ -17,6 +17,7 @@ import (
 	"github.com/packstudio/packstudio/catalog"
 	"github.com/packstudio/packstudio/generator/pack"
 	"github.com/packstudio/packstudio/internal/atomicfile"
+	"github.com/packstudio/packstudio/internal/keyguard"
 	"github.com/packstudio/packstudio/publish/sign"
 )
 
@@ -154,7 +155,7 @@ type artifactStats struct {
 
 // makeArtifacts packs and signs every artifact in parallel, reusing the
 // cache for unchanged sources. It fills in each artifact's size and digest.
-func makeArtifacts(ctx context.Context, out *tree, cache *artifactCache, signer Signer, all []*Artifact, jobs int, progress func(done, total int)) (artifactStats, error) {
+func makeArtifacts(ctx context.Context, out *tree, cache *artifactCache, signer Signer, guard *keyguard.Guard, all []*Artifact, jobs int, progress func(done, total int)) (artifactStats, error) {
 	var (
 		stats artifactStats
 		mu    sync.Mutex
@@ -168,7 +169,7 @@ func makeArtifacts(ctx context.Context, out *tree, cache *artifactCache, signer 
 		go func() {
 			defer wg.Done()
 			for a := range work {
-				packed, signed, err := makeArtifact(out, cache, signer, a)
+				packed, signed, err := makeArtifact(out, cache, signer, guard, a)
 				mu.Lock()
 				if err != nil {
 					errs = append(errs, fmt.Errorf("%s (from %s): %w", a.Path, a.source.Path, err))
@@ -204,7 +205,7 @@ func makeArtifacts(ctx context.Context, out *tree, cache *artifactCache, signer 
 	return stats, errors.Join(errs...)
 }
 
-func makeArtifact(out *tree, cache *artifactCache, signer Signer, a *Artifact) (packed, signed bool, err error) {
+func makeArtifact(out *tree, cache *artifactCache, signer Signer, guard *keyguard.Guard, a *Artifact) (packed, signed bool, err error) {
 	fp, err := pack.Fingerprint(a.source.Path)
 	if err != nil {
 		return false, false, err
@@ -223,7 +224,7 @@ func makeArtifact(out *tree, cache *artifactCache, signer Signer, a *Artifact) (
 	} else {
 		packed = true
 		var inputSum []byte
-		if sum, inputSum, err = packArtifact(out, a); err != nil {
+		if sum, inputSum, err = packArtifact(out, a, guard); err != nil {
 			return packed, false, err
 		}
 		fi, err := os.Stat(full)
@@ -256,14 +257,14 @@ func makeArtifact(out *tree, cache *artifactCache, signer Signer, a *Artifact) (
 // packArtifact packs the source in one pass (read, hash input, compress,
 // hash output) into a temp file and puts it in place unless the same bytes
 // are already there.
-func packArtifact(out *tree, a *Artifact) (sum, inputSum []byte, err error) {
+func packArtifact(out *tree, a *Artifact, guard *keyguard.Guard) (sum, inputSum []byte, err error) {
 	f, err := out.create()
 	if err != nil {
 		return nil, nil, err
 	}
 	h := sha256.New()
 	cw := &countWriter{w: io.MultiWriter(f, h)}
-	inputSum, err = pack.Write(cw, a.source.Path, a.method, a.root)
+	inputSum, err = pack.Write(cw, a.source.Path, a.method, a.root, guard.Open)
 	if err != nil {
 		f.Close()
 		os.Remove(f.Name())

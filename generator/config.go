@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/packstudio/packstudio/catalog"
+	"github.com/packstudio/packstudio/internal/keyguard"
 )
 
 // Config is a loaded site.toml. Paths are resolved against the directory of
@@ -166,6 +167,11 @@ func LoadConfig(file string, o Overrides) (*Config, error) {
 	// removed from it, so it must not hold the site's own inputs.
 	if abs(c.Output) == abs(dir) || within(abs(c.Catalog), abs(c.Output)) || (c.Content != "" && within(abs(c.Content), abs(c.Output))) {
 		add("output", `use a directory of its own, like "public"`, "output %q holds the site's own files", c.Output)
+	}
+	// Everything in the output directory is published.
+	if c.SigningKey != "" && !strings.Contains(c.SigningKey, "://") && keyguard.Inside(c.SigningKey, c.Output) {
+		add("signing.key", "keep the private key outside the output directory, e.g. in keys/ next to site.toml",
+			"the private signing key %s is inside the output directory %s, which is published", c.SigningKey, c.Output)
 	}
 	if len(ps) > 0 {
 		return nil, ps

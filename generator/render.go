@@ -10,7 +10,6 @@ import (
 	"encoding/pem"
 	"fmt"
 	"html/template"
-	"os"
 	"strings"
 
 	"github.com/packstudio/packstudio/catalog"
@@ -98,11 +97,7 @@ func (b *builder) writeJSON(path string, v any) error {
 func (b *builder) url(path string) string { return b.cfg.BaseURL + path }
 
 func (b *builder) renderStatic() error {
-	assets, err := b.theme.Assets()
-	if err != nil {
-		return err
-	}
-	for _, a := range assets {
+	for _, a := range b.assets {
 		if err := b.out.write(a.Path, a.Data); err != nil {
 			return err
 		}
@@ -247,11 +242,8 @@ func (b *builder) renderPacks() error {
 		}
 		var readme template.HTML
 		if p.Readme.Path != "" {
-			src, err := os.ReadFile(p.Readme.Path)
-			if err != nil {
-				return err
-			}
-			if readme, err = content.Markdown(src); err != nil {
+			var err error
+			if readme, err = content.Markdown(b.readmes[p.Readme.Path]); err != nil {
 				return fmt.Errorf("%s: %w", p.Readme.Path, err)
 			}
 		}

@@ -195,3 +195,58 @@ func TestKeyPasswordErrorsExit2(t *testing.T) {
 		}
 	}
 }
+
+// TestKeyInInputsExit2: the private key reached through a link in content,
+// or copied into a pack source, stops the build with exit 2 naming the file,
+// and nothing written holds it.
+func TestKeyInInputsExit2(t *testing.T) {
+	for _, tt := range []struct {
+		name  string
+		setup func(dir string) error
+		want  string
+	}{
+		{"link in content", func(dir string) error {
+			return os.Symlink("../key/site.pem", filepath.Join(dir, "content/notes.md"))
+		}, "site.toml: content directory content holds content/notes.md, which is the private signing key key/site.pem"},
+		{"copy in a pack source", func(dir string) error {
+			key, _ := os.ReadFile(filepath.Join(dir, "key/site.pem"))
+			return os.WriteFile(filepath.Join(dir, "catalog/payload/metallb/tls.txt"), key, 0o644)
+		}, "catalog/payload/metallb/tls.txt holds the private signing key key/site.pem"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			extract(t.Fatalf, "../../generator/testdata/site.txtar", dir)
+			if code, _, errOut := runCLI(t, dir, nil, "keygen", "--out", "key/site"); code != 0 {
+				t.Fatal(errOut)
+			}
+			if err := tt.setup(dir); err != nil {
+				t.Fatal(err)
+			}
+			code, _, errOut := runCLI(t, dir, nil, "build")
+			if code != 2 || !strings.Contains(errOut, tt.want) {
+				t.Errorf("exit %d, want 2 with %q; stderr:\n%s", code, tt.want, errOut)
+			}
+			if _, err := os.Stat(filepath.Join(dir, "public/manifest.json")); err == nil {
+				t.Error("a manifest was written")
+			}
+		})
+	}
+}
+
+// TestExposedKeyIsWarnedAbout: a private key readable by others still
+// signs, with a warning that says how to fix it.
+func TestExposedKeyIsWarnedAbout(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "file"), []byte("data"), 0o644)
+	if code, _, errOut := runCLI(t, dir, nil, "keygen", "--out", "k"); code != 0 {
+		t.Fatal(errOut)
+	}
+	if _, _, errOut := runCLI(t, dir, nil, "sign", "--key", "k.pem", "file"); strings.Contains(errOut, "WARNING") {
+		t.Errorf("warning for a 0600 key: %s", errOut)
+	}
+	os.Chmod(filepath.Join(dir, "k.pem"), 0o644)
+	code, _, errOut := runCLI(t, dir, nil, "sign", "--key", "k.pem", "file")
+	if code != 0 || !strings.Contains(errOut, "WARNING: private signing key k.pem is readable by group or others (mode 0644); run: chmod 600 k.pem") {
+		t.Errorf("exit %d; stderr lacks the warning:\n%s", code, errOut)
+	}
+}
