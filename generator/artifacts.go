@@ -85,7 +85,7 @@ func artifactsOf(c *catalog.Catalog) (packs []*Artifact, releases map[*catalog.R
 // same bytes (ECDSA signatures differ on every signing).
 type cacheRecord struct {
 	Source      string `json:"source"`
-	Fingerprint string `json:"fingerprint"` // names, sizes, modes and times of the source
+	Fingerprint string `json:"fingerprint"` // names, sizes, modes, times and inodes of the source
 	Format      string `json:"format"`
 	InputSHA256 string `json:"input_sha256"`
 	SHA256      string `json:"sha256"`
@@ -216,7 +216,10 @@ func makeArtifact(out *tree, cache *artifactCache, signer Signer, guard *keyguar
 	full := out.path(a.Path)
 
 	var sum []byte
-	if fi, err := os.Stat(full); cached && rec.Fingerprint == fp && err == nil && fi.Size() == rec.Size && fi.ModTime().UnixNano() == rec.ModTime {
+	// A new key means the source must be read again: the key guard checks
+	// its bytes against this key as they are packed.
+	sameKey := rec.KeyID == signer.KeyID()
+	if fi, err := os.Stat(full); cached && sameKey && rec.Fingerprint == fp && err == nil && fi.Size() == rec.Size && fi.ModTime().UnixNano() == rec.ModTime {
 		// Unchanged source, untouched output: nothing to read or pack.
 		sum, _ = hex.DecodeString(rec.SHA256)
 		a.Size = rec.Size

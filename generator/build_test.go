@@ -18,6 +18,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/klauspost/compress/zstd"
+
 	"github.com/packstudio/packstudio/catalog"
 	"github.com/packstudio/packstudio/publish/manifest"
 )
@@ -620,6 +622,46 @@ func TestVerifyScriptQuotesValues(t *testing.T) {
 	for _, dir := range []string{run, dl, s.dir} {
 		if _, err := os.Stat(filepath.Join(dir, "PWNED")); err == nil {
 			t.Errorf("the script ran a command from the site's values (PWNED in %s):\n%s", dir, out)
+		}
+	}
+}
+
+// TestSourceReplacedKeepingSizeAndMtimeIsRepacked rewrites a file source and
+// a file in a directory source with other bytes of the same size and puts
+// their modification times back, as cp -p or tar x do: the rebuild must
+// pack and sign the new bytes, not the cached artifact.
+func TestSourceReplacedKeepingSizeAndMtimeIsRepacked(t *testing.T) {
+	t.Parallel()
+	s := newSite(t)
+	s.mustBuild()
+	changes := []struct{ src, artifact, old, new string }{
+		{"catalog/payload/ubuntu-20.04.img", "artifacts/packs/ubuntu/ubuntu-20.04.zst", "ubuntu 20.04 image stand-in", "UBUNTU 20.04 IMAGE TAMPERED"},
+		{"catalog/payload/metallb/values.yaml", "artifacts/packs/lb-metallb-helm/lb-metallb-helm-0.14.9.zst", "version: 0.14.9", "version: 9.41.0"},
+	}
+	for _, c := range changes {
+		fi, err := os.Stat(s.path(c.src))
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.edit(c.src, c.old, c.new)
+		if err := os.Chtimes(s.path(c.src), fi.ModTime(), fi.ModTime()); err != nil {
+			t.Fatal(err)
+		}
+		if after, _ := os.Stat(s.path(c.src)); after.Size() != fi.Size() || !after.ModTime().Equal(fi.ModTime()) {
+			t.Fatal("size or mtime not kept")
+		}
+	}
+	if st := s.mustBuild(); st.Packed != len(changes) {
+		t.Errorf("packed %d artifacts, want the %d whose sources changed", st.Packed, len(changes))
+	}
+	dec, _ := zstd.NewReader(nil)
+	for _, c := range changes {
+		plain, err := dec.DecodeAll([]byte(s.read(c.artifact)), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Contains(plain, []byte(c.new)) || bytes.Contains(plain, []byte(c.old)) {
+			t.Errorf("%s still holds the old bytes of %s", c.artifact, c.src)
 		}
 	}
 }

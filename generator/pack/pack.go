@@ -212,9 +212,11 @@ func inside(p string) bool {
 	return p != ".." && !strings.HasPrefix(p, "../")
 }
 
-// Fingerprint summarizes the names, sizes, modes and modification times of
-// src and everything under it. Equal fingerprints let a cache skip reading
-// the source again; a differing one means it must be read.
+// Fingerprint summarizes the names, sizes, modes, modification times and
+// identities (device, inode, change time: what git's index keeps) of src and
+// everything under it. Equal fingerprints let a cache skip reading the
+// source again; a differing one means it must be read. A file rewritten
+// with its size and mtime put back still changes its change time.
 func Fingerprint(src string) (string, error) {
 	h := sha256.New()
 	src, fi, err := resolve(src)
@@ -249,7 +251,7 @@ func Fingerprint(src string) (string, error) {
 
 func stamp(h hash.Hash, rel string, fi fs.FileInfo) {
 	io.WriteString(h, rel+"\x00"+fi.Mode().String()+"\x00"+strconv.FormatInt(fi.Size(), 10)+"\x00"+
-		strconv.FormatInt(fi.ModTime().UnixNano(), 10)+"\n")
+		strconv.FormatInt(fi.ModTime().UnixNano(), 10)+"\x00"+identity(fi)+"\n")
 }
 
 // Encoders hold large tables; reuse them across artifacts.
