@@ -136,6 +136,10 @@ func (b *builder) load() error {
 	if len(ps) > 0 {
 		return ps // before reading any of them
 	}
+	// site.toml was read before the guard existed; its values are published.
+	if _, err := b.guard.ReadFile(b.cfg.File); err != nil {
+		ps = append(ps, catalog.Problem{File: b.cfg.File, Msg: err.Error(), Fix: "remove the key from the site config"})
+	}
 	b.pages, err = content.LoadPages(b.cfg.Content, open)
 	if err != nil {
 		ps = append(ps, catalog.Problem{File: b.cfg.File, Msg: err.Error(), Fix: "fix the content directory"})

@@ -62,6 +62,9 @@ func TestKeyNeverPublished(t *testing.T) {
 		{"PEM in a pack description", func(s *site) {
 			s.edit("catalog/packs/metallb.toml", `display_name = "MetalLB"`, "display_name = \"MetalLB\"\ndescription = \"\"\"\n"+string(keyPEM(s))+"\"\"\"")
 		}, "catalog/packs/metallb.toml holds the private signing key"},
+		{"PEM in the site title", func(s *site) {
+			s.edit("site.toml", `title = "Test packs"`, "title = \"\"\"\n"+string(keyPEM(s))+"\"\"\"")
+		}, "site.toml holds the private signing key"},
 		{"hard link as a pack file", func(s *site) {
 			must(t, os.Remove(s.path("catalog/packs/metallb.toml")))
 			must(t, os.Link(s.key, s.path("catalog/packs/metallb.toml")))
