@@ -56,11 +56,19 @@ func New(keyFile string, secrets ...[]byte) (*Guard, error) {
 		return nil, fmt.Errorf("signing key: %w", err)
 	}
 	defer clear(data)
+	needles := append(pemNeedles(data), secrets...)
+	return &Guard{keyFile: keyFile, key: fi, m: newMatcher(needles)}, nil
+}
+
+// pemNeedles returns what a copy of a PEM file holds: each body line (a
+// copy of the file, or of part of it, holds whole lines) and each block's
+// DER (a decoded copy). The first line of an encrypted block is left out:
+// it holds only the cipher's fixed parameters, the same in every key of
+// that kind (sigstore's starts {"kdf":{"name":"scrypt",...), so another
+// encrypted key would match it.
+func pemNeedles(data []byte) [][]byte {
 	var needles [][]byte
-	// Each body line of each PEM block: a copy of the file, or of part of
-	// it, holds whole lines; the DER: a decoded copy.
-	rest := data
-	for {
+	for rest := data; ; {
 		var block *pem.Block
 		block, rest = pem.Decode(rest)
 		if block == nil {
@@ -68,15 +76,24 @@ func New(keyFile string, secrets ...[]byte) (*Guard, error) {
 		}
 		needles = append(needles, block.Bytes)
 	}
+	first, encrypted := false, false
 	sc := bufio.NewScanner(bytes.NewReader(data))
 	for sc.Scan() {
 		line := bytes.TrimSpace(sc.Bytes())
-		if !bytes.HasPrefix(line, []byte("-----")) && !bytes.Contains(line, []byte(":")) {
+		switch {
+		case bytes.HasPrefix(line, []byte("-----BEGIN")):
+			first, encrypted = true, bytes.Contains(line, []byte("ENCRYPTED"))
+		case bytes.HasPrefix(line, []byte("-----")) || len(line) == 0:
+		case bytes.Contains(line, []byte(":")): // a header, e.g. Proc-Type: 4,ENCRYPTED
+			encrypted = encrypted || bytes.Contains(line, []byte("ENCRYPTED"))
+		case first && encrypted:
+			first = false
+		default:
+			first = false
 			needles = append(needles, bytes.Clone(line))
 		}
 	}
-	needles = append(needles, secrets...)
-	return &Guard{keyFile: keyFile, key: fi, m: newMatcher(needles)}, nil
+	return needles
 }
 
 // Open opens a file for reading, following links, and refuses it when it is
