@@ -10,7 +10,6 @@ import (
 	"encoding/pem"
 	"fmt"
 	"html/template"
-	"os"
 	"strings"
 
 	"github.com/packstudio/packstudio/catalog"
@@ -98,11 +97,7 @@ func (b *builder) writeJSON(path string, v any) error {
 func (b *builder) url(path string) string { return b.cfg.BaseURL + path }
 
 func (b *builder) renderStatic() error {
-	assets, err := b.theme.Assets()
-	if err != nil {
-		return err
-	}
-	for _, a := range assets {
+	for _, a := range b.assets {
 		if err := b.out.write(a.Path, a.Data); err != nil {
 			return err
 		}
@@ -252,11 +247,8 @@ func (b *builder) renderPacks() error {
 		}
 		var readme template.HTML
 		if p.Readme.Path != "" {
-			src, err := os.ReadFile(p.Readme.Path)
-			if err != nil {
-				return err
-			}
-			if readme, err = content.Markdown(src); err != nil {
+			var err error
+			if readme, err = content.Markdown(b.readmes[p.Readme.Path]); err != nil {
 				return fmt.Errorf("%s: %w", p.Readme.Path, err)
 			}
 		}
@@ -373,7 +365,10 @@ func (b *builder) renderVerify() error {
 		return err
 	}
 	var buf bytes.Buffer
-	if err := script.Execute(&buf, map[string]string{"Title": b.cfg.Title, "PublicKeyName": b.cfg.PublicKeyName, "KeyID": b.site.KeyID}); err != nil {
+	// Every value is quoted, so no title or name can run a command on the
+	// machine of whoever runs the script.
+	values := map[string]string{"Title": shellQuote(b.cfg.Title), "PublicKeyName": shellQuote(b.cfg.PublicKeyName), "KeyID": shellQuote(b.site.KeyID)}
+	if err := script.Execute(&buf, values); err != nil {
 		return fmt.Errorf("verify-signatures.sh: %w", err)
 	}
 	if err := b.out.write("verify/verify-signatures.sh", buf.Bytes()); err != nil {
@@ -384,6 +379,12 @@ func (b *builder) renderVerify() error {
 		KeyType, ScriptURL string
 	}{b.page("verify", "Verify downloads", "verify"), keyType(b.opts.Signer.PublicKeyPEM()), b.url("verify/verify-signatures.sh")}
 	return b.execute("verify.html", "verify/index.html", data)
+}
+
+// shellQuote makes s one POSIX shell word that the shell takes literally:
+// single quotes, each ' inside written as '\”.
+func shellQuote(s string) string {
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
 func (b *builder) renderContentPages() error {

@@ -20,6 +20,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/packstudio/packstudio/catalog"
+	"github.com/packstudio/packstudio/internal/keyguard"
 )
 
 // Exit codes of the contract.
@@ -70,7 +71,8 @@ func run(ctx context.Context, e *env, args []string) int {
 	var ue usageError
 	var ps catalog.Problems
 	var p catalog.Problem
-	if errors.As(err, &ue) || errors.As(err, &ps) || errors.As(err, &p) {
+	var ke *keyguard.Error // an input that is or holds the private key
+	if errors.As(err, &ue) || errors.As(err, &ps) || errors.As(err, &p) || errors.As(err, &ke) {
 		return exitUsage
 	}
 	return exitFailed
