@@ -43,6 +43,7 @@ var goldenFiles = []string{
 	"compat/palette/4.7.3/vsphere.json",
 	"catalog.json",
 	"search.json",
+	"search/index.html",
 	"urls.txt",
 	"verify/index.html",
 	"verify/verify-signatures.sh",
