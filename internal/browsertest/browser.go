@@ -357,10 +357,11 @@ func (p *Page) Value(sel string) string {
 // as a user's edit would.
 func (p *Page) SetValue(sel, value string) {
 	p.t.Helper()
-	p.Run(chromedp.SetValue(chromedp.CSS(sel), value))
+	v, _ := json.Marshal(value)
 	p.Do(fmt.Sprintf(`(() => { const el = document.querySelector(%q);
+		el.value = %s;
 		el.dispatchEvent(new Event('input', {bubbles: true}));
-		el.dispatchEvent(new Event('change', {bubbles: true})); })()`, sel))
+		el.dispatchEvent(new Event('change', {bubbles: true})); })()`, sel, v))
 }
 
 // Type focuses sel and types text with real key events.
