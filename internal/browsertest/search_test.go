@@ -67,9 +67,9 @@ func TestSearchFindsByNameDisplayNameDescription(t *testing.T) {
 		wantNone bool
 	}{
 		{q: "cni-calico-azure", want: []string{"cni-calico-azure"}, mustNot: []string{"cni-calico"}},
-		{q: "/w", want: []string{"csi-portworx-generic"}},  // only in its display name "Portworx /w Operator"
-		{q: "eBPF", want: []string{"cni-cilium-oss"}},      // only in its description
-		{q: "KUBECOST", want: []string{"cost-analyzer"}},   // display name and description, any case
+		{q: "/w", want: []string{"csi-portworx-generic"}},                                        // only in its display name "Portworx /w Operator"
+		{q: "eBPF", want: []string{"cni-cilium-oss"}},                                            // only in its description
+		{q: "KUBECOST", want: []string{"cost-analyzer"}},                                         // display name and description, any case
 		{q: "calico azure", want: []string{"cni-calico-azure"}, mustNot: []string{"cni-calico"}}, // AND of words
 		{q: "  ubuntu   aws ", want: []string{"ubuntu-aws"}, mustNot: []string{"ubuntu-azure", "edge-native-ubuntu"}},
 		{q: "no-such-pack-anywhere", wantNone: true},
