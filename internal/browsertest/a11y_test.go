@@ -20,17 +20,20 @@ var demoPages = []string{
 }
 
 // No serious or critical axe-core finding (WCAG 2 A/AA) on any page kind,
-// with the scripts' enhancements in place.
+// with the scripts' enhancements in place, wide and at 375 px (where
+// command boxes scroll).
 func TestAccessibilityAxe(t *testing.T) {
 	site := demoSite(t)
 	root := ServeRoot(t, site.Dir)
-	for _, page := range demoPages {
-		p := Open(t, root, page)
-		for _, v := range p.Axe() {
-			if v.Impact == "serious" || v.Impact == "critical" {
-				t.Errorf("%s: %s", page, v)
-			} else {
-				t.Logf("%s (not failing): %s", page, v)
+	for _, width := range []int64{1280, 375} {
+		for _, page := range demoPages {
+			p := Open(t, root, page, Width(width))
+			for _, v := range p.Axe() {
+				if v.Impact == "serious" || v.Impact == "critical" {
+					t.Errorf("%s at %dpx: %s", page, width, v)
+				} else {
+					t.Logf("%s at %dpx (not failing): %s", page, width, v)
+				}
 			}
 		}
 	}
