@@ -8,6 +8,9 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 )
 
 const browseAll = "browse/all/all/all/all/all/all/"
@@ -235,4 +238,36 @@ func cloudsOf(c *builtCatalog, name string) string {
 		}
 	}
 	return strings.Join(names, ", ")
+}
+
+// By keyboard alone: type a filter, Tab to "Copy all URLs", press Enter.
+// Where the page has no clipboard API (plain HTTP on another host is not a
+// secure context), the list shows in a selected text box instead.
+func TestBrowseCopyByKeyboardWithoutClipboardAPI(t *testing.T) {
+	site := demoSite(t)
+	cat := loadCatalog(t, site)
+	root := ServeRoot(t, site.Dir)
+	p := Open(t, root, browseAll+"index.html")
+	p.Do(`Object.defineProperty(navigator, 'clipboard', {value: undefined, configurable: true})`)
+	p.Type("#filter-rows", "flannel")
+	p.Run(chromedp.KeyEvent(kb.Tab))
+	if id := Eval[string](p, `document.activeElement.id`); id != "copy-urls" {
+		t.Fatalf("Tab from the filter focuses %q, want the copy button", id)
+	}
+	p.Run(chromedp.KeyEvent(kb.Enter))
+	var want []browseEntry
+	for _, e := range browseEntries(t, site, browseAll) {
+		if rowMatches(cat, e.Name, "flannel") {
+			want = append(want, e)
+		}
+	}
+	if len(want) == 0 {
+		t.Fatal("no demo pack matches flannel")
+	}
+	if got := p.Value("#browse-urls"); got != expectedURLs(t, cat, root, want) {
+		t.Errorf("the fallback box holds\n%s\nwant\n%s", got, expectedURLs(t, cat, root, want))
+	}
+	if sel := Eval[string](p, `String(window.getSelection())`); sel == "" {
+		t.Errorf("the fallback box's text is not selected for copying")
+	}
 }
