@@ -218,6 +218,27 @@ func TestBrowseRows(t *testing.T) {
 		if th := p.Texts(`tr[data-pack="cni-cilium-oss"] th small`); len(th) != 0 {
 			t.Errorf("%s: a pack with a unique display name has the extra line %q", root, th)
 		}
+		checkPageLinks(t, p, site.Dir)
+	}
+}
+
+// checkPageLinks checks that every link of the page that stays in the site
+// names a file of the tree (links are written from the page's <base>), and
+// that the skip link stays on the page.
+func checkPageLinks(t *testing.T, p *Page, dir string) {
+	t.Helper()
+	here := strings.SplitN(p.URL(), "#", 2)[0]
+	if skip := p.Links("a.skip"); len(skip) != 1 || skip[0] != here+"#main" {
+		t.Errorf("%s: skip link %v, want %s#main", here, skip, here)
+	}
+	for _, u := range p.Links("a[href]") {
+		u = strings.SplitN(strings.SplitN(u, "#", 2)[0], "?", 2)[0]
+		if !strings.HasPrefix(u, p.Root()) {
+			continue
+		}
+		if _, err := os.Stat(filepath.Join(dir, filepath.FromSlash(strings.TrimPrefix(u, p.Root())))); err != nil {
+			t.Errorf("%s links to %s: %v", here, u, err)
+		}
 	}
 }
 

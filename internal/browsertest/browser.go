@@ -328,6 +328,13 @@ func (p *Page) Navigate(rel string) {
 	p.Run(chromedp.Navigate(p.root + rel))
 }
 
+// WaitLoaded waits until the page in the tab has fired its load event (its
+// deferred scripts have run).
+func (p *Page) WaitLoaded() {
+	p.t.Helper()
+	p.Do(`new Promise(r => document.readyState === 'complete' ? r() : addEventListener('load', () => r()))`)
+}
+
 // URL is the page's current location.
 func (p *Page) URL() string {
 	p.t.Helper()

@@ -138,6 +138,7 @@ func TestHeaderSearchBox(t *testing.T) {
 			p := Open(t, root, page)
 			p.Type("#site-q", "cilium"+kb.Enter)
 			p.Run(chromedp.WaitReady(chromedp.CSS("#search-results li")))
+			p.WaitLoaded()
 			if u := p.URL(); !strings.HasPrefix(u, root+"search/index.html?q=cilium") {
 				t.Errorf("%s%s: the header search went to %s", root, page, u)
 			}
