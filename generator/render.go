@@ -63,6 +63,7 @@ func (b *builder) render(ctx context.Context) error {
 		b.renderReleases,
 		b.renderPacks,
 		b.renderCompat,
+		b.renderBundle,
 		b.renderCatalog,
 		b.renderVerify,
 		b.renderContentPages,

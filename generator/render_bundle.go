@@ -1,0 +1,308 @@
+package generator
+
+import (
+	"encoding/json"
+	"fmt"
+	"html/template"
+	"strings"
+
+	"github.com/packstudio/packstudio/catalog"
+)
+
+// The bundle builder: bundle/index.html (product → release), one page per
+// release (use case → cloud), one builder per (release, cloud), one add-on
+// only page per release and the selection page fed by browse pages. Every
+// builder page carries its context's data inline, so it works from file://
+// with one request, and lists every pack version without JavaScript.
+
+// bundleEntry is one pack version as a builder page's script sees it:
+// compact keys, paths relative to the page, conflicts as indices into the
+// page's entry list.
+type bundleEntry struct {
+	Pack      int      `json:"p"` // index into bundleData.Packs
+	Version   string   `json:"v"`
+	Arch      []string `json:"a"`
+	FIPS      bool     `json:"f,omitempty"`
+	Size      int64    `json:"s"`
+	SHA256    string   `json:"h"`
+	URL       string   `json:"u"`
+	SigURL    string   `json:"g"`
+	Conflicts []int    `json:"c,omitempty"`
+}
+
+type bundlePack struct {
+	Name        string `json:"name"`
+	DisplayName string `json:"display"`
+	Layer       int    `json:"layer"` // index into bundleData.Layers
+	Page        string `json:"page"`
+}
+
+type bundleLayer struct {
+	ID       string `json:"id"`
+	Name     string `json:"name"`
+	Multiple bool   `json:"multiple,omitempty"`
+}
+
+// bundleData is the inline <script type="application/json" id="bundle-data">.
+type bundleData struct {
+	Product string        `json:"product"`
+	Version string        `json:"version"`
+	Cloud   string        `json:"cloud,omitempty"` // empty for add-on only
+	Root    string        `json:"root"`            // from the page to the site root
+	Layers  []bundleLayer `json:"layers"`
+	Packs   []bundlePack  `json:"packs"`
+	Entries []bundleEntry `json:"entries"`
+}
+
+// contextEntry is a pack version offered in a context with the positions,
+// in the same context list, of the versions it cannot share a bundle with.
+type contextEntry struct {
+	Version   *catalog.PackVersion
+	Conflicts []int
+}
+
+// bundleContext lists the pack versions of one builder page with their
+// conflicts. versions are indices into cat.Versions in catalog order.
+// TODO(compat): use the compat generator's contextEntries once merged.
+func (b *builder) bundleContext(versions []int32) []contextEntry {
+	out := make([]contextEntry, len(versions))
+	for n, i := range versions {
+		v := b.cat.Versions[i]
+		out[n].Version = v
+		for m, j := range versions {
+			o := b.cat.Versions[j]
+			if m == n || o.Pack == v.Pack {
+				continue
+			}
+			if v.Pack.Layer == o.Pack.Layer && !b.multipleLayer(v.Pack.LayerOrder) {
+				continue // one choice per single-choice layer: not a conflict
+			}
+			if b.compat.denies(i, j) || b.compat.denies(j, i) {
+				out[n].Conflicts = append(out[n].Conflicts, m)
+			}
+		}
+	}
+	return out
+}
+
+// multipleLayer reports whether a bundle may hold several packs of layer li.
+// TODO(compat): the catalog's multiple flag once merged.
+func (b *builder) multipleLayer(li int) bool { return li == len(b.cat.Layers)-1 }
+
+// bundleEntryView is one pack version in a builder page's no-JS list.
+type bundleEntryView struct {
+	ID, Label, Arch, Size, Href, SigHref, PackHref string
+	FIPS                                           bool
+	Rules                                          []string
+}
+
+type bundleLayerView struct {
+	ID, Name string
+	Multiple bool
+	Entries  []bundleEntryView
+}
+
+func (b *builder) renderBundle() error {
+	if err := b.renderBundleStart(); err != nil {
+		return err
+	}
+	for _, p := range b.cat.Products {
+		for ri, r := range p.Releases {
+			if err := b.renderBundleRelease(r); err != nil {
+				return err
+			}
+			for ci, cloud := range b.cat.Clouds {
+				list := b.plan.list(b.plan.id(combo{r: b.plan.productAt[p] + 1 + ri, c: ci + 1}))
+				if err := b.renderBuilder(r, cloud, b.bundleContext(list)); err != nil {
+					return err
+				}
+			}
+			if err := b.renderAddons(r); err != nil {
+				return err
+			}
+		}
+	}
+	return b.renderSelection()
+}
+
+func bundleDir(r *catalog.Release) string { return "bundle/" + r.Product.ID + "/" + r.Version.Raw }
+
+type bundleReleaseLink struct {
+	Version, Date, Href string
+}
+
+type bundleProductView struct {
+	ID, Name string
+	Releases []bundleReleaseLink // newest first
+}
+
+func (b *builder) renderBundleStart() error {
+	data := struct {
+		pageData
+		Products []bundleProductView
+	}{pageData: b.page("bundle", "Build a bundle", "bundle")}
+	for _, p := range b.cat.Products {
+		pv := bundleProductView{ID: p.ID, Name: p.Name}
+		for i := len(p.Releases) - 1; i >= 0; i-- {
+			r := p.Releases[i]
+			pv.Releases = append(pv.Releases, bundleReleaseLink{Version: r.Version.Raw, Date: r.Date,
+				Href: strings.TrimPrefix(bundleDir(r), "bundle/") + "/index.html"})
+		}
+		data.Products = append(data.Products, pv)
+	}
+	return b.execute("bundle-start.html", "bundle/index.html", data)
+}
+
+type cloudLink struct {
+	Name, Href string
+	Count      int
+}
+
+// renderBundleRelease writes the use-case step of one release: controller
+// (public and datacenter clouds), edge (edge clouds; straight to the
+// builder when there is one) and add-on only.
+func (b *builder) renderBundleRelease(r *catalog.Release) error {
+	dir := bundleDir(r)
+	data := struct {
+		pageData
+		Product, Version, StartHref string
+		Controller, Edge            []cloudLink
+		AddonsHref                  string
+	}{pageData: b.page(dir, "Build a bundle: "+r.Product.Name+" "+r.Version.Raw, "bundle"),
+		Product: r.Product.Name, Version: r.Version.Raw, StartHref: "../../index.html", AddonsHref: "addons/index.html"}
+	ri := b.plan.productAt[r.Product] + 1 + releaseIndex(r)
+	for ci, c := range b.cat.Clouds {
+		link := cloudLink{Name: c.Name, Href: c.ID + "/index.html", Count: b.plan.size(b.plan.id(combo{r: ri, c: ci + 1}))}
+		if c.Kind == "edge" {
+			data.Edge = append(data.Edge, link)
+		} else {
+			data.Controller = append(data.Controller, link)
+		}
+	}
+	return b.execute("bundle-release.html", dir+"/index.html", data)
+}
+
+func releaseIndex(r *catalog.Release) int {
+	for i, o := range r.Product.Releases {
+		if o == r {
+			return i
+		}
+	}
+	return -1
+}
+
+// renderBuilder writes bundle/<product>/<version>/<cloud>/index.html.
+func (b *builder) renderBuilder(r *catalog.Release, cloud catalog.Facet, entries []contextEntry) error {
+	dir := bundleDir(r) + "/" + cloud.ID
+	title := fmt.Sprintf("Build a %s %s bundle for %s", r.Product.Name, r.Version.Raw, cloud.Name)
+	return b.renderBundlePage(dir, title, r, cloud.ID, cloud.Name, entries, false)
+}
+
+// renderAddons writes the add-on only page: every version of a
+// multiple-choice layer offered for the release on any cloud.
+func (b *builder) renderAddons(r *catalog.Release) error {
+	var list []int32
+	for i, v := range b.cat.Versions {
+		if b.multipleLayer(v.Pack.LayerOrder) && v.OffersRelease(r) {
+			list = append(list, int32(i))
+		}
+	}
+	dir := bundleDir(r) + "/addons"
+	title := fmt.Sprintf("Add-ons for %s %s", r.Product.Name, r.Version.Raw)
+	return b.renderBundlePage(dir, title, r, "", "", b.bundleContext(list), true)
+}
+
+func (b *builder) renderBundlePage(dir, title string, r *catalog.Release, cloudID, cloudName string, entries []contextEntry, addons bool) error {
+	root := rootOf(dir)
+	inline, layers := b.bundleInline(root, r, cloudID, entries, addons)
+	data := struct {
+		pageData
+		Product, Version, CloudName, ReleaseHref string
+		Addons                                   bool
+		Layers                                   []bundleLayerView
+		Data                                     template.JS
+	}{pageData: b.page(dir, title, "bundle"), Product: r.Product.Name, Version: r.Version.Raw, CloudName: cloudName,
+		ReleaseHref: "../index.html", Addons: addons, Layers: layers, Data: inline}
+	return b.execute("bundle.html", dir+"/index.html", data)
+}
+
+// bundleInline makes the page's inline data and its no-JS list in one pass.
+func (b *builder) bundleInline(root string, r *catalog.Release, cloudID string, entries []contextEntry, addons bool) (template.JS, []bundleLayerView) {
+	d := bundleData{Product: r.Product.ID, Version: r.Version.Raw, Cloud: cloudID, Root: root, Entries: make([]bundleEntry, 0, len(entries))}
+	var views []bundleLayerView
+	layerAt := map[int]int{} // catalog layer order → index in d.Layers
+	for li, l := range b.cat.Layers {
+		if addons && !b.multipleLayer(li) {
+			continue
+		}
+		layerAt[li] = len(d.Layers)
+		d.Layers = append(d.Layers, bundleLayer{ID: l.ID, Name: l.Name, Multiple: b.multipleLayer(li)})
+		views = append(views, bundleLayerView{ID: l.ID, Name: l.Name, Multiple: b.multipleLayer(li)})
+	}
+	packAt := map[*catalog.Pack]int{}
+	for _, e := range entries {
+		v := e.Version
+		p, ok := packAt[v.Pack]
+		if !ok {
+			p = len(d.Packs)
+			packAt[v.Pack] = p
+			d.Packs = append(d.Packs, bundlePack{Name: v.Pack.Name, DisplayName: v.Pack.DisplayName,
+				Layer: layerAt[v.Pack.LayerOrder], Page: root + packPage(v.Pack.Name)})
+		}
+		a := b.packArtifacts[v.Index]
+		d.Entries = append(d.Entries, bundleEntry{Pack: p, Version: v.Version.Raw, Arch: v.Arch, FIPS: v.FIPS,
+			Size: a.Size, SHA256: a.SHA256, URL: root + a.Path, SigURL: root + a.SigPath, Conflicts: e.Conflicts})
+		view := bundleEntryView{ID: v.ID(), Label: v.Pack.DisplayName + " " + v.Version.Raw, Arch: strings.Join(v.Arch, ", "),
+			Size: humanSize(a.Size), Href: root + a.Path, SigHref: root + a.SigPath, PackHref: root + packPage(v.Pack.Name), FIPS: v.FIPS}
+		for _, rule := range v.Requires {
+			view.Rules = append(view.Rules, b.ruleTarget(rule)+" "+rule.Versions.Raw)
+		}
+		lv := &views[layerAt[v.Pack.LayerOrder]]
+		lv.Entries = append(lv.Entries, view)
+	}
+	js, err := json.Marshal(d)
+	if err != nil {
+		panic(err) // plain strings, ints and slices always marshal
+	}
+	// json.Marshal escapes <, > and &, so the data cannot close its <script>.
+	return template.JS(js), views
+}
+
+// selectionEntry is one pack version on the selection page, keyed there by
+// name@version, which is what browse pages store when a version is picked.
+type selectionPack struct {
+	Name        string         `json:"name"`
+	DisplayName string         `json:"display"`
+	Page        string         `json:"page"`
+	Versions    []bundleEntry  `json:"versions"`
+}
+
+// renderSelection writes bundle/selection/index.html: the review of the
+// pack versions picked on browse pages (kept in localStorage), with every
+// pack version's downloads inline so the page needs no other request.
+func (b *builder) renderSelection() error {
+	dir := "bundle/selection"
+	root := rootOf(dir)
+	packs := make([]selectionPack, 0, len(b.cat.Packs))
+	for _, p := range b.cat.Packs {
+		sp := selectionPack{Name: p.Name, DisplayName: p.DisplayName, Page: root + packPage(p.Name)}
+		for _, v := range p.Versions {
+			a := b.packArtifacts[v.Index]
+			sp.Versions = append(sp.Versions, bundleEntry{Version: v.Version.Raw, Arch: v.Arch, FIPS: v.FIPS,
+				Size: a.Size, SHA256: a.SHA256, URL: root + a.Path, SigURL: root + a.SigPath})
+		}
+		packs = append(packs, sp)
+	}
+	js, err := json.Marshal(struct {
+		Root  string          `json:"root"`
+		Packs []selectionPack `json:"packs"`
+	}{root, packs})
+	if err != nil {
+		return err
+	}
+	data := struct {
+		pageData
+		Data template.JS
+	}{b.page(dir, "Your selection", "bundle"), template.JS(js)}
+	return b.execute("bundle-selection.html", dir+"/index.html", data)
+}
