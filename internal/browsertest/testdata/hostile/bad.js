@@ -1,0 +1,2 @@
+console.error("boom");
+throw new Error("uncaught");
