@@ -271,10 +271,10 @@ func (b *builder) bundleInline(root string, r *catalog.Release, cloudID string, 
 // selectionEntry is one pack version on the selection page, keyed there by
 // name@version, which is what browse pages store when a version is picked.
 type selectionPack struct {
-	Name        string         `json:"name"`
-	DisplayName string         `json:"display"`
-	Page        string         `json:"page"`
-	Versions    []bundleEntry  `json:"versions"`
+	Name        string        `json:"name"`
+	DisplayName string        `json:"display"`
+	Page        string        `json:"page"`
+	Versions    []bundleEntry `json:"versions"`
 }
 
 // renderSelection writes bundle/selection/index.html: the review of the

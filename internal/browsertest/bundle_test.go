@@ -1,0 +1,347 @@
+package browsertest
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/packstudio/packstudio/catalog"
+)
+
+// builderPage is one builder page of a site and the oracle's view of it:
+// the pack versions of its context and its layers, straight from the
+// catalog, independently of the generator.
+type builderPage struct {
+	rel      string // page path from the site root
+	product  *catalog.Product
+	release  *catalog.Release
+	cloud    string // "" on the add-on only page
+	layers   []int  // indices into cat.Layers, in page order
+	versions []*catalog.PackVersion
+}
+
+// multipleLayer: the last layer when none is marked (SPEC §4).
+func multipleLayer(cat *catalog.Catalog, li int) bool { return li == len(cat.Layers)-1 }
+
+func newBuilderPage(cat *catalog.Catalog, r *catalog.Release, cloud string) builderPage {
+	b := builderPage{product: r.Product, release: r, cloud: cloud}
+	if cloud == "" {
+		b.rel = fmt.Sprintf("bundle/%s/%s/addons/index.html", r.Product.ID, r.Version.Raw)
+	} else {
+		b.rel = fmt.Sprintf("bundle/%s/%s/%s/index.html", r.Product.ID, r.Version.Raw, cloud)
+	}
+	for li := range cat.Layers {
+		if cloud != "" || multipleLayer(cat, li) {
+			b.layers = append(b.layers, li)
+		}
+	}
+	f := catalog.Filter{Product: r.Product.ID, Version: r.Version.Raw, Cloud: cloud, Layer: catalog.All, Arch: catalog.All, FIPS: catalog.All}
+	for _, v := range cat.Versions {
+		if cloud == "" && multipleLayer(cat, v.Pack.LayerOrder) && v.OffersRelease(r) || cloud != "" && v.Matches(cat, f) {
+			b.versions = append(b.versions, v)
+		}
+	}
+	return b
+}
+
+// choices is what a user chose on a builder page.
+type choices struct {
+	arch, fips string
+	picked     map[int][]*catalog.PackVersion // layer index → versions
+}
+
+func (c choices) fits(v *catalog.PackVersion) bool {
+	if c.arch != catalog.All && !slices.Contains(v.Arch, c.arch) {
+		return false
+	}
+	switch c.fips {
+	case catalog.FIPSOnly:
+		return v.FIPS
+	case catalog.NonFIPS:
+		return !v.FIPS
+	}
+	return true
+}
+
+// together is the pair rule of SPEC §4 evaluated on the two versions:
+// catalog.Compatible across layers; inside a multiple-choice layer, two
+// different packs whose rules accept each other.
+func together(a, b *catalog.PackVersion) bool {
+	if a.Pack.Layer != b.Pack.Layer {
+		return catalog.Compatible(a, b)
+	}
+	return a.Pack != b.Pack && a.Accepts(b) && b.Accepts(a)
+}
+
+// offered is the oracle: the values a layer's step must offer, pair by
+// pair against every choice in the layers above it (and the other ticks
+// of a multiple-choice layer), with "" for the single-choice "none".
+func (b builderPage) offered(cat *catalog.Catalog, li int, c choices) []string {
+	var out []string
+	multiple := multipleLayer(cat, li)
+	if !multiple {
+		out = append(out, "")
+	}
+	for _, v := range b.versions {
+		if v.Pack.LayerOrder != li || !c.fits(v) {
+			continue
+		}
+		ok := true
+		for l, list := range c.picked {
+			if l > li || l == li && !multiple {
+				continue
+			}
+			for _, o := range list {
+				if o != v && !together(v, o) {
+					ok = false
+				}
+			}
+		}
+		if ok {
+			out = append(out, v.ID())
+		}
+	}
+	return out
+}
+
+// expectedURLs is the URL list of SPEC §6 for the chosen versions, in
+// entry order, resolved against root, with artifact names from SPEC §5.
+func expectedURLs(root string, c choices) string {
+	var all []*catalog.PackVersion
+	for _, list := range c.picked {
+		all = append(all, list...)
+	}
+	slices.SortFunc(all, func(a, b *catalog.PackVersion) int { return a.Index - b.Index })
+	var sb strings.Builder
+	for _, v := range all {
+		base := "artifacts/packs/" + v.Pack.Name + "/" + v.Pack.Name + "-" + v.Version.Raw
+		sb.WriteString(root + base + ".zst\n" + root + base + ".sig.bin\n")
+	}
+	return sb.String()
+}
+
+func (c choices) ids() []string {
+	var all []*catalog.PackVersion
+	for _, list := range c.picked {
+		all = append(all, list...)
+	}
+	slices.SortFunc(all, func(a, b *catalog.PackVersion) int { return a.Index - b.Index })
+	out := []string{}
+	for _, v := range all {
+		out = append(out, v.ID())
+	}
+	return out
+}
+
+// enabled reads the values a fieldset offers: its inputs not disabled.
+func enabled(p *Page, layer string) []string {
+	return Eval[[]string](p, fmt.Sprintf(`Array.from(document.querySelectorAll('fieldset[data-layer=%q] input:not([disabled])'), e => e.value)`, layer))
+}
+
+func checkedValues(p *Page) []string {
+	return Eval[[]string](p, `Array.from(document.querySelectorAll('#bundle fieldset input:checked'), e => e.name + "=" + e.value)`)
+}
+
+// choose clicks the input of a layer with that value, as a user would.
+func choose(p *Page, layer, value string) {
+	p.t.Helper()
+	ok := Eval[bool](p, fmt.Sprintf(`(() => { const i = document.querySelector('fieldset[data-layer=%q] input[value=%q]');
+		if (!i || i.disabled) return false; i.click(); return true; })()`, layer, value))
+	if !ok {
+		p.t.Fatalf("%s: no enabled input %s=%q to click", p.URL(), layer, value)
+	}
+}
+
+func setToggle(p *Page, name, value string) {
+	p.SetValue(fmt.Sprintf(`#bundle select[name=%q]`, name), value)
+}
+
+func demoSite(t *testing.T) *Site { return Shared(t, "demo", BuildDemo) }
+
+func roots(t *testing.T, s *Site) []string {
+	return []string{ServeRoot(t, s.Dir), FileRoot(s.Dir)}
+}
+
+// walkPages are the builder pages the walks cover: for the newest release
+// of every product, a controller cloud of each kind, every edge cloud and
+// the add-on only page.
+func walkPages(cat *catalog.Catalog) []builderPage {
+	var out []builderPage
+	for _, p := range cat.Products {
+		r := p.Releases[len(p.Releases)-1]
+		seen := map[string]bool{}
+		for _, c := range cat.Clouds {
+			if c.Kind == "edge" || !seen[c.Kind] {
+				seen[c.Kind] = true
+				out = append(out, newBuilderPage(cat, r, c.ID))
+			}
+		}
+		out = append(out, newBuilderPage(cat, r, ""))
+	}
+	return out
+}
+
+// TestBundleWalks walks every step of builder pages of every use case with
+// random choices (fixed seed) and compares what each step offers with the
+// oracle, then checks the review: URL list, copy, downloads, every URL
+// answering, and the fragment restoring the same bundle.
+func TestBundleWalks(t *testing.T) {
+	s := demoSite(t)
+	cat := s.Catalog
+	rng := rand.New(rand.NewPCG(8, 2026))
+	for _, root := range roots(t, s) {
+		for _, b := range walkPages(cat) {
+			for walk := range 2 {
+				t.Run(fmt.Sprintf("%s/%s/%d", root[:4], b.rel, walk), func(t *testing.T) {
+					c := choices{arch: catalog.All, fips: catalog.All, picked: map[int][]*catalog.PackVersion{}}
+					if walk > 0 {
+						c.arch = []string{catalog.All, "amd64", "arm64"}[rng.IntN(3)]
+						c.fips = []string{catalog.All, catalog.FIPSOnly, catalog.NonFIPS}[rng.IntN(3)]
+					}
+					p := Open(t, root, b.rel)
+					setToggle(p, "arch", c.arch)
+					setToggle(p, "fips", c.fips)
+					b.walk(t, p, cat, rng, c)
+					b.checkReview(t, p, s, root, c)
+					restored := Open(t, root, strings.TrimPrefix(p.URL(), root))
+					if got, want := checkedValues(restored), checkedValues(p); !slices.Equal(got, want) {
+						t.Errorf("the fragment does not restore the bundle: %v, want %v", got, want)
+					}
+					if got, want := restored.Value("#bundle-urls"), p.Value("#bundle-urls"); got != want {
+						t.Errorf("restored URL list differs:\n%s\nwant\n%s", got, want)
+					}
+				})
+			}
+		}
+	}
+}
+
+// walk goes through every layer in order, checking what is offered before
+// each choice, and picks at random (several in a multiple-choice layer).
+func (b builderPage) walk(t *testing.T, p *Page, cat *catalog.Catalog, rng *rand.Rand, c choices) {
+	t.Helper()
+	for _, li := range b.layers {
+		layer := cat.Layers[li].ID
+		want := b.offered(cat, li, c)
+		if got := enabled(p, layer); !slices.Equal(got, want) {
+			t.Fatalf("layer %s after %v: offered %v, want %v", layer, c.ids(), got, want)
+		}
+		if !multipleLayer(cat, li) {
+			pick := want[rng.IntN(len(want))]
+			if pick == "" && len(want) > 1 && rng.IntN(4) > 0 {
+				pick = want[1+rng.IntN(len(want)-1)] // mostly choose something
+			}
+			choose(p, layer, pick)
+			c.picked[li] = nil
+			if pick != "" {
+				c.picked[li] = []*catalog.PackVersion{versionByID(cat, pick)}
+			}
+			continue
+		}
+		for range rng.IntN(4) {
+			var open []string
+			for _, id := range b.offered(cat, li, c) {
+				if !slices.ContainsFunc(c.picked[li], func(v *catalog.PackVersion) bool { return v.ID() == id }) {
+					open = append(open, id)
+				}
+			}
+			if len(open) == 0 {
+				break
+			}
+			pick := open[rng.IntN(len(open))]
+			choose(p, layer, pick)
+			c.picked[li] = append(c.picked[li], versionByID(cat, pick))
+			if got, want := enabled(p, layer), b.offered(cat, li, c); !slices.Equal(got, want) {
+				t.Fatalf("layer %s after ticking %s: offered %v, want %v", layer, pick, got, want)
+			}
+		}
+	}
+}
+
+func versionByID(cat *catalog.Catalog, id string) *catalog.PackVersion {
+	for _, v := range cat.Versions {
+		if v.ID() == id {
+			return v
+		}
+	}
+	return nil
+}
+
+// checkReview checks the textarea, the copied text, the three downloads
+// made in the page and that every listed URL answers.
+func (b builderPage) checkReview(t *testing.T, p *Page, s *Site, root string, c choices) {
+	t.Helper()
+	want := expectedURLs(root, c)
+	if got := p.Value("#bundle-urls"); got != want {
+		t.Errorf("URL list:\n%s\nwant\n%s", got, want)
+	}
+	p.Click("#copy-urls")
+	if got := p.Copied(); got != want {
+		t.Errorf("copied:\n%s\nwant\n%s", got, want)
+	}
+	var sums strings.Builder
+	for _, u := range strings.Fields(want) {
+		rel := strings.TrimPrefix(u, root)
+		checkAnswers(t, root, s.Dir, rel)
+		if strings.HasSuffix(u, ".zst") {
+			data, err := os.ReadFile(filepath.Join(s.Dir, filepath.FromSlash(rel)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			sum := sha256.Sum256(data)
+			sums.WriteString(hex.EncodeToString(sum[:]) + "  " + filepath.Base(rel) + "\n")
+		}
+	}
+	if got := download(p, "SHA256SUMS"); got != sums.String() {
+		t.Errorf("SHA256SUMS:\n%s\nwant\n%s", got, sums.String())
+	}
+	if got := download(p, "urls.txt"); got != want {
+		t.Errorf("urls.txt:\n%s\nwant\n%s", got, want)
+	}
+	var doc struct {
+		Product, Version string
+		Cloud            *string
+		Packs            []string
+	}
+	if err := json.Unmarshal([]byte(download(p, "bundle.json")), &doc); err != nil {
+		t.Fatalf("bundle.json: %v", err)
+	}
+	wantCloud := b.cloud
+	if doc.Product != b.product.ID || doc.Version != b.release.Version.Raw || !slices.Equal(doc.Packs, c.ids()) ||
+		(doc.Cloud == nil) != (wantCloud == "") || doc.Cloud != nil && *doc.Cloud != wantCloud {
+		t.Errorf("bundle.json = %+v, want %s %s cloud %q packs %v", doc, b.product.ID, b.release.Version.Raw, wantCloud, c.ids())
+	}
+}
+
+// download reads what a review download link hands out.
+func download(p *Page, name string) string {
+	return Eval[string](p, fmt.Sprintf(`fetch(document.querySelector('[data-download=%q]').href).then(r => r.text())`, name))
+}
+
+// checkAnswers checks that a URL of the list answers 200 from serve, or
+// names a file of the tree when the page was opened from disk.
+func checkAnswers(t *testing.T, root, dir, rel string) {
+	t.Helper()
+	if strings.HasPrefix(root, "file://") {
+		if _, err := os.Stat(filepath.Join(dir, filepath.FromSlash(rel))); err != nil {
+			t.Errorf("%s: %v", rel, err)
+		}
+		return
+	}
+	resp, err := http.Get(root + rel)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Errorf("GET %s: %s", root+rel, resp.Status)
+	}
+}
