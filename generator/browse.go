@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"html/template"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -29,20 +30,21 @@ type fragments struct {
 func (b *builder) fragments() *fragments {
 	n := len(b.cat.Versions)
 	f := &fragments{packHead: map[*catalog.Pack][]byte{}, html: make([][]byte, n), json: make([][]byte, n), urls: make([][]byte, n), sums: make([][]byte, n)}
+	shared := sharedDisplayNames(b.cat.Packs)
 	for _, p := range b.cat.Packs {
-		f.packHead[p] = []byte("\n<tr><th scope=\"row\"><a href=\"" + browseRoot + packPage(p.Name) + "\">" +
-			template.HTMLEscapeString(p.DisplayName) + "</a><td>" + template.HTMLEscapeString(b.cat.Layers[p.LayerOrder].Name) + "<td>")
+		f.packHead[p] = b.packHead(p, shared[strings.ToLower(p.DisplayName)])
 	}
 	for i, v := range b.cat.Versions {
 		a := b.packArtifacts[i]
-		// Versions are text, not links: a link per version would triple the
-		// bytes of every row in every combination. Downloads are one click
-		// away on the pack page, and the whole selection is in urls.txt.
+		// Each version links to its artifact and nothing more: the row
+		// repeats in many combinations, so its bytes count many times.
+		// browse.js adds the signature link (the same path ending in
+		// .sig.bin), the "name@version" pick and the copied URL list.
+		link := `<a href="` + template.HTMLEscapeString(browseRoot+a.Path) + `">` + template.HTMLEscapeString(v.Version.Raw) + "</a>"
 		if v.FIPS {
-			f.html[i] = []byte(" <b>" + v.Version.Raw + "</b>")
-		} else {
-			f.html[i] = []byte(" " + v.Version.Raw)
+			link = "<b>" + link + "</b>"
 		}
+		f.html[i] = []byte(" " + link)
 		var j bytes.Buffer
 		j.WriteString(`{"name":`)
 		j.WriteString(jsonString(v.Pack.Name))
@@ -54,6 +56,48 @@ func (b *builder) fragments() *fragments {
 		f.sums[i] = []byte(a.SHA256 + "  " + a.Name() + "\n")
 	}
 	return f
+}
+
+// packHead is the start of a pack's browse row. data-pack names the pack
+// for scripts. A display name that several packs share (six "Ubuntu" packs)
+// is followed by what tells them apart: the pack name and its clouds.
+func (b *builder) packHead(p *catalog.Pack, ambiguous bool) []byte {
+	var h strings.Builder
+	h.WriteString("\n<tr data-pack=\"" + template.HTMLEscapeString(p.Name) + "\"><th scope=\"row\"><a href=\"" + template.HTMLEscapeString(browseRoot+packPage(p.Name)) + "\">" +
+		template.HTMLEscapeString(p.DisplayName) + "</a>")
+	if ambiguous {
+		h.WriteString(" <small>" + template.HTMLEscapeString(p.Name+" · "+strings.Join(packCloudNames(b.cat.Clouds, p), ", ")) + "</small>")
+	}
+	h.WriteString("<td>" + template.HTMLEscapeString(b.cat.Layers[p.LayerOrder].Name) + "<td>")
+	return []byte(h.String())
+}
+
+// sharedDisplayNames returns the display names (lower case) of more than
+// one pack.
+func sharedDisplayNames(packs []*catalog.Pack) map[string]bool {
+	seen := map[string]int{}
+	for _, p := range packs {
+		seen[strings.ToLower(p.DisplayName)]++
+	}
+	shared := map[string]bool{}
+	for name, n := range seen {
+		if n > 1 {
+			shared[name] = true
+		}
+	}
+	return shared
+}
+
+// packCloudNames returns, in catalog order, the names of the clouds any
+// version of p is offered for.
+func packCloudNames(clouds []catalog.Facet, p *catalog.Pack) []string {
+	var names []string
+	for _, c := range clouds {
+		if slices.ContainsFunc(p.Versions, func(v *catalog.PackVersion) bool { return slices.Contains(v.Clouds, c.ID) }) {
+			names = append(names, c.Name)
+		}
+	}
+	return names
 }
 
 type facetValue struct {

@@ -48,6 +48,7 @@ var goldenFiles = []string{
 	"bundle/selection/index.html",
 	"catalog.json",
 	"search.json",
+	"search/index.html",
 	"urls.txt",
 	"verify/index.html",
 	"verify/verify-signatures.sh",

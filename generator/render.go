@@ -67,6 +67,7 @@ func (b *builder) render(ctx context.Context) error {
 		b.renderCatalog,
 		b.renderVerify,
 		b.renderContentPages,
+		b.renderSearch,
 		func() error { return b.renderBrowse(ctx) },
 	}
 	for _, step := range steps {
