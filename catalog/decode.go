@@ -42,9 +42,10 @@ type rawFacet struct {
 }
 
 type rawLayer struct {
-	ID    string `toml:"id"`
-	Name  string `toml:"name"`
-	Order *int   `toml:"order"`
+	ID       string `toml:"id"`
+	Name     string `toml:"name"`
+	Order    *int   `toml:"order"`
+	Multiple bool   `toml:"multiple"`
 }
 
 type rawPack struct {

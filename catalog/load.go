@@ -198,6 +198,7 @@ func (l *loader) loadFacets() {
 		orders[*r.Order] = r.ID
 		for _, f := range layers {
 			if f.ID == r.ID {
+				f.Multiple = r.Multiple
 				ol = append(ol, ordered{f, *r.Order})
 				break
 			}
@@ -205,9 +206,14 @@ func (l *loader) loadFacets() {
 	}
 	sort.SliceStable(ol, func(i, j int) bool { return ol[i].order < ol[j].order })
 	l.layers = map[string]int{}
+	someMultiple := false
 	for _, o := range ol {
 		l.layers[o.f.ID] = len(l.cat.Layers)
 		l.cat.Layers = append(l.cat.Layers, o.f)
+		someMultiple = someMultiple || o.f.Multiple
+	}
+	if !someMultiple && len(l.cat.Layers) > 0 { // SPEC §4: then the last layer is the multiple one
+		l.cat.Layers[len(l.cat.Layers)-1].Multiple = true
 	}
 	if len(raw.Layer) == 0 {
 		l.ps.add(file, 0, `add one, e.g. [[layer]] id = "os" name = "Operating system" order = 1`, "no [[layer]] is declared")
@@ -336,6 +342,9 @@ func (l *loader) pack(file string, raw rawPack, pos Lines) *Pack {
 	}
 	p := &Pack{Name: raw.Name, DisplayName: raw.DisplayName, Layer: raw.Layer, LayerOrder: layer,
 		AddonType: raw.AddonType, Description: raw.Description, File: file}
+	if known {
+		p.Multiple = l.cat.Layers[layer].Multiple
+	}
 	if p.DisplayName == "" {
 		p.DisplayName = p.Name
 	}
@@ -474,8 +483,13 @@ func (l *loader) checkRequires() {
 					l.ps.add(file, r.Line, "name a pack of the catalog", "%s: no such pack", label)
 					continue
 				}
-				if target.Layer == pv.Pack.Layer {
-					l.ps.add(file, r.Line, "requires constrain packs of other layers; remove the rule",
+				if target.Name == pv.Pack.Name {
+					l.ps.add(file, r.Line, "two versions of one pack never go in one bundle; remove the rule",
+						"%s: that is this pack itself", label)
+					continue
+				}
+				if target.Layer == pv.Pack.Layer && !pv.Pack.Multiple {
+					l.ps.add(file, r.Line, "requires constrain packs of other layers (or of a multiple-choice layer); remove the rule",
 						"%s: that pack is in the same layer (%s)", label, target.Layer)
 					continue
 				}
@@ -488,12 +502,14 @@ func (l *loader) checkRequires() {
 					l.ps.add(file, r.Line, "use one of: "+strings.Join(facetIDs(l.cat.Layers), ", "), "%s: no such layer", label)
 					continue
 				}
-				if r.Layer == pv.Pack.Layer {
-					l.ps.add(file, r.Line, "requires constrain packs of other layers; remove the rule", "%s: that is this pack's own layer", label)
+				if r.Layer == pv.Pack.Layer && !pv.Pack.Multiple {
+					l.ps.add(file, r.Line, "requires constrain packs of other layers (or of a multiple-choice layer); remove the rule",
+						"%s: that is this pack's own layer, a single-choice one", label)
 					continue
 				}
 				for _, o := range l.cat.Versions {
-					if o.Pack.Layer == r.Layer {
+					// In its own multiple-choice layer a rule constrains only the other packs.
+					if o.Pack.Layer == r.Layer && o.Pack.Name != pv.Pack.Name {
 						targets = append(targets, o)
 					}
 				}

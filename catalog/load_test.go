@@ -77,6 +77,84 @@ func TestLoadLenient(t *testing.T) {
 	}
 }
 
+// TestLoadMultiple checks which layers are multiple-choice: the ones
+// marked, or the last by order when none is.
+func TestLoadMultiple(t *testing.T) {
+	tests := []struct {
+		name  string
+		edits map[string]func(string) string
+		want  string // the multiple-choice layers
+	}{
+		{"none marked: the last by order", nil, "cni"},
+		{"last by order, not as written", map[string]func(string) string{
+			"catalog.toml": replace("order = 3", "order = 0")}, "k8s"},
+		{"marked explicitly", map[string]func(string) string{
+			"catalog.toml": replace("order = 2", "order = 2\nmultiple = true")}, "k8s"},
+		{"marked explicitly, several", map[string]func(string) string{
+			"catalog.toml": func(s string) string {
+				return replace("order = 3", "order = 3\nmultiple = true")(replace("order = 1", "order = 1\nmultiple = true")(s))
+			}}, "os cni"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := Load(writeCatalog(t, tt.edits))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, l := range c.Layers {
+				if l.Multiple != c.Multiple(l.ID) {
+					t.Errorf("Catalog.Multiple(%s) disagrees with the facet", l.ID)
+				}
+				if l.Multiple {
+					got = append(got, l.ID)
+				}
+			}
+			if strings.Join(got, " ") != tt.want {
+				t.Errorf("multiple-choice layers %q, want %q", strings.Join(got, " "), tt.want)
+			}
+			for _, p := range c.Packs {
+				if p.Multiple != c.Multiple(p.Layer) {
+					t.Errorf("pack %s: Multiple %v, its layer %s says %v", p.Name, p.Multiple, p.Layer, c.Multiple(p.Layer))
+				}
+			}
+		})
+	}
+}
+
+// ciliumRequiringCalico is a second pack of the cni layer whose version
+// requires the other cni pack: valid only while cni is multiple-choice.
+const ciliumRequiringCalico = `name = "cni-cilium"
+layer = "cni"
+
+[[version]]
+version = "1.17.6"
+clouds = ["aws"]
+arch = ["amd64"]
+source = "payload/file.txt"
+products = { palette = ">=4.6.0" }
+
+  [[version.requires]]
+  pack = "cni-calico"
+  versions = ">=3.28"
+`
+
+// TestLoadRulesInsideMultipleLayer checks that a rule on another pack of
+// the pack's own layer is valid in a multiple-choice layer (cni, the last).
+func TestLoadRulesInsideMultipleLayer(t *testing.T) {
+	for _, rule := range []string{`pack = "cni-calico"`, `layer = "cni"`} {
+		c, err := Load(writeCatalog(t, map[string]func(string) string{
+			"packs/cni-cilium.toml": func(string) string { return strings.Replace(ciliumRequiringCalico, `pack = "cni-calico"`, rule, 1) }}))
+		if err != nil {
+			t.Fatalf("%s: %v", rule, err)
+		}
+		cilium, calico := c.PackByName("cni-cilium").Versions[0], c.PackByName("cni-calico").Versions[0]
+		if !Compatible(cilium, calico) {
+			t.Errorf("%s: cilium 1.17.6 should be compatible with calico 3.29.2", rule)
+		}
+	}
+}
+
 func TestLoadSmall(t *testing.T) {
 	c, err := Load(writeCatalog(t, nil))
 	if err != nil {
@@ -186,6 +264,16 @@ sorce = "x"`)},
 		{"some layers ordered, one not", map[string]func(string) string{
 			"catalog.toml": replace("name = \"Network\"\norder = 3", "name = \"Network\"")},
 			[]string{`catalog.toml:34: layer "cni" has no order, while other layers have one`}},
+		{"requires a pack of its own single-choice layer", map[string]func(string) string{
+			"catalog.toml":          replace("order = 2", "order = 2\nmultiple = true"),
+			"packs/cni-cilium.toml": func(string) string { return ciliumRequiringCalico }},
+			[]string{`packs/cni-cilium.toml:11: version 1.17.6: requires pack "cni-calico": that pack is in the same layer (cni); requires constrain packs of other layers (or of a multiple-choice layer); remove the rule`}},
+		{"requires its own single-choice layer", map[string]func(string) string{
+			"packs/kubernetes.toml": replace(`layer = "os"`, `layer = "k8s"`)},
+			[]string{`packs/kubernetes.toml:23: version 1.32.3: requires layer "k8s": that is this pack's own layer, a single-choice one`}},
+		{"requires its own pack", map[string]func(string) string{
+			"packs/cni-calico.toml": replace(`pack = "kubernetes"`, `pack = "cni-calico"`)},
+			[]string{`packs/cni-calico.toml:12: version 3.29.2: requires pack "cni-calico": that is this pack itself; two versions of one pack never go in one bundle`}},
 		{"duplicate release", map[string]func(string) string{
 			"catalog.toml": replace(`version = "4.7.3"`, `version = "4.6"`)},
 			[]string{`catalog.toml:11: product "palette": release 4.6 is declared twice`}},

@@ -60,9 +60,20 @@ func (v *PackVersion) OffersRelease(r *Release) bool {
 }
 
 // Compatible reports whether two pack versions can be in one bundle: they
-// are of different layers and each one's requires rules hold for the other.
+// are of different packs, of different layers or both of one
+// multiple-choice layer, and each one's requires rules hold for the other.
 func Compatible(a, b *PackVersion) bool {
-	return a.Pack.Layer != b.Pack.Layer && a.Accepts(b) && b.Accepts(a)
+	return MayCombine(a.Pack, b.Pack) && a.Accepts(b) && b.Accepts(a)
+}
+
+// MayCombine reports whether versions of two packs may go in one bundle at
+// all, rules aside: never two versions of one pack, never two packs of one
+// single-choice layer.
+func MayCombine(a, b *Pack) bool {
+	if a.Name == b.Name {
+		return false
+	}
+	return a.Layer != b.Layer || a.Multiple
 }
 
 // Accepts reports whether every rule of v that applies to o holds: a pack

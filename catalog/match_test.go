@@ -42,6 +42,9 @@ func requires(pack, layer, versions string) func(*PackVersion) {
 	}
 }
 
+// multiple puts the pack version's pack in a multiple-choice layer.
+func multiple(v *PackVersion) { v.Pack.Multiple = true }
+
 func TestMatches(t *testing.T) {
 	c := fixture()
 	base := pv("cni-calico", "cni", "3.29.2")
@@ -115,6 +118,14 @@ func TestCompatible(t *testing.T) {
 		{"both sides have rules and both hold", pv("kubernetes", "k8s", "1.32.3", requires("", "os", ">=22.04")), pv("ubuntu-aws", "os", "22.04", requires("kubernetes", "", ">=1.30")), true},
 		{"both sides have rules, one fails", pv("kubernetes", "k8s", "1.29.0", requires("", "os", ">=22.04")), pv("ubuntu-aws", "os", "22.04", requires("kubernetes", "", ">=1.30")), false},
 		{"all rules must hold (pack and layer rule)", pv("cni-calico", "cni", "3.29.2", requires("", "k8s", ">=1.29"), requires("kubernetes", "", "<1.30")), k8s132, false},
+		{"two packs of a multiple-choice layer, no rules", pv("prometheus", "addon", "2.53.0", multiple), pv("grafana", "addon", "11.1.0", multiple), true},
+		{"two versions of one pack of a multiple-choice layer never", pv("prometheus", "addon", "2.53.0", multiple), pv("prometheus", "addon", "3.1.0", multiple), false},
+		{"two versions of one pack never, whatever the layer", pv("kubernetes", "k8s", "1.29.0"), k8s132, false},
+		{"add-on rule on another add-on holds", pv("grafana", "addon", "11.1.0", multiple, requires("prometheus", "", ">=2.50")), pv("prometheus", "addon", "2.53.0", multiple), true},
+		{"add-on rule on another add-on fails", pv("grafana", "addon", "11.1.0", multiple, requires("prometheus", "", ">=3")), pv("prometheus", "addon", "2.53.0", multiple), false},
+		{"add-on layer rule on its own layer fails", pv("grafana", "addon", "11.1.0", multiple, requires("", "addon", ">=3")), pv("prometheus", "addon", "2.53.0", multiple), false},
+		{"add-on rule about another add-on does not apply", pv("grafana", "addon", "11.1.0", multiple, requires("prometheus", "", ">=3")), pv("loki", "addon", "2.9.0", multiple), true},
+		{"add-on rule on another layer still applies", pv("grafana", "addon", "11.1.0", multiple, requires("kubernetes", "", ">=1.30")), k8s129, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

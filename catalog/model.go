@@ -21,6 +21,10 @@ type Facet struct {
 	ID   string
 	Name string
 	Kind string // clouds only: public, datacenter or edge
+	// Multiple marks a multiple-choice layer (layers only): a bundle may
+	// hold several of its packs, like add-ons. When catalog.toml marks no
+	// layer, the last layer by order is the multiple one.
+	Multiple bool
 }
 
 // Pos is where something is written in the catalog.
@@ -59,7 +63,8 @@ type Pack struct {
 	Name        string
 	DisplayName string
 	Layer       string
-	LayerOrder  int // index into Catalog.Layers
+	LayerOrder  int  // index into Catalog.Layers
+	Multiple    bool // its layer is a multiple-choice layer
 	AddonType   string
 	Description string
 	Readme      Source // Path empty when the pack has no readme
@@ -109,6 +114,17 @@ func (c *Catalog) ProductByID(id string) *Product {
 		}
 	}
 	return nil
+}
+
+// Multiple reports whether the layer with that id is a multiple-choice
+// layer, of which a bundle may hold several packs.
+func (c *Catalog) Multiple(layer string) bool {
+	for _, l := range c.Layers {
+		if l.ID == layer {
+			return l.Multiple
+		}
+	}
+	return false
 }
 
 // PackByName returns the pack with that name, or nil.

@@ -35,8 +35,8 @@ type Stats struct {
 	Packs, PackVersions int
 	Combinations        int
 	Rows                int64 // (combination, pack version) rows
-	CompatPairs         int64
-	Packed, Reused      int // artifacts packed this time, or taken as they were
+	CompatConflicts     int64 // name@version entries of every conflicts_with list
+	Packed, Reused      int   // artifacts packed this time, or taken as they were
 	Signed              int
 	FilesWritten        int64
 	FilesUnchanged      int64

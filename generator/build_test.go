@@ -216,7 +216,10 @@ func TestBrowseMatchesContract(t *testing.T) {
 }
 
 // TestCompatMatchesContract checks every compat file against the match and
-// compatibility rules evaluated pair by pair.
+// compatibility rules evaluated pair by pair: an entry lists exactly the
+// versions of other packs, of another layer or of the same multiple-choice
+// layer, that catalog.Compatible rejects; its facets and size are the
+// version's and its artifact's.
 func TestCompatMatchesContract(t *testing.T) {
 	t.Parallel()
 	s := builtSite(t)
@@ -234,11 +237,15 @@ func TestCompatMatchesContract(t *testing.T) {
 					}
 				}
 				var doc struct {
-					Packs []compatEntry `json:"packs"`
+					Product, Version, Cloud string
+					Packs                   []compatEntry `json:"packs"`
 				}
 				name := fmt.Sprintf("compat/%s/%s/%s.json", p.ID, r.Version.Raw, cloud.ID)
 				if err := json.Unmarshal([]byte(s.read(name)), &doc); err != nil {
 					t.Fatalf("%s: %v", name, err)
+				}
+				if doc.Product != p.ID || doc.Version != r.Version.Raw || doc.Cloud != cloud.ID {
+					t.Errorf("%s: context %s/%s/%s", name, doc.Product, doc.Version, doc.Cloud)
 				}
 				if len(doc.Packs) != len(offered) {
 					t.Errorf("%s: %d entries, want %d", name, len(doc.Packs), len(offered))
@@ -246,25 +253,47 @@ func TestCompatMatchesContract(t *testing.T) {
 				}
 				for i, v := range offered {
 					e := doc.Packs[i]
-					var want []string
+					want := []string{}
 					for _, o := range offered {
-						if catalog.Compatible(v, o) {
+						otherPack := o.Pack.Name != v.Pack.Name
+						choosable := o.Pack.Layer != v.Pack.Layer || c.Multiple(v.Pack.Layer)
+						if otherPack && choosable && !catalog.Compatible(v, o) {
 							want = append(want, o.ID())
 						}
 					}
+					fi, err := os.Stat(s.out("artifacts/packs/" + v.Pack.Name + "/" + v.Pack.Name + "-" + v.Version.Raw + ".zst"))
+					if err != nil {
+						t.Fatal(err)
+					}
 					if e.Name != v.Pack.Name || e.Version != v.Version.Raw || e.Layer != v.Pack.Layer ||
-						strings.Join(e.CompatibleWith, " ") != strings.Join(want, " ") {
-						t.Errorf("%s: entry %+v, want %s with %v", name, e, v.ID(), want)
+						strings.Join(e.Arch, " ") != strings.Join(v.Arch, " ") || e.FIPS != v.FIPS || e.Size != fi.Size() ||
+						strings.Join(e.ConflictsWith, " ") != strings.Join(want, " ") {
+						t.Errorf("%s: entry %+v, want %s (size %d) conflicting with %v", name, e, v.ID(), fi.Size(), want)
 					}
 				}
 			}
 		}
 	}
-	// The catalog's rules must actually exclude something here, or this
-	// test would pass for a generator that ignores them.
-	doc := s.read("compat/palette/4.7.3/aws.json")
-	if !strings.Contains(doc, `"kubernetes@1.32.3"`) || strings.Contains(doc, `"name":"cni-calico","version":"3.27.0","layer":"cni","compatible_with":["ubuntu@22.04","kubernetes@1.32.3"`) {
-		t.Errorf("compat rules not applied as expected:\n%s", doc)
+	// The catalog's rules must actually make conflicts here, across layers
+	// and inside the multiple-choice add-on layer, or this test would pass
+	// for a generator that ignores them.
+	known := []struct{ file, entry, conflict string }{
+		{"compat/palette/4.7.3/aws.json", `"name":"cni-calico","version":"3.27.0"`, `"kubernetes@1.32.3"`},
+		{"compat/palette/4.7.3/vsphere.json", `"name":"addon-dashboard","version":"1.0.0"`, `"lb-metallb-helm@0.14.9"`},
+		{"compat/palette/4.7.3/vsphere.json", `"name":"addon-dashboard","version":"2.0.0"`, `"lb-metallb-helm@0.13.12"`},
+		{"compat/palette/4.7.3/vsphere.json", `"name":"lb-metallb-helm","version":"0.13.12"`, `"addon-dashboard@2.0.0"`},
+	}
+	for _, k := range known {
+		doc := s.read(k.file)
+		line := ""
+		for _, l := range strings.Split(doc, "\n") {
+			if strings.Contains(l, k.entry) {
+				line = l
+			}
+		}
+		if !strings.Contains(line, `"conflicts_with":[`) || !strings.Contains(line[strings.Index(line, `"conflicts_with"`):], k.conflict) {
+			t.Errorf("%s: entry %s does not list %s:\n%s", k.file, k.entry, k.conflict, doc)
+		}
 	}
 	if files != 9 {
 		t.Errorf("%d compat files, want 9", files)
@@ -338,9 +367,9 @@ func TestSignaturesVerifyWithOpenSSL(t *testing.T) {
 			}
 		}
 	}
-	// 8 pack versions, 2 bundles, 1 ISO, 1 chart, and the manifest.
-	if sigs != 13 {
-		t.Errorf("%d signatures, want 13", sigs)
+	// 11 pack versions, 2 bundles, 1 ISO, 1 chart, and the manifest.
+	if sigs != 16 {
+		t.Errorf("%d signatures, want 16", sigs)
 	}
 	pub, _ := os.ReadFile(s.pub)
 	if got := s.read("public_key.pem"); got != string(pub) {
@@ -395,7 +424,9 @@ func TestChangeOnePack(t *testing.T) {
 	for _, f := range changed {
 		switch {
 		case strings.HasPrefix(f, "artifacts/packs/lb-metallb-helm/"), f == manifest.Name, f == manifest.SigName:
-		case strings.HasSuffix(f, "SHA256SUMS"), strings.HasPrefix(f, "packs/lb-metallb-helm/"), f == "catalog.json":
+		case strings.HasSuffix(f, "SHA256SUMS"), strings.HasPrefix(f, "packs/lb-metallb-helm/"), f == "catalog.json",
+			strings.HasPrefix(f, "compat/"), // compat entries carry the artifact's size
+			strings.HasPrefix(f, "bundle/"): // builder pages inline its size and digest
 			if !strings.Contains(s.read(f), "lb-metallb-helm") {
 				t.Errorf("%s changed but does not show the pack", f)
 			}
@@ -403,11 +434,13 @@ func TestChangeOnePack(t *testing.T) {
 			t.Errorf("%s changed, but it does not show the changed pack", f)
 		}
 	}
-	// At most: each combination listing the pack (its SHA256SUMS), plus the
-	// artifact, signature, pack page and JSON, catalog.json and the manifest.
+	// At most: each combination listing the pack (its SHA256SUMS), each
+	// compat file and builder page offering it, plus the artifact, signature, pack page and
+	// JSON, catalog.json and the manifest.
 	listing := 0
 	for _, f := range s.files() {
-		if strings.HasSuffix(f, "/index.json") && strings.HasPrefix(f, "browse/") && strings.Contains(s.read(f), `"lb-metallb-helm"`) {
+		browse := strings.HasSuffix(f, "/index.json") && strings.HasPrefix(f, "browse/")
+		if (browse || strings.HasPrefix(f, "compat/") || strings.HasPrefix(f, "bundle/")) && strings.Contains(s.read(f), `"lb-metallb-helm"`) {
 			listing++
 		}
 	}
@@ -425,7 +458,7 @@ func TestStalePacksAreRemoved(t *testing.T) {
 	t.Parallel()
 	s := newSite(t)
 	s.mustBuild()
-	os.Remove(s.path("catalog/packs/metallb.toml"))
+	os.Remove(s.path("catalog/packs/dashboard.toml"))
 	// The same output named the way a user may type it (--out ./public/).
 	cfg, err := LoadConfig(filepath.Join(s.dir, "site.toml"), Overrides{Output: s.dir + "/./public/"})
 	if err != nil {
@@ -435,16 +468,16 @@ func TestStalePacksAreRemoved(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, f := range []string{"packs/lb-metallb-helm/index.html", "artifacts/packs/lb-metallb-helm/lb-metallb-helm-0.14.9.zst"} {
+	for _, f := range []string{"packs/addon-dashboard/index.html", "artifacts/packs/addon-dashboard/addon-dashboard-1.0.0.zst", "artifacts/packs/addon-dashboard/addon-dashboard-2.0.0.zst"} {
 		if _, err := os.Stat(s.out(f)); !errors.Is(err, os.ErrNotExist) {
 			t.Errorf("%s still there after its pack was removed", f)
 		}
 	}
-	if _, err := os.Stat(s.out("artifacts/packs/lb-metallb-helm")); !errors.Is(err, os.ErrNotExist) {
+	if _, err := os.Stat(s.out("artifacts/packs/addon-dashboard")); !errors.Is(err, os.ErrNotExist) {
 		t.Error("empty folder of a removed pack left behind")
 	}
-	if st.Removed != 4 {
-		t.Errorf("removed %d files, want 4 (artifact, signature, page and JSON of the pack)", st.Removed)
+	if st.Removed != 6 {
+		t.Errorf("removed %d files, want 6 (two artifacts and signatures, page and JSON of the pack)", st.Removed)
 	}
 }
 

@@ -1,6 +1,9 @@
 package generator
 
 import (
+	"math/bits"
+	"slices"
+
 	"github.com/packstudio/packstudio/catalog"
 )
 
@@ -9,7 +12,9 @@ import (
 // evaluated once per pack version it could apply to, here, instead of once
 // per pair in every compat file.
 type compatIndex struct {
-	layer []int // layer order of each version: comparing ints, not strings, in the n² loop
+	pack     []int  // pack of each version, as an index: comparing ints, not strings
+	layer    []int  // layer order of each version
+	multiple []bool // per layer order: a multiple-choice layer
 	// denied[i] marks the versions that i's rules reject; nil when i has no
 	// rules, as most pack versions.
 	denied [][]uint64
@@ -17,19 +22,28 @@ type compatIndex struct {
 
 func newCompatIndex(cat *catalog.Catalog) *compatIndex {
 	n := len(cat.Versions)
-	x := &compatIndex{layer: make([]int, n), denied: make([][]uint64, n)}
+	x := &compatIndex{pack: make([]int, n), layer: make([]int, n), denied: make([][]uint64, n),
+		multiple: make([]bool, len(cat.Layers))}
+	for i, l := range cat.Layers {
+		x.multiple[i] = l.Multiple
+	}
+	packs := map[*catalog.Pack]int{}
 	for i, v := range cat.Versions {
+		if _, ok := packs[v.Pack]; !ok {
+			packs[v.Pack] = len(packs)
+		}
+		x.pack[i] = packs[v.Pack]
 		x.layer[i] = v.Pack.LayerOrder
 		if len(v.Requires) == 0 {
 			continue
 		}
-		bits := make([]uint64, (n+63)/64)
+		set := make([]uint64, (n+63)/64)
 		for j, o := range cat.Versions {
 			if !v.Accepts(o) {
-				bits[j/64] |= 1 << (j % 64)
+				set[j/64] |= 1 << (j % 64)
 			}
 		}
-		x.denied[i] = bits
+		x.denied[i] = set
 	}
 	return x
 }
@@ -39,7 +53,58 @@ func (x *compatIndex) denies(i, j int32) bool {
 	return d != nil && d[j/64]&(1<<(j%64)) != 0
 }
 
+// mayCombine is catalog.MayCombine on indices: rules aside, may i and j go
+// in one bundle.
+func (x *compatIndex) mayCombine(i, j int32) bool {
+	if x.pack[i] == x.pack[j] {
+		return false
+	}
+	return x.layer[i] != x.layer[j] || x.multiple[x.layer[i]]
+}
+
 // compatible is catalog.Compatible on indices.
 func (x *compatIndex) compatible(i, j int32) bool {
-	return x.layer[i] != x.layer[j] && !x.denies(i, j) && !x.denies(j, i)
+	return x.mayCombine(i, j) && !x.denies(i, j) && !x.denies(j, i)
+}
+
+// conflicts returns, for each position of list (version indices in
+// ascending order, one context), the positions of the versions it may
+// combine with but is not compatible with, ascending; symmetric. Only
+// versions with rules can make a conflict, so the work grows with the
+// ruled versions of the context and the versions they deny, not with the
+// square of the list.
+func (x *compatIndex) conflicts(list []int32) [][]int32 {
+	out := make([][]int32, len(list))
+	at := make([]int32, len(x.pack)) // version index → 1 + its position in list, 0 when absent
+	for p, v := range list {
+		at[v] = int32(p) + 1
+	}
+	for pr, r := range list {
+		for w, word := range x.denied[r] { // nil, so no iteration, for a version without rules
+			for word != 0 {
+				j := int32(w*64 + bits.TrailingZeros64(word))
+				word &= word - 1
+				if at[j] == 0 || !x.mayCombine(r, j) {
+					continue
+				}
+				pj := at[j] - 1
+				out[pr] = append(out[pr], pj)
+				out[pj] = append(out[pj], int32(pr))
+			}
+		}
+	}
+	for p := range out {
+		out[p] = sortedUnique(out[p])
+	}
+	return out
+}
+
+// sortedUnique sorts s in place and drops repeats: a pair where each side
+// denies the other is found twice.
+func sortedUnique(s []int32) []int32 {
+	if len(s) < 2 {
+		return s
+	}
+	slices.Sort(s)
+	return slices.Compact(s)
 }

@@ -305,56 +305,6 @@ func (b *builder) renderPacks() error {
 	return nil
 }
 
-// renderCompat writes compat/<product>/<version>/<cloud>.json: the pack
-// versions offered in that context, each with the name@version of every
-// pack version of another layer there that it is compatible with.
-func (b *builder) renderCompat() error {
-	// Each version's quoted id and the head of its entry, made once: a
-	// version appears in many contexts and many lists.
-	quoted := make([]string, len(b.cat.Versions))
-	entryHead := make([]string, len(b.cat.Versions))
-	for i, v := range b.cat.Versions {
-		quoted[i] = jsonString(v.ID())
-		entryHead[i] = "\n{\"name\":" + jsonString(v.Pack.Name) + ",\"version\":" + jsonString(v.Version.Raw) +
-			",\"layer\":" + jsonString(v.Pack.Layer) + ",\"compatible_with\":["
-	}
-	var buf bytes.Buffer
-	for _, p := range b.cat.Products {
-		for ri, r := range p.Releases {
-			for ci, cloud := range b.cat.Clouds {
-				list := b.plan.list(b.plan.id(combo{r: b.plan.productAt[p] + 1 + ri, c: ci + 1}))
-				buf.Reset()
-				fmt.Fprintf(&buf, "{\"product\":%q,\"version\":%q,\"cloud\":%q,\"packs\":[", p.ID, r.Version.Raw, cloud.ID)
-				for n, i := range list {
-					if n > 0 {
-						buf.WriteByte(',')
-					}
-					buf.WriteString(entryHead[i])
-					first := true
-					for _, j := range list {
-						if !b.compat.compatible(i, j) {
-							continue
-						}
-						if !first {
-							buf.WriteByte(',')
-						}
-						first = false
-						buf.WriteString(quoted[j])
-						b.stats.CompatPairs++
-					}
-					buf.WriteString("]}")
-				}
-				buf.WriteString("\n]}\n")
-				path := "compat/" + p.ID + "/" + r.Version.Raw + "/" + cloud.ID + ".json"
-				if err := b.out.write(path, buf.Bytes()); err != nil {
-					return err
-				}
-			}
-		}
-	}
-	return nil
-}
-
 func jsonString(s string) string {
 	q, _ := json.Marshal(s)
 	return string(q)

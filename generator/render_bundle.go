@@ -27,7 +27,7 @@ type bundleEntry struct {
 	SHA256    string   `json:"h"`
 	URL       string   `json:"u"`
 	SigURL    string   `json:"g"`
-	Conflicts []int    `json:"c,omitempty"`
+	Conflicts []int32  `json:"c,omitempty"`
 }
 
 type bundlePack struct {
@@ -54,40 +54,31 @@ type bundleData struct {
 	Entries []bundleEntry `json:"entries"`
 }
 
-// contextEntry is a pack version offered in a context with the positions,
-// in the same context list, of the versions it cannot share a bundle with.
-type contextEntry struct {
-	Version   *catalog.PackVersion
-	Conflicts []int
-}
+// multipleLayer reports whether a bundle may hold several packs of layer li.
+func (b *builder) multipleLayer(li int) bool { return b.cat.Layers[li].Multiple }
 
-// bundleContext lists the pack versions of one builder page with their
-// conflicts. versions are indices into cat.Versions in catalog order.
-// TODO(compat): use the compat generator's contextEntries once merged.
-func (b *builder) bundleContext(versions []int32) []contextEntry {
-	out := make([]contextEntry, len(versions))
-	for n, i := range versions {
-		v := b.cat.Versions[i]
-		out[n].Version = v
-		for m, j := range versions {
-			o := b.cat.Versions[j]
-			if m == n || o.Pack == v.Pack {
-				continue
-			}
-			if v.Pack.Layer == o.Pack.Layer && !b.multipleLayer(v.Pack.LayerOrder) {
-				continue // one choice per single-choice layer: not a conflict
-			}
-			if b.compat.denies(i, j) || b.compat.denies(j, i) {
-				out[n].Conflicts = append(out[n].Conflicts, m)
+// addonEntries keeps the entries of multiple-choice layers, with their
+// conflicts renumbered to the kept positions: the add-on only page.
+func (b *builder) addonEntries(all []contextEntry) []contextEntry {
+	at := make([]int32, len(all)) // position in all → 1 + position kept, 0 when dropped
+	var out []contextEntry
+	for p, e := range all {
+		if b.multipleLayer(e.Version.Pack.LayerOrder) {
+			out = append(out, e)
+			at[p] = int32(len(out))
+		}
+	}
+	for k, e := range out {
+		var c []int32
+		for _, p := range e.Conflicts {
+			if at[p] > 0 {
+				c = append(c, at[p]-1)
 			}
 		}
+		out[k].Conflicts = c
 	}
 	return out
 }
-
-// multipleLayer reports whether a bundle may hold several packs of layer li.
-// TODO(compat): the catalog's multiple flag once merged.
-func (b *builder) multipleLayer(li int) bool { return li == len(b.cat.Layers)-1 }
 
 // bundleEntryView is one pack version in a builder page's no-JS list.
 type bundleEntryView struct {
@@ -107,13 +98,12 @@ func (b *builder) renderBundle() error {
 		return err
 	}
 	for _, p := range b.cat.Products {
-		for ri, r := range p.Releases {
+		for _, r := range p.Releases {
 			if err := b.renderBundleRelease(r); err != nil {
 				return err
 			}
-			for ci, cloud := range b.cat.Clouds {
-				list := b.plan.list(b.plan.id(combo{r: b.plan.productAt[p] + 1 + ri, c: ci + 1}))
-				if err := b.renderBuilder(r, cloud, b.bundleContext(list)); err != nil {
+			for _, cloud := range b.cat.Clouds {
+				if err := b.renderBuilder(r, cloud, b.contextEntries(r, cloud.ID)); err != nil {
 					return err
 				}
 			}
@@ -201,15 +191,9 @@ func (b *builder) renderBuilder(r *catalog.Release, cloud catalog.Facet, entries
 // renderAddons writes the add-on only page: every version of a
 // multiple-choice layer offered for the release on any cloud.
 func (b *builder) renderAddons(r *catalog.Release) error {
-	var list []int32
-	for i, v := range b.cat.Versions {
-		if b.multipleLayer(v.Pack.LayerOrder) && v.OffersRelease(r) {
-			list = append(list, int32(i))
-		}
-	}
 	dir := bundleDir(r) + "/addons"
 	title := fmt.Sprintf("Add-ons for %s %s", r.Product.Name, r.Version.Raw)
-	return b.renderBundlePage(dir, title, r, "", "", b.bundleContext(list), true)
+	return b.renderBundlePage(dir, title, r, "", "", b.addonEntries(b.contextEntries(r, "")), true)
 }
 
 func (b *builder) renderBundlePage(dir, title string, r *catalog.Release, cloudID, cloudName string, entries []contextEntry, addons bool) error {

@@ -59,8 +59,8 @@ changed, and a file is rewritten only when its bytes change.`,
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(e.stdout, "built %s in %s: %d packs (%d versions), %d combinations, %d rows, %d compat pairs; artifacts %d packed, %d unchanged, %d signed; files %d written (%s), %d unchanged, %d removed; manifest version %d%s\n",
-				cfg.Output, time.Since(start).Round(time.Millisecond), st.Packs, st.PackVersions, st.Combinations, st.Rows, st.CompatPairs,
+			fmt.Fprintf(e.stdout, "built %s in %s: %d packs (%d versions), %d combinations, %d rows, %d compat conflicts; artifacts %d packed, %d unchanged, %d signed; files %d written (%s), %d unchanged, %d removed; manifest version %d%s\n",
+				cfg.Output, time.Since(start).Round(time.Millisecond), st.Packs, st.PackVersions, st.Combinations, st.Rows, st.CompatConflicts,
 				st.Packed, st.Reused, st.Signed, st.FilesWritten, byteSize(st.BytesWritten), st.FilesUnchanged, st.Removed,
 				st.ManifestVersion, map[bool]string{true: "", false: " (unchanged)"}[st.ManifestChanged])
 			if statsFile != "" {

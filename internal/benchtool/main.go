@@ -143,8 +143,8 @@ func bench(o options) error {
 	os.RemoveAll(filepath.Join(work, "public-copy"))
 
 	full := builds[0].st
-	fmt.Printf("\nBUILD: %d combinations, %d (combination, pack version) rows, %d compat pairs, %d objects, %s\n",
-		full.Combinations, full.Rows, full.CompatPairs, full.Objects, mib(full.ObjectBytes))
+	fmt.Printf("\nBUILD: %d combinations, %d (combination, pack version) rows, %d compat conflicts, %d objects, %s\n",
+		full.Combinations, full.Rows, full.CompatConflicts, full.Objects, mib(full.ObjectBytes))
 	fmt.Printf("bytes per row over all files: %.0f\n\n", float64(full.ObjectBytes)/float64(full.Rows))
 	w := tabwriter.NewWriter(os.Stdout, 2, 4, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(w, "run\twall\tCPU\tpeak RSS\tfiles written\tbytes written\tpacked\tsigned\twall / cp -r\t")

@@ -28,8 +28,7 @@ type builderPage struct {
 	versions []*catalog.PackVersion
 }
 
-// multipleLayer: the last layer when none is marked (SPEC §4).
-func multipleLayer(cat *catalog.Catalog, li int) bool { return li == len(cat.Layers)-1 }
+func multipleLayer(cat *catalog.Catalog, li int) bool { return cat.Layers[li].Multiple }
 
 func newBuilderPage(cat *catalog.Catalog, r *catalog.Release, cloud string) builderPage {
 	b := builderPage{product: r.Product, release: r, cloud: cloud}
@@ -71,16 +70,6 @@ func (c choices) fits(v *catalog.PackVersion) bool {
 	return true
 }
 
-// together is the pair rule of SPEC §4 evaluated on the two versions:
-// catalog.Compatible across layers; inside a multiple-choice layer, two
-// different packs whose rules accept each other.
-func together(a, b *catalog.PackVersion) bool {
-	if a.Pack.Layer != b.Pack.Layer {
-		return catalog.Compatible(a, b)
-	}
-	return a.Pack != b.Pack && a.Accepts(b) && b.Accepts(a)
-}
-
 // offered is the oracle: the values a layer's step must offer, pair by
 // pair against every choice in the layers above it (and the other ticks
 // of a multiple-choice layer), with "" for the single-choice "none".
@@ -100,7 +89,7 @@ func (b builderPage) offered(cat *catalog.Catalog, li int, c choices) []string {
 				continue
 			}
 			for _, o := range list {
-				if o != v && !together(v, o) {
+				if o != v && !catalog.Compatible(v, o) {
 					ok = false
 				}
 			}
