@@ -196,6 +196,7 @@ func TestBundleWalks(t *testing.T) {
 						c.fips = []string{catalog.All, catalog.FIPSOnly, catalog.NonFIPS}[rng.IntN(3)]
 					}
 					p := Open(t, root, b.rel)
+					p.Do(blobHook)
 					setToggle(p, "arch", c.arch)
 					setToggle(p, "fips", c.fips)
 					b.walk(t, p, cat, rng, c)
@@ -310,9 +311,15 @@ func (b builderPage) checkReview(t *testing.T, p *Page, s *Site, root string, c 
 	}
 }
 
+// blobHook records each Blob the page turns into a URL, so a test reads
+// what a download link hands out (the site's CSP rightly forbids the page
+// to fetch it). Choices made after it are seen.
+const blobHook = `(() => { const real = URL.createObjectURL; window.__blobs = new Map();
+	URL.createObjectURL = (b) => { const u = real(b); window.__blobs.set(u, b); return u; }; })()`
+
 // download reads what a review download link hands out.
 func download(p *Page, name string) string {
-	return Eval[string](p, fmt.Sprintf(`fetch(document.querySelector('[data-download=%q]').href).then(r => r.text())`, name))
+	return Eval[string](p, fmt.Sprintf(`window.__blobs.get(document.querySelector('[data-download=%q]').href).text()`, name))
 }
 
 // checkAnswers checks that a URL of the list answers 200 from serve, or
@@ -333,4 +340,100 @@ func checkAnswers(t *testing.T, root, dir, rel string) {
 	if resp.StatusCode != http.StatusOK {
 		t.Errorf("GET %s: %s", root+rel, resp.Status)
 	}
+}
+
+// conflict is a case where changing an earlier choice must drop a later
+// one: b fits a1 but not a2, both of an earlier layer than b.
+type conflict struct {
+	a1, a2, b *catalog.PackVersion
+}
+
+// conflictsOf finds, in a page's context, the first such case for each
+// pair of single-choice layers, pair by pair with catalog.Compatible.
+func (b builderPage) conflictsOf(cat *catalog.Catalog) []conflict {
+	var out []conflict
+	seen := map[[2]int]bool{}
+	for _, x := range b.versions {
+		for _, y := range b.versions {
+			la, lb := x.Pack.LayerOrder, y.Pack.LayerOrder
+			if la >= lb || seen[[2]int{la, lb}] || multipleLayer(cat, la) || !catalog.Compatible(x, y) {
+				continue
+			}
+			for _, z := range b.versions {
+				if z.Pack.LayerOrder == la && !catalog.Compatible(z, y) {
+					out = append(out, conflict{a1: x, a2: z, b: y})
+					seen[[2]int{la, lb}] = true
+					break
+				}
+			}
+		}
+	}
+	return out
+}
+
+// TestBundleDropsLaterChoices changes an earlier choice to one that a later
+// choice does not fit (the demo's conflicts, found pair by pair): the later
+// one is dropped, the live region names it, the fragment forgets it and
+// the later step offers what the oracle says.
+func TestBundleDropsLaterChoices(t *testing.T) {
+	s := demoSite(t)
+	cat := s.Catalog
+	root := ServeRoot(t, s.Dir)
+	cases := 0
+	for _, b := range walkPages(cat) {
+		for _, c := range b.conflictsOf(cat) {
+			cases++
+			la, lb := cat.Layers[c.a1.Pack.LayerOrder].ID, cat.Layers[c.b.Pack.LayerOrder].ID
+			t.Run(b.rel+"/"+c.a2.ID()+"-drops-"+c.b.ID(), func(t *testing.T) {
+				p := Open(t, root, b.rel)
+				choose(p, la, c.a1.ID())
+				choose(p, lb, c.b.ID())
+				choose(p, la, c.a2.ID())
+				picked := choices{arch: catalog.All, fips: catalog.All, picked: map[int][]*catalog.PackVersion{c.a2.Pack.LayerOrder: {c.a2}}}
+				if got, want := enabled(p, lb), b.offered(cat, c.b.Pack.LayerOrder, picked); !slices.Equal(got, want) || slices.Contains(got, c.b.ID()) {
+					t.Errorf("after %s, layer %s offers %v, want %v", c.a2.ID(), lb, got, want)
+				}
+				if got := checkedValues(p); slices.Contains(got, lb+"="+c.b.ID()) {
+					t.Errorf("%s is still chosen: %v", c.b.ID(), got)
+				}
+				status := p.Texts("#bundle-status")[0]
+				if !strings.Contains(status, c.b.Pack.DisplayName+" "+c.b.Version.Raw) {
+					t.Errorf("status %q does not say that %s was removed", status, c.b.ID())
+				}
+				if u := p.URL(); strings.Contains(u, c.b.ID()) || !strings.Contains(u, c.a2.ID()) {
+					t.Errorf("fragment after the change: %s", u)
+				}
+			})
+		}
+	}
+	if cases == 0 {
+		t.Fatal("the demo catalog has no conflict between layers: this test checks nothing")
+	}
+}
+
+// TestBundleToggleDropsChoices: switching the architecture drops a chosen
+// version built for the other one, and says so.
+func TestBundleToggleDropsChoices(t *testing.T) {
+	s := demoSite(t)
+	cat := s.Catalog
+	root := FileRoot(s.Dir)
+	for _, b := range walkPages(cat) {
+		for _, v := range b.versions {
+			if slices.Contains(v.Arch, "arm64") || multipleLayer(cat, v.Pack.LayerOrder) {
+				continue
+			}
+			p := Open(t, root, b.rel)
+			layer := cat.Layers[v.Pack.LayerOrder].ID
+			choose(p, layer, v.ID())
+			setToggle(p, "arch", "arm64")
+			if got := checkedValues(p); slices.Contains(got, layer+"="+v.ID()) {
+				t.Errorf("%s: %s still chosen for arm64", b.rel, v.ID())
+			}
+			if status := p.Texts("#bundle-status")[0]; !strings.Contains(status, v.Pack.DisplayName+" "+v.Version.Raw) {
+				t.Errorf("%s: status %q does not name %s", b.rel, status, v.ID())
+			}
+			return
+		}
+	}
+	t.Fatal("no amd64-only pack version in the demo's builder pages")
 }

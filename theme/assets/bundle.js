@@ -125,11 +125,14 @@
     });
   }
 
+  // fragmentPart encodes a value for the fragment, keeping name@version readable.
+  function fragmentPart(s) { return encodeURIComponent(s).replace(/%40/g, "@"); }
+
   function fragment() {
-    var parts = ["arch=" + encodeURIComponent(state.arch), "fips=" + encodeURIComponent(state.fips)];
+    var parts = ["arch=" + fragmentPart(state.arch), "fips=" + fragmentPart(state.fips)];
     layers.forEach(function (l, i) {
       if (state.chosen[i].length) {
-        parts.push(encodeURIComponent(l.id) + "=" + state.chosen[i].map(function (j) { return encodeURIComponent(entries[j].id); }).join(","));
+        parts.push(fragmentPart(l.id) + "=" + state.chosen[i].map(function (j) { return fragmentPart(entries[j].id); }).join(","));
       }
     });
     return "#" + parts.join("&");
@@ -172,7 +175,7 @@
   }
 
   form.addEventListener("change", function (ev) {
-    var t = ev.target;
+    var t = ev.target, before = fragment();
     var why = "not compatible with your new choice";
     if (t === archSel || t === fipsSel) {
       state.arch = archSel.value;
@@ -188,7 +191,9 @@
     } else {
       return;
     }
-    say(normalize(), why);
+    var dropped = normalize();
+    if (fragment() === before) return; // an event that changed nothing keeps the last message
+    say(dropped, why);
     render();
     save();
   });
