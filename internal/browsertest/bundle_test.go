@@ -437,3 +437,144 @@ func TestBundleToggleDropsChoices(t *testing.T) {
 	}
 	t.Fatal("no amd64-only pack version in the demo's builder pages")
 }
+
+// TestBundleUseCases follows the plain links from the home page: product
+// and release, then controller (clouds of kind public or datacenter), edge
+// (straight to the builder when there is one edge cloud) and add-on only.
+func TestBundleUseCases(t *testing.T) {
+	s := demoSite(t)
+	cat := s.Catalog
+	root := FileRoot(s.Dir)
+	home := Open(t, root, "index.html", NoScript())
+	if !slices.Contains(home.Links("main a"), root+"bundle/index.html") {
+		t.Fatal("the home page does not link to bundle/index.html")
+	}
+	start := Open(t, root, "bundle/index.html", NoScript())
+	links := start.Links("main a")
+	for _, p := range cat.Products {
+		for _, r := range p.Releases {
+			rel := fmt.Sprintf("bundle/%s/%s/index.html", p.ID, r.Version.Raw)
+			if !slices.Contains(links, root+rel) {
+				t.Errorf("bundle/index.html does not link to %s", rel)
+				continue
+			}
+			var controller, edge []string
+			for _, c := range cat.Clouds {
+				u := fmt.Sprintf("%sbundle/%s/%s/%s/index.html", root, p.ID, r.Version.Raw, c.ID)
+				if c.Kind == "edge" {
+					edge = append(edge, u)
+				} else {
+					controller = append(controller, u)
+				}
+			}
+			page := Open(t, root, rel, NoScript())
+			if got := page.Links("section[aria-labelledby=uc-controller] a"); !slices.Equal(got, controller) {
+				t.Errorf("%s: controller clouds %v, want %v", rel, got, controller)
+			}
+			if got := page.Links("section[aria-labelledby=uc-edge] a"); !slices.Equal(got, edge) {
+				t.Errorf("%s: edge links %v, want %v", rel, got, edge)
+			}
+			if len(edge) == 1 && len(page.Links("section[aria-labelledby=uc-edge] ul a")) != 0 {
+				t.Errorf("%s: one edge cloud, yet a cloud step", rel)
+			}
+			addons := fmt.Sprintf("%sbundle/%s/%s/addons/index.html", root, p.ID, r.Version.Raw)
+			if got := page.Links("section[aria-labelledby=uc-addons] a"); !slices.Equal(got, []string{addons}) {
+				t.Errorf("%s: add-on only links %v", rel, got)
+			}
+		}
+	}
+}
+
+// TestBundleWithoutJavaScript: with scripts off, a builder page lists every
+// pack version of its context per layer, with its rules and downloads, and
+// says that choosing needs JavaScript.
+func TestBundleWithoutJavaScript(t *testing.T) {
+	s := demoSite(t)
+	cat := s.Catalog
+	root := ServeRoot(t, s.Dir)
+	for _, b := range walkPages(cat) {
+		p := Open(t, root, b.rel, NoScript())
+		for _, li := range b.layers {
+			layer := cat.Layers[li].ID
+			var want []string
+			var rules int
+			for _, v := range b.versions {
+				if v.Pack.LayerOrder == li {
+					want = append(want, v.ID())
+					rules += len(v.Requires)
+				}
+			}
+			got := p.Attrs(fmt.Sprintf(`fieldset[data-layer=%q] input[value]:not([value=""])`, layer), "value")
+			if !slices.Equal(got, want) {
+				t.Errorf("%s: layer %s lists %v, want %v", b.rel, layer, got, want)
+			}
+			text := strings.Join(p.Texts(fmt.Sprintf(`fieldset[data-layer=%q] li`, layer)), "\n")
+			if n := strings.Count(text, "needs "); n != rules {
+				t.Errorf("%s: layer %s shows %d rules, want %d", b.rel, layer, n, rules)
+			}
+			zst := p.Links(fmt.Sprintf(`fieldset[data-layer=%q] a[href$=".zst"]`, layer))
+			if len(zst) != len(want) {
+				t.Errorf("%s: layer %s has %d .zst links for %d versions", b.rel, layer, len(zst), len(want))
+			}
+		}
+		if note := strings.Join(p.Texts("[data-nojs]"), " "); !strings.Contains(note, "needs JavaScript") {
+			t.Errorf("%s: no note that choosing needs JavaScript", b.rel)
+		}
+	}
+}
+
+// TestSelectionFromBrowsePages adds versions on two browse pages and
+// reviews them on the selection page: URL list, copy, downloads, remove.
+func TestSelectionFromBrowsePages(t *testing.T) {
+	s := demoSite(t)
+	cat := s.Catalog
+	for _, root := range roots(t, s) {
+		t.Run(root[:4], func(t *testing.T) {
+			first := Open(t, root, "browse/all/all/all/all/all/all/index.html")
+			first.Do(`localStorage.clear()`)
+			ids := first.Attrs("button[data-add]", "data-add")
+			if len(ids) < 3 {
+				t.Fatalf("%d add-to-bundle buttons on the browse page", len(ids))
+			}
+			picks := []string{ids[len(ids)-1], ids[0]}
+			for _, id := range picks {
+				first.Click(fmt.Sprintf(`button[data-add=%q]`, id))
+			}
+			if got := first.Attrs(`button[aria-pressed="true"]`, "data-add"); !slices.Equal(got, []string{ids[0], ids[len(ids)-1]}) {
+				t.Errorf("pressed buttons %v", got)
+			}
+			layer := cat.Layers[1].ID
+			second := Open(t, root, fmt.Sprintf("browse/all/all/all/%s/all/all/index.html", layer))
+			more := second.Attrs("button[data-add]", "data-add")
+			second.Click(fmt.Sprintf(`button[data-add=%q]`, more[0]))
+			picks = append(picks, more[0])
+
+			sel := Open(t, root, "bundle/selection/index.html")
+			sel.Do(blobHook)
+			sel.Do(`window.dispatchEvent(new Event('storage'))`) // re-render so the hook sees the downloads
+			c := choices{picked: map[int][]*catalog.PackVersion{}}
+			for _, id := range picks {
+				v := versionByID(cat, id)
+				c.picked[v.Pack.LayerOrder] = append(c.picked[v.Pack.LayerOrder], v)
+			}
+			want := expectedURLs(root, c)
+			if got := sel.Value("#bundle-urls"); got != want {
+				t.Errorf("selection URLs:\n%s\nwant\n%s", got, want)
+			}
+			sel.Click("#copy-urls")
+			if got := sel.Copied(); got != want {
+				t.Errorf("copied:\n%s\nwant\n%s", got, want)
+			}
+			var doc struct{ Packs []string }
+			if err := json.Unmarshal([]byte(download(sel, "bundle.json")), &doc); err != nil || !slices.Equal(doc.Packs, c.ids()) {
+				t.Errorf("bundle.json packs %v (%v), want %v", doc.Packs, err, c.ids())
+			}
+			sel.Click(fmt.Sprintf(`button[aria-label="Remove %s"]`, picks[0]))
+			v := versionByID(cat, picks[0])
+			c.picked[v.Pack.LayerOrder] = slices.DeleteFunc(c.picked[v.Pack.LayerOrder], func(o *catalog.PackVersion) bool { return o == v })
+			if got, want := sel.Value("#bundle-urls"), expectedURLs(root, c); got != want {
+				t.Errorf("after removing %s:\n%s\nwant\n%s", picks[0], got, want)
+			}
+		})
+	}
+}
