@@ -16,8 +16,9 @@ import (
 // with one request, and lists every pack version without JavaScript.
 
 // bundleEntry is one pack version as a builder page's script sees it:
-// compact keys, paths relative to the page, conflicts as indices into the
-// page's entry list.
+// compact keys, conflicts as indices into the page's entry list. Its
+// download links are in the page's list of versions, which the script
+// reads, so the page does not carry every path twice.
 type bundleEntry struct {
 	Pack      int      `json:"p"` // index into bundleData.Packs
 	Version   string   `json:"v"`
@@ -25,8 +26,6 @@ type bundleEntry struct {
 	FIPS      bool     `json:"f,omitempty"`
 	Size      int64    `json:"s"`
 	SHA256    string   `json:"h"`
-	URL       string   `json:"u"`
-	SigURL    string   `json:"g"`
 	Conflicts []int32  `json:"c,omitempty"`
 }
 
@@ -80,17 +79,23 @@ func (b *builder) addonEntries(all []contextEntry) []contextEntry {
 	return out
 }
 
-// bundleEntryView is one pack version in a builder page's no-JS list.
+// bundleEntryView is one pack version in a builder page's list.
 type bundleEntryView struct {
-	ID, Label, Arch, Size, Href, SigHref, PackHref string
-	FIPS                                           bool
-	Rules                                          []string
+	ID, Label, Arch, Size, Href, SigHref string
+	FIPS                                 bool
+	Rules                                []string
+}
+
+// bundlePackView groups a pack's versions under its name and page link.
+type bundlePackView struct {
+	Name, DisplayName, Href string
+	Entries                 []bundleEntryView
 }
 
 type bundleLayerView struct {
 	ID, Name string
 	Multiple bool
-	Entries  []bundleEntryView
+	Packs    []bundlePackView
 }
 
 func (b *builder) renderBundle() error {
@@ -232,17 +237,20 @@ func (b *builder) bundleInline(root string, r *catalog.Release, cloudID string, 
 			packAt[v.Pack] = p
 			d.Packs = append(d.Packs, bundlePack{Name: v.Pack.Name, DisplayName: v.Pack.DisplayName,
 				Layer: layerAt[v.Pack.LayerOrder], Page: root + packPage(v.Pack.Name)})
+			lv := &views[layerAt[v.Pack.LayerOrder]]
+			lv.Packs = append(lv.Packs, bundlePackView{Name: v.Pack.Name, DisplayName: v.Pack.DisplayName, Href: root + packPage(v.Pack.Name)})
 		}
 		a := b.packArtifacts[v.Index]
 		d.Entries = append(d.Entries, bundleEntry{Pack: p, Version: v.Version.Raw, Arch: v.Arch, FIPS: v.FIPS,
-			Size: a.Size, SHA256: a.SHA256, URL: root + a.Path, SigURL: root + a.SigPath, Conflicts: e.Conflicts})
+			Size: a.Size, SHA256: a.SHA256, Conflicts: e.Conflicts})
 		view := bundleEntryView{ID: v.ID(), Label: v.Pack.DisplayName + " " + v.Version.Raw, Arch: strings.Join(v.Arch, ", "),
-			Size: humanSize(a.Size), Href: root + a.Path, SigHref: root + a.SigPath, PackHref: root + packPage(v.Pack.Name), FIPS: v.FIPS}
+			Size: humanSize(a.Size), Href: root + a.Path, SigHref: root + a.SigPath, FIPS: v.FIPS}
 		for _, rule := range v.Requires {
 			view.Rules = append(view.Rules, b.ruleTarget(rule)+" "+rule.Versions.Raw)
 		}
-		lv := &views[layerAt[v.Pack.LayerOrder]]
-		lv.Entries = append(lv.Entries, view)
+		packs := views[layerAt[v.Pack.LayerOrder]].Packs // entries come pack by pack: the last is v's
+		last := &packs[len(packs)-1]
+		last.Entries = append(last.Entries, view)
 	}
 	js, err := json.Marshal(d)
 	if err != nil {
@@ -252,13 +260,23 @@ func (b *builder) bundleInline(root string, r *catalog.Release, cloudID string, 
 	return template.JS(js), views
 }
 
-// selectionEntry is one pack version on the selection page, keyed there by
-// name@version, which is what browse pages store when a version is picked.
+// selectionPack is a pack on the selection page, whose versions are keyed
+// there by name@version, which is what browse pages store for a pick.
 type selectionPack struct {
-	Name        string        `json:"name"`
-	DisplayName string        `json:"display"`
-	Page        string        `json:"page"`
-	Versions    []bundleEntry `json:"versions"`
+	Name        string             `json:"name"`
+	DisplayName string             `json:"display"`
+	Page        string             `json:"page"`
+	Versions    []selectionVersion `json:"versions"`
+}
+
+// selectionVersion is a pack version with its download paths relative to
+// the page: the selection page has no list of links to read them from.
+type selectionVersion struct {
+	Version string `json:"v"`
+	Size    int64  `json:"s"`
+	SHA256  string `json:"h"`
+	URL     string `json:"u"`
+	SigURL  string `json:"g"`
 }
 
 // renderSelection writes bundle/selection/index.html: the review of the
@@ -272,8 +290,8 @@ func (b *builder) renderSelection() error {
 		sp := selectionPack{Name: p.Name, DisplayName: p.DisplayName, Page: root + packPage(p.Name)}
 		for _, v := range p.Versions {
 			a := b.packArtifacts[v.Index]
-			sp.Versions = append(sp.Versions, bundleEntry{Version: v.Version.Raw, Arch: v.Arch, FIPS: v.FIPS,
-				Size: a.Size, SHA256: a.SHA256, URL: root + a.Path, SigURL: root + a.SigPath})
+			sp.Versions = append(sp.Versions, selectionVersion{Version: v.Version.Raw, Size: a.Size, SHA256: a.SHA256,
+				URL: root + a.Path, SigURL: root + a.SigPath})
 		}
 		packs = append(packs, sp)
 	}

@@ -1,6 +1,7 @@
 package browsertest
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -12,6 +13,10 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/page"
+	"github.com/chromedp/chromedp"
 
 	"github.com/packstudio/packstudio/catalog"
 )
@@ -195,8 +200,7 @@ func TestBundleWalks(t *testing.T) {
 						c.arch = []string{catalog.All, "amd64", "arm64"}[rng.IntN(3)]
 						c.fips = []string{catalog.All, catalog.FIPSOnly, catalog.NonFIPS}[rng.IntN(3)]
 					}
-					p := Open(t, root, b.rel)
-					p.Do(blobHook)
+					p := openWithBlobHook(t, root, b.rel)
 					setToggle(p, "arch", c.arch)
 					setToggle(p, "fips", c.fips)
 					b.walk(t, p, cat, rng, c)
@@ -313,9 +317,22 @@ func (b builderPage) checkReview(t *testing.T, p *Page, s *Site, root string, c 
 
 // blobHook records each Blob the page turns into a URL, so a test reads
 // what a download link hands out (the site's CSP rightly forbids the page
-// to fetch it). Choices made after it are seen.
+// to fetch it).
 const blobHook = `(() => { const real = URL.createObjectURL; window.__blobs = new Map();
 	URL.createObjectURL = (b) => { const u = real(b); window.__blobs.set(u, b); return u; }; })()`
+
+// openWithBlobHook opens a page with blobHook installed before its own
+// scripts run.
+func openWithBlobHook(t *testing.T, root, rel string) *Page {
+	t.Helper()
+	p := Open(t, root, "index.html")
+	p.Run(chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		_, err := cdp.Call(ctx, tg, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: blobHook})
+		return err
+	}))
+	p.Navigate(rel)
+	return p
+}
 
 // download reads what a review download link hands out.
 func download(p *Page, name string) string {
@@ -508,7 +525,7 @@ func TestBundleWithoutJavaScript(t *testing.T) {
 			if !slices.Equal(got, want) {
 				t.Errorf("%s: layer %s lists %v, want %v", b.rel, layer, got, want)
 			}
-			text := strings.Join(p.Texts(fmt.Sprintf(`fieldset[data-layer=%q] li`, layer)), "\n")
+			text := strings.Join(p.Texts(fmt.Sprintf(`fieldset[data-layer=%q] li:has(> label)`, layer)), "\n")
 			if n := strings.Count(text, "needs "); n != rules {
 				t.Errorf("%s: layer %s shows %d rules, want %d", b.rel, layer, n, rules)
 			}
@@ -549,9 +566,7 @@ func TestSelectionFromBrowsePages(t *testing.T) {
 			second.Click(fmt.Sprintf(`button[data-add=%q]`, more[0]))
 			picks = append(picks, more[0])
 
-			sel := Open(t, root, "bundle/selection/index.html")
-			sel.Do(blobHook)
-			sel.Do(`window.dispatchEvent(new Event('storage'))`) // re-render so the hook sees the downloads
+			sel := openWithBlobHook(t, root, "bundle/selection/index.html")
 			c := choices{picked: map[int][]*catalog.PackVersion{}}
 			for _, id := range picks {
 				v := versionByID(cat, id)

@@ -27,11 +27,19 @@
   var archSel = form.elements.arch, fipsSel = form.elements.fips;
   var search = document.getElementById("bundle-search");
   var status = document.getElementById("bundle-status");
+  var jump = document.querySelector("[data-review-jump]");
   var fieldsets = layers.map(function (l) { return form.querySelector('fieldset[data-layer="' + CSS.escape(l.id) + '"]'); });
   var none = fieldsets.map(function (fs) { return fs && fs.querySelector('input[value=""]'); });
   var inputs = new Array(entries.length);
+  // Each version's item holds its input and its download links; versions
+  // are grouped in an item per pack, hidden when none of them is shown.
+  var items = new Array(entries.length), groups = new Array(packs.length);
   form.querySelectorAll("fieldset[data-layer] input[value]").forEach(function (inp) {
-    if (inp.value && byID.has(inp.value)) inputs[byID.get(inp.value)] = inp;
+    if (!inp.value || !byID.has(inp.value)) return;
+    var i = byID.get(inp.value);
+    inputs[i] = inp;
+    items[i] = inp.closest("li");
+    groups[entries[i].p || 0] = items[i].parentNode.closest("li");
   });
 
   // chosen[l] holds the entry indices chosen in layer l, in the order they
@@ -92,6 +100,7 @@
   function render() {
     var ws = words();
     var hidden = layers.map(function () { return 0; });
+    var shown = packs.map(function () { return false; });
     entries.forEach(function (e) {
       var inp = inputs[e.i];
       if (!inp) return;
@@ -100,18 +109,22 @@
       var match = ws.every(function (w) { return e.text.indexOf(w) >= 0; });
       if (inp.disabled === ok) inp.disabled = !ok;
       if (inp.checked !== chosen) inp.checked = chosen;
-      var li = inp.closest("li");
       var hide = !ok || !match;
-      if (li.hidden !== hide) li.hidden = hide;
+      if (items[e.i].hidden !== hide) items[e.i].hidden = hide;
+      if (!hide) shown[e.p || 0] = true;
       if (!ok) hidden[e.layer]++;
     });
+    groups.forEach(function (g, p) { if (g && g.hidden === shown[p]) g.hidden = !shown[p]; });
     layers.forEach(function (l, i) {
       if (none[i]) none[i].checked = state.chosen[i].length === 0;
       var hint = fieldsets[i] && fieldsets[i].querySelector("[data-hint]");
       if (hint) hint.textContent = hidden[i] ? hidden[i] + " more " + (hidden[i] === 1 ? "version is" : "versions are") +
         " hidden: not for this architecture or FIPS choice, or not compatible with your choices" + (l.multiple ? "." : " above.") : "";
     });
-    show(picks());
+    var chosen = picks();
+    show(chosen);
+    jump.textContent = chosen.length ? "Review your " + chosen.length + (chosen.length === 1 ? " pack version" : " pack versions") +
+      " (" + ps.humanSize(chosen.reduce(function (n, p) { return n + p.size; }, 0)) + ")" : "Review";
   }
 
   // picks are the chosen entries in entry order, as the review shows them.
@@ -121,7 +134,9 @@
     all.sort(function (a, b) { return a - b; });
     return all.map(function (i) {
       var e = entries[i];
-      return { id: e.id, display: e.pack.display, version: e.v, size: e.s, sha256: e.h, url: e.u, sig: e.g, page: e.pack.page };
+      var sig = items[i].querySelector('a[href$=".sig.bin"]');
+      return { id: e.id, display: e.pack.display, version: e.v, size: e.s, sha256: e.h, page: e.pack.page,
+        url: items[i].querySelector('a:not([href$=".sig.bin"])').getAttribute("href"), sig: sig.getAttribute("href") };
     });
   }
 
@@ -219,6 +234,7 @@
     }
   });
   document.querySelectorAll("[data-nojs]").forEach(function (p) { p.hidden = true; });
+  jump.parentNode.hidden = false;
   restore();
   render();
   save();
