@@ -65,7 +65,8 @@
 
     copy.addEventListener("click", function () {
       var text = textarea.value;
-      var done = function () { copyStatus.textContent = text ? "Copied " + text.split("\n").length / 2 + " URLs." : "Nothing to copy."; };
+      var n = text ? text.trim().split("\n").length : 0;
+      var done = function () { copyStatus.textContent = n ? "Copied " + n + " URLs (" + n / 2 + " files and their signatures)." : "Nothing to copy."; };
       if (navigator.clipboard && navigator.clipboard.writeText) {
         navigator.clipboard.writeText(text).then(done, function () { fallbackCopy(); done(); });
       } else {
