@@ -13,7 +13,9 @@ import (
 )
 
 // browseRoot is the relative path from any browse page to the site root:
-// every browse page is seven folders deep.
+// every browse page is seven folders deep. It is the pages' <base href>, so
+// the links of their rows, repeated in every combination, are written from
+// the root and 21 bytes shorter each.
 const browseRoot = "../../../../../../../"
 
 // fragments are the pieces of browse files for each pack version, made
@@ -40,7 +42,7 @@ func (b *builder) fragments() *fragments {
 		// repeats in many combinations, so its bytes count many times.
 		// browse.js adds the signature link (the same path ending in
 		// .sig.bin), the "name@version" pick and the copied URL list.
-		link := `<a href="` + template.HTMLEscapeString(browseRoot+a.Path) + `">` + template.HTMLEscapeString(v.Version.Raw) + "</a>"
+		link := `<a href="` + template.HTMLEscapeString(a.Path) + `">` + template.HTMLEscapeString(v.Version.Raw) + "</a>"
 		if v.FIPS {
 			link = "<b>" + link + "</b>"
 		}
@@ -63,7 +65,7 @@ func (b *builder) fragments() *fragments {
 // is followed by what tells them apart: the pack name and its clouds.
 func (b *builder) packHead(p *catalog.Pack, ambiguous bool) []byte {
 	var h strings.Builder
-	h.WriteString("\n<tr data-pack=\"" + template.HTMLEscapeString(p.Name) + "\"><th scope=\"row\"><a href=\"" + template.HTMLEscapeString(browseRoot+packPage(p.Name)) + "\">" +
+	h.WriteString("\n<tr data-pack=\"" + template.HTMLEscapeString(p.Name) + "\"><th scope=\"row\"><a href=\"" + template.HTMLEscapeString(packPage(p.Name)) + "\">" +
 		template.HTMLEscapeString(p.DisplayName) + "</a>")
 	if ambiguous {
 		h.WriteString(" <small>" + template.HTMLEscapeString(p.Name+" · "+strings.Join(packCloudNames(b.cat.Clouds, p), ", ")) + "</small>")
@@ -207,8 +209,10 @@ func (w *browseWriter) write(id int) error {
 		w.rows.Write(w.frags.html[v])
 	}
 	heading := w.heading(c)
+	page := b.page("", "Browse: "+heading, "browse")
+	page.Base, page.Dir = browseRoot, dir+"/"
 	data := browseData{
-		pageData: b.page(dir, "Browse: "+heading, "browse"),
+		pageData: page,
 		Heading:  heading,
 		Count:    len(rows),
 		Facets:   w.facets(c),
@@ -252,7 +256,7 @@ func (w *browseWriter) heading(c combo) string {
 func (w *browseWriter) facets(c combo) []facetGroup {
 	p := w.b.plan
 	value := func(label string, to combo, current bool) facetValue {
-		return facetValue{Label: label, Href: "../../../../../../" + strings.TrimPrefix(p.dir(to), "browse/") + "/index.html",
+		return facetValue{Label: label, Href: p.dir(to) + "/index.html",
 			Count: p.size(p.id(to)), Current: current}
 	}
 	var groups []facetGroup

@@ -301,27 +301,41 @@ func TestCompatMatchesContract(t *testing.T) {
 }
 
 // TestLinksResolve follows every href and src of every page: each must be
-// relative, point at an explicit file (never a bare folder) and exist.
+// relative, point at an explicit file (never a bare folder) and exist,
+// resolved against the page's <base href> when it has one.
 func TestLinksResolve(t *testing.T) {
 	t.Parallel()
 	s := builtSite(t)
 	attr := regexp.MustCompile(`(?:href|src)="([^"]*)"`)
+	baseTag := regexp.MustCompile(`<base href="([^"]*)">`)
 	pages := 0
 	for _, f := range s.files() {
 		if !strings.HasSuffix(f, ".html") {
 			continue
 		}
 		pages++
-		for _, m := range attr.FindAllStringSubmatch(s.read(f), -1) {
+		doc := s.read(f)
+		dir := path.Dir(f)
+		if m := baseTag.FindStringSubmatch(doc); m != nil {
+			dir = path.Join(dir, m[1])
+			if strings.HasPrefix(dir, "..") {
+				t.Errorf("%s: <base href=%q> leaves the tree", f, m[1])
+			}
+			doc = strings.Replace(doc, m[0], "", 1)
+		}
+		for _, m := range attr.FindAllStringSubmatch(doc, -1) {
 			link := m[1]
 			if strings.HasPrefix(link, "#") {
+				if dir != path.Dir(f) {
+					t.Errorf("%s: link %q would resolve against the <base>, not this page", f, link)
+				}
 				continue
 			}
 			if strings.Contains(link, "://") || strings.HasPrefix(link, "/") {
 				t.Errorf("%s: link %q is not relative", f, link)
 				continue
 			}
-			target := path.Join(path.Dir(f), strings.SplitN(link, "#", 2)[0])
+			target := path.Join(dir, strings.SplitN(link, "#", 2)[0])
 			if strings.HasSuffix(link, "/") || strings.HasPrefix(target, "..") {
 				t.Errorf("%s: link %q does not name a file inside the tree", f, link)
 				continue

@@ -33,6 +33,10 @@ type pageData struct {
 	Root    string // relative path from the page to the site root: "", "../", …
 	Title   string
 	Section string
+	// Base, when set, is the page's <base href> (the path to the site
+	// root); Root is then "" and Dir is the page's own folder from the
+	// root, for links to its neighbours and to itself.
+	Base, Dir string
 }
 
 // rootOf returns the relative path from a file in dir to the site root.

@@ -329,6 +329,13 @@ func (p *Page) Navigate(rel string) {
 	p.Run(chromedp.Navigate(p.root + rel))
 }
 
+// WaitLoaded waits until the page in the tab has fired its load event (its
+// deferred scripts have run).
+func (p *Page) WaitLoaded() {
+	p.t.Helper()
+	p.Do(`new Promise(r => document.readyState === 'complete' ? r() : addEventListener('load', () => r()))`)
+}
+
 // URL is the page's current location.
 func (p *Page) URL() string {
 	p.t.Helper()
@@ -358,10 +365,11 @@ func (p *Page) Value(sel string) string {
 // as a user's edit would.
 func (p *Page) SetValue(sel, value string) {
 	p.t.Helper()
-	p.Run(chromedp.SetValue(chromedp.CSS(sel), value))
+	v, _ := json.Marshal(value)
 	p.Do(fmt.Sprintf(`(() => { const el = document.querySelector(%q);
+		el.value = %s;
 		el.dispatchEvent(new Event('input', {bubbles: true}));
-		el.dispatchEvent(new Event('change', {bubbles: true})); })()`, sel))
+		el.dispatchEvent(new Event('change', {bubbles: true})); })()`, sel, v))
 }
 
 // Type focuses sel and types text with real key events.

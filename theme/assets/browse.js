@@ -2,9 +2,9 @@
 // every version's .zst link, the "name@version" of each version as
 // data-pick (for scripts that collect picks), and "Copy all URLs" for the
 // rows the filter shows. Copied URLs are resolved against this page's own
-// location, so a mirror opened from disk or re-hosted copies URLs that work
-// where it is. A classic deferred script: Chromium refuses module scripts
-// on file:// pages.
+// location (its <base>, the site root), so a mirror opened from disk or
+// re-hosted copies URLs that work where it is. A classic deferred script:
+// Chromium refuses module scripts on file:// pages.
 (function () {
   'use strict';
 
@@ -58,9 +58,8 @@
     var out = [];
     visible().forEach(function (r) {
       r.links.forEach(function (a) {
-        var href = a.getAttribute('href');
-        out.push(new URL(href, location.href).href);
-        out.push(new URL(href.replace(/\.zst$/, '.sig.bin'), location.href).href);
+        out.push(a.href);
+        out.push(new URL(a.getAttribute('href').replace(/\.zst$/, '.sig.bin'), document.baseURI).href);
       });
     });
     return out;
