@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"html/template"
+	"slices"
 	"strings"
 
 	"github.com/packstudio/packstudio/catalog"
@@ -20,20 +21,20 @@ import (
 // download links are in the page's list of versions, which the script
 // reads, so the page does not carry every path twice.
 type bundleEntry struct {
-	Pack      int      `json:"p"` // index into bundleData.Packs
-	Version   string   `json:"v"`
-	Arch      []string `json:"a"`
-	FIPS      bool     `json:"f,omitempty"`
-	Size      int64    `json:"s"`
-	SHA256    string   `json:"h"`
-	Conflicts []int32  `json:"c,omitempty"`
+	Pack      int     `json:"p"` // index into bundleData.Packs
+	Version   string  `json:"v"`
+	Arch      int     `json:"a"` // bit i set: built for bundleData.Arches[i]
+	FIPS      bool    `json:"f,omitempty"`
+	Size      int64   `json:"s"`
+	SHA256    string  `json:"h"`
+	Conflicts []int32 `json:"c,omitempty"`
 }
 
+// bundlePack is a pack of the page; its page link is in the page's list.
 type bundlePack struct {
 	Name        string `json:"name"`
 	DisplayName string `json:"display"`
 	Layer       int    `json:"layer"` // index into bundleData.Layers
-	Page        string `json:"page"`
 }
 
 type bundleLayer struct {
@@ -48,6 +49,7 @@ type bundleData struct {
 	Version string        `json:"version"`
 	Cloud   string        `json:"cloud,omitempty"` // empty for add-on only
 	Root    string        `json:"root"`            // from the page to the site root
+	Arches  []string      `json:"arches"`
 	Layers  []bundleLayer `json:"layers"`
 	Packs   []bundlePack  `json:"packs"`
 	Entries []bundleEntry `json:"entries"`
@@ -87,6 +89,8 @@ type bundleEntryView struct {
 }
 
 // bundlePackView groups a pack's versions under its name and page link.
+// Name is set only when another pack of the page has the same display
+// name, to tell them apart.
 type bundlePackView struct {
 	Name, DisplayName, Href string
 	Entries                 []bundleEntryView
@@ -228,7 +232,11 @@ func (b *builder) bundleInline(root string, r *catalog.Release, cloudID string, 
 		d.Layers = append(d.Layers, bundleLayer{ID: l.ID, Name: l.Name, Multiple: b.multipleLayer(li)})
 		views = append(views, bundleLayerView{ID: l.ID, Name: l.Name, Multiple: b.multipleLayer(li)})
 	}
+	for _, a := range b.cat.Arches {
+		d.Arches = append(d.Arches, a.ID)
+	}
 	packAt := map[*catalog.Pack]int{}
+	displayed := map[string]int{} // display name → packs of the page showing it
 	for _, e := range entries {
 		v := e.Version
 		p, ok := packAt[v.Pack]
@@ -236,12 +244,13 @@ func (b *builder) bundleInline(root string, r *catalog.Release, cloudID string, 
 			p = len(d.Packs)
 			packAt[v.Pack] = p
 			d.Packs = append(d.Packs, bundlePack{Name: v.Pack.Name, DisplayName: v.Pack.DisplayName,
-				Layer: layerAt[v.Pack.LayerOrder], Page: root + packPage(v.Pack.Name)})
+				Layer: layerAt[v.Pack.LayerOrder]})
+			displayed[v.Pack.DisplayName]++
 			lv := &views[layerAt[v.Pack.LayerOrder]]
 			lv.Packs = append(lv.Packs, bundlePackView{Name: v.Pack.Name, DisplayName: v.Pack.DisplayName, Href: root + packPage(v.Pack.Name)})
 		}
 		a := b.packArtifacts[v.Index]
-		d.Entries = append(d.Entries, bundleEntry{Pack: p, Version: v.Version.Raw, Arch: v.Arch, FIPS: v.FIPS,
+		d.Entries = append(d.Entries, bundleEntry{Pack: p, Version: v.Version.Raw, Arch: archBits(d.Arches, v.Arch), FIPS: v.FIPS,
 			Size: a.Size, SHA256: a.SHA256, Conflicts: e.Conflicts})
 		view := bundleEntryView{ID: v.ID(), Label: v.Pack.DisplayName + " " + v.Version.Raw, Arch: strings.Join(v.Arch, ", "),
 			Size: humanSize(a.Size), Href: root + a.Path, SigHref: root + a.SigPath, FIPS: v.FIPS}
@@ -252,12 +261,30 @@ func (b *builder) bundleInline(root string, r *catalog.Release, cloudID string, 
 		last := &packs[len(packs)-1]
 		last.Entries = append(last.Entries, view)
 	}
+	for i := range views {
+		for k, pv := range views[i].Packs {
+			if displayed[pv.DisplayName] < 2 {
+				views[i].Packs[k].Name = ""
+			}
+		}
+	}
 	js, err := json.Marshal(d)
 	if err != nil {
 		panic(err) // plain strings, ints and slices always marshal
 	}
 	// json.Marshal escapes <, > and &, so the data cannot close its <script>.
 	return template.JS(js), views
+}
+
+// archBits sets bit i for each of ids that is arches[i].
+func archBits(arches, ids []string) int {
+	bits := 0
+	for i, a := range arches {
+		if slices.Contains(ids, a) {
+			bits |= 1 << i
+		}
+	}
+	return bits
 }
 
 // selectionPack is a pack on the selection page, whose versions are keyed

@@ -106,9 +106,9 @@ func (b builderPage) offered(cat *catalog.Catalog, li int, c choices) []string {
 	return out
 }
 
-// expectedURLs is the URL list of SPEC §6 for the chosen versions, in
+// bundleURLs is the URL list of SPEC §6 for the chosen versions, in
 // entry order, resolved against root, with artifact names from SPEC §5.
-func expectedURLs(root string, c choices) string {
+func bundleURLs(root string, c choices) string {
 	var all []*catalog.PackVersion
 	for _, list := range c.picked {
 		all = append(all, list...)
@@ -158,11 +158,6 @@ func setToggle(p *Page, name, value string) {
 	p.SetValue(fmt.Sprintf(`#bundle select[name=%q]`, name), value)
 }
 
-func demoSite(t *testing.T) *Site { return Shared(t, "demo", BuildDemo) }
-
-func roots(t *testing.T, s *Site) []string {
-	return []string{ServeRoot(t, s.Dir), FileRoot(s.Dir)}
-}
 
 // walkPages are the builder pages the walks cover: for the newest release
 // of every product, a controller cloud of each kind, every edge cloud and
@@ -273,7 +268,7 @@ func versionByID(cat *catalog.Catalog, id string) *catalog.PackVersion {
 // made in the page and that every listed URL answers.
 func (b builderPage) checkReview(t *testing.T, p *Page, s *Site, root string, c choices) {
 	t.Helper()
-	want := expectedURLs(root, c)
+	want := bundleURLs(root, c)
 	if got := p.Value("#bundle-urls"); got != want {
 		t.Errorf("URL list:\n%s\nwant\n%s", got, want)
 	}
@@ -572,7 +567,7 @@ func TestSelectionFromBrowsePages(t *testing.T) {
 				v := versionByID(cat, id)
 				c.picked[v.Pack.LayerOrder] = append(c.picked[v.Pack.LayerOrder], v)
 			}
-			want := expectedURLs(root, c)
+			want := bundleURLs(root, c)
 			if got := sel.Value("#bundle-urls"); got != want {
 				t.Errorf("selection URLs:\n%s\nwant\n%s", got, want)
 			}
@@ -587,7 +582,7 @@ func TestSelectionFromBrowsePages(t *testing.T) {
 			sel.Click(fmt.Sprintf(`button[aria-label="Remove %s"]`, picks[0]))
 			v := versionByID(cat, picks[0])
 			c.picked[v.Pack.LayerOrder] = slices.DeleteFunc(c.picked[v.Pack.LayerOrder], func(o *catalog.PackVersion) bool { return o == v })
-			if got, want := sel.Value("#bundle-urls"), expectedURLs(root, c); got != want {
+			if got, want := sel.Value("#bundle-urls"), bundleURLs(root, c); got != want {
 				t.Errorf("after removing %s:\n%s\nwant\n%s", picks[0], got, want)
 			}
 		})

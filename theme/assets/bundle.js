@@ -41,13 +41,15 @@
     items[i] = inp.closest("li");
     groups[entries[i].p || 0] = items[i].parentNode.closest("li");
   });
+  // A pack's page is the link that heads its versions.
+  packs.forEach(function (p, k) { p.page = groups[k] ? groups[k].querySelector("a").getAttribute("href") : ""; });
 
   // chosen[l] holds the entry indices chosen in layer l, in the order they
   // were picked (several only in a multiple-choice layer).
   var state = { arch: "all", fips: "all", chosen: layers.map(function () { return []; }) };
 
   function fitsToggles(e) {
-    if (state.arch !== "all" && e.a.indexOf(state.arch) < 0) return false;
+    if (state.arch !== "all" && !(e.a & (1 << data.arches.indexOf(state.arch)))) return false;
     if (state.fips === "fips") return !!e.f;
     if (state.fips === "non-fips") return !e.f;
     return true;
