@@ -158,7 +158,6 @@ func setToggle(p *Page, name, value string) {
 	p.SetValue(fmt.Sprintf(`#bundle select[name=%q]`, name), value)
 }
 
-
 // walkPages are the builder pages the walks cover: for the newest release
 // of every product, a controller cloud of each kind, every edge cloud and
 // the add-on only page.
