@@ -5,6 +5,7 @@ import (
 	"compress/gzip"
 	"flag"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -37,6 +38,9 @@ func TestBundleFigures(t *testing.T) {
 	w.Write(raw)
 	w.Close()
 	t.Logf("largest builder page %s: %d bytes raw (%.1f KiB), %d gzipped (%.1f KiB)", page, len(raw), float64(len(raw))/1024, gz.Len(), float64(gz.Len())/1024)
+	pages, bytes := treeSize(t, filepath.Join(s.Dir, "bundle"))
+	t.Logf("bundle/: %d pages, %.1f MiB, %.1f bytes per (combination, pack version) row of the build's %d rows",
+		pages, float64(bytes)/(1<<20), float64(bytes)/float64(s.Stats.Rows), s.Stats.Rows)
 
 	for _, root := range roots(t, s) {
 		var ready []float64
@@ -70,6 +74,27 @@ func median(xs []float64) float64 {
 	s := slices.Clone(xs)
 	slices.Sort(s)
 	return s[len(s)/2]
+}
+
+// treeSize counts the files under dir and their bytes.
+func treeSize(t *testing.T, dir string) (files int, bytes int64) {
+	t.Helper()
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		fi, err := d.Info()
+		if err != nil {
+			return err
+		}
+		files++
+		bytes += fi.Size()
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return files, bytes
 }
 
 // buildBench builds the bench catalog of make bench.
