@@ -44,6 +44,11 @@ var goldenFiles = []string{
 	"packs/ubuntu/index.html",
 	"packs/ubuntu/index.json",
 	"compat/palette/4.7.3/vsphere.json",
+	"bundle/index.html",
+	"bundle/palette/4.7.3/index.html",
+	"bundle/palette/4.7.3/aws/index.html",
+	"bundle/palette/4.7.3/addons/index.html",
+	"bundle/selection/index.html",
 	"catalog.json",
 	"search.json",
 	"search/index.html",
@@ -474,7 +479,8 @@ func TestChangeOnePack(t *testing.T) {
 		switch {
 		case strings.HasPrefix(f, "artifacts/packs/lb-metallb-helm/"), f == manifest.Name, f == manifest.SigName:
 		case strings.HasSuffix(f, "SHA256SUMS"), strings.HasPrefix(f, "packs/lb-metallb-helm/"), f == "catalog.json",
-			strings.HasPrefix(f, "compat/"): // compat entries carry the artifact's size
+			strings.HasPrefix(f, "compat/"), // compat entries carry the artifact's size
+			strings.HasPrefix(f, "bundle/"): // builder pages inline its size and digest
 			if !strings.Contains(s.read(f), "lb-metallb-helm") {
 				t.Errorf("%s changed but does not show the pack", f)
 			}
@@ -483,12 +489,12 @@ func TestChangeOnePack(t *testing.T) {
 		}
 	}
 	// At most: each combination listing the pack (its SHA256SUMS), each
-	// compat file offering it, plus the artifact, signature, pack page and
+	// compat file and builder page offering it, plus the artifact, signature, pack page and
 	// JSON, catalog.json and the manifest.
 	listing := 0
 	for _, f := range s.files() {
 		browse := strings.HasSuffix(f, "/index.json") && strings.HasPrefix(f, "browse/")
-		if (browse || strings.HasPrefix(f, "compat/")) && strings.Contains(s.read(f), `"lb-metallb-helm"`) {
+		if (browse || strings.HasPrefix(f, "compat/") || strings.HasPrefix(f, "bundle/")) && strings.Contains(s.read(f), `"lb-metallb-helm"`) {
 			listing++
 		}
 	}

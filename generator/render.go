@@ -66,6 +66,7 @@ func (b *builder) render(ctx context.Context) error {
 		b.renderReleases,
 		b.renderPacks,
 		b.renderCompat,
+		b.renderBundle,
 		b.renderCatalog,
 		b.renderVerify,
 		b.renderContentPages,

@@ -17,6 +17,11 @@ var demoPages = []string{
 	"releases/palette/4.7.16/index.html",
 	"verify/index.html",
 	"about/index.html",
+	"bundle/index.html",
+	"bundle/palette/4.9.2/index.html",
+	"bundle/palette/4.9.2/aws/index.html#arch=amd64&fips=all&os=ubuntu-aws@22.04",
+	"bundle/palette/4.9.2/addons/index.html",
+	"bundle/selection/index.html",
 }
 
 // No serious or critical axe-core finding (WCAG 2 A/AA) on any page kind,

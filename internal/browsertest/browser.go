@@ -252,7 +252,8 @@ func (p *Page) observe(ev any) {
 // withinSite reports whether a request stays in the site: under root, or
 // data the page itself holds.
 func (p *Page) withinSite(u string) bool {
-	if strings.HasPrefix(u, p.root) || strings.HasPrefix(u, "data:") {
+	// blob: is data the page made itself, such as a download it generated.
+	if strings.HasPrefix(u, p.root) || strings.HasPrefix(u, "data:") || strings.HasPrefix(u, "blob:") {
 		return true
 	}
 	// The root's own folder URL without the trailing slash is the site too.

@@ -1,0 +1,337 @@
+package generator
+
+import (
+	"encoding/json"
+	"fmt"
+	"html/template"
+	"slices"
+	"strings"
+
+	"github.com/packstudio/packstudio/catalog"
+)
+
+// The bundle builder: bundle/index.html (product → release), one page per
+// release (use case → cloud), one builder per (release, cloud), one add-on
+// only page per release and the selection page fed by browse pages. Every
+// builder page carries its context's data inline, so it works from file://
+// with one request, and lists every pack version without JavaScript.
+
+// bundleEntry is one pack version as a builder page's script sees it:
+// compact keys, conflicts as indices into the page's entry list. Its
+// download links are in the page's list of versions, which the script
+// reads, so the page does not carry every path twice.
+type bundleEntry struct {
+	Pack      int     `json:"p"` // index into bundleData.Packs
+	Version   string  `json:"v"`
+	Arch      int     `json:"a"` // bit i set: built for bundleData.Arches[i]
+	FIPS      bool    `json:"f,omitempty"`
+	Size      int64   `json:"s"`
+	SHA256    string  `json:"h"`
+	Conflicts []int32 `json:"c,omitempty"`
+}
+
+// bundlePack is a pack of the page; its page link is in the page's list.
+type bundlePack struct {
+	Name        string `json:"name"`
+	DisplayName string `json:"display"`
+	Layer       int    `json:"layer"` // index into bundleData.Layers
+}
+
+type bundleLayer struct {
+	ID       string `json:"id"`
+	Name     string `json:"name"`
+	Multiple bool   `json:"multiple,omitempty"`
+}
+
+// bundleData is the inline <script type="application/json" id="bundle-data">.
+type bundleData struct {
+	Product string        `json:"product"`
+	Version string        `json:"version"`
+	Cloud   string        `json:"cloud,omitempty"` // empty for add-on only
+	Root    string        `json:"root"`            // from the page to the site root
+	Arches  []string      `json:"arches"`
+	Layers  []bundleLayer `json:"layers"`
+	Packs   []bundlePack  `json:"packs"`
+	Entries []bundleEntry `json:"entries"`
+}
+
+// multipleLayer reports whether a bundle may hold several packs of layer li.
+func (b *builder) multipleLayer(li int) bool { return b.cat.Layers[li].Multiple }
+
+// addonEntries keeps the entries of multiple-choice layers, with their
+// conflicts renumbered to the kept positions: the add-on only page.
+func (b *builder) addonEntries(all []contextEntry) []contextEntry {
+	at := make([]int32, len(all)) // position in all → 1 + position kept, 0 when dropped
+	var out []contextEntry
+	for p, e := range all {
+		if b.multipleLayer(e.Version.Pack.LayerOrder) {
+			out = append(out, e)
+			at[p] = int32(len(out))
+		}
+	}
+	for k, e := range out {
+		var c []int32
+		for _, p := range e.Conflicts {
+			if at[p] > 0 {
+				c = append(c, at[p]-1)
+			}
+		}
+		out[k].Conflicts = c
+	}
+	return out
+}
+
+// bundleEntryView is one pack version in a builder page's list.
+type bundleEntryView struct {
+	ID, Label, Arch, Size, Href, SigHref string
+	FIPS                                 bool
+	Rules                                []string
+}
+
+// bundlePackView groups a pack's versions under its name and page link.
+// Name is set only when another pack of the page has the same display
+// name, to tell them apart.
+type bundlePackView struct {
+	Name, DisplayName, Href string
+	Entries                 []bundleEntryView
+}
+
+type bundleLayerView struct {
+	ID, Name string
+	Multiple bool
+	Packs    []bundlePackView
+}
+
+func (b *builder) renderBundle() error {
+	if err := b.renderBundleStart(); err != nil {
+		return err
+	}
+	for _, p := range b.cat.Products {
+		for _, r := range p.Releases {
+			if err := b.renderBundleRelease(r); err != nil {
+				return err
+			}
+			for _, cloud := range b.cat.Clouds {
+				if err := b.renderBuilder(r, cloud, b.contextEntries(r, cloud.ID)); err != nil {
+					return err
+				}
+			}
+			if err := b.renderAddons(r); err != nil {
+				return err
+			}
+		}
+	}
+	return b.renderSelection()
+}
+
+func bundleDir(r *catalog.Release) string { return "bundle/" + r.Product.ID + "/" + r.Version.Raw }
+
+type bundleReleaseLink struct {
+	Version, Date, Href string
+}
+
+type bundleProductView struct {
+	ID, Name string
+	Releases []bundleReleaseLink // newest first
+}
+
+func (b *builder) renderBundleStart() error {
+	data := struct {
+		pageData
+		Products []bundleProductView
+	}{pageData: b.page("bundle", "Build a bundle", "bundle")}
+	for _, p := range b.cat.Products {
+		pv := bundleProductView{ID: p.ID, Name: p.Name}
+		for i := len(p.Releases) - 1; i >= 0; i-- {
+			r := p.Releases[i]
+			pv.Releases = append(pv.Releases, bundleReleaseLink{Version: r.Version.Raw, Date: r.Date,
+				Href: strings.TrimPrefix(bundleDir(r), "bundle/") + "/index.html"})
+		}
+		data.Products = append(data.Products, pv)
+	}
+	return b.execute("bundle-start.html", "bundle/index.html", data)
+}
+
+type cloudLink struct {
+	Name, Href string
+	Count      int
+}
+
+// renderBundleRelease writes the use-case step of one release: controller
+// (public and datacenter clouds), edge (edge clouds; straight to the
+// builder when there is one) and add-on only.
+func (b *builder) renderBundleRelease(r *catalog.Release) error {
+	dir := bundleDir(r)
+	data := struct {
+		pageData
+		Product, Version, StartHref string
+		Controller, Edge            []cloudLink
+		AddonsHref                  string
+	}{pageData: b.page(dir, "Build a bundle: "+r.Product.Name+" "+r.Version.Raw, "bundle"),
+		Product: r.Product.Name, Version: r.Version.Raw, StartHref: "../../index.html", AddonsHref: "addons/index.html"}
+	ri := b.plan.productAt[r.Product] + 1 + releaseIndex(r)
+	for ci, c := range b.cat.Clouds {
+		link := cloudLink{Name: c.Name, Href: c.ID + "/index.html", Count: b.plan.size(b.plan.id(combo{r: ri, c: ci + 1}))}
+		if c.Kind == "edge" {
+			data.Edge = append(data.Edge, link)
+		} else {
+			data.Controller = append(data.Controller, link)
+		}
+	}
+	return b.execute("bundle-release.html", dir+"/index.html", data)
+}
+
+func releaseIndex(r *catalog.Release) int {
+	for i, o := range r.Product.Releases {
+		if o == r {
+			return i
+		}
+	}
+	return -1
+}
+
+// renderBuilder writes bundle/<product>/<version>/<cloud>/index.html.
+func (b *builder) renderBuilder(r *catalog.Release, cloud catalog.Facet, entries []contextEntry) error {
+	dir := bundleDir(r) + "/" + cloud.ID
+	title := fmt.Sprintf("Build a %s %s bundle for %s", r.Product.Name, r.Version.Raw, cloud.Name)
+	return b.renderBundlePage(dir, title, r, cloud.ID, cloud.Name, entries, false)
+}
+
+// renderAddons writes the add-on only page: every version of a
+// multiple-choice layer offered for the release on any cloud.
+func (b *builder) renderAddons(r *catalog.Release) error {
+	dir := bundleDir(r) + "/addons"
+	title := fmt.Sprintf("Add-ons for %s %s", r.Product.Name, r.Version.Raw)
+	return b.renderBundlePage(dir, title, r, "", "", b.addonEntries(b.contextEntries(r, "")), true)
+}
+
+func (b *builder) renderBundlePage(dir, title string, r *catalog.Release, cloudID, cloudName string, entries []contextEntry, addons bool) error {
+	root := rootOf(dir)
+	inline, layers := b.bundleInline(root, r, cloudID, entries, addons)
+	data := struct {
+		pageData
+		Product, Version, CloudName, ReleaseHref string
+		Addons                                   bool
+		Layers                                   []bundleLayerView
+		Data                                     template.JS
+	}{pageData: b.page(dir, title, "bundle"), Product: r.Product.Name, Version: r.Version.Raw, CloudName: cloudName,
+		ReleaseHref: "../index.html", Addons: addons, Layers: layers, Data: inline}
+	return b.execute("bundle.html", dir+"/index.html", data)
+}
+
+// bundleInline makes the page's inline data and its no-JS list in one pass.
+func (b *builder) bundleInline(root string, r *catalog.Release, cloudID string, entries []contextEntry, addons bool) (template.JS, []bundleLayerView) {
+	d := bundleData{Product: r.Product.ID, Version: r.Version.Raw, Cloud: cloudID, Root: root, Entries: make([]bundleEntry, 0, len(entries))}
+	var views []bundleLayerView
+	layerAt := map[int]int{} // catalog layer order → index in d.Layers
+	for li, l := range b.cat.Layers {
+		if addons && !b.multipleLayer(li) {
+			continue
+		}
+		layerAt[li] = len(d.Layers)
+		d.Layers = append(d.Layers, bundleLayer{ID: l.ID, Name: l.Name, Multiple: b.multipleLayer(li)})
+		views = append(views, bundleLayerView{ID: l.ID, Name: l.Name, Multiple: b.multipleLayer(li)})
+	}
+	for _, a := range b.cat.Arches {
+		d.Arches = append(d.Arches, a.ID)
+	}
+	packAt := map[*catalog.Pack]int{}
+	displayed := map[string]int{} // display name → packs of the page showing it
+	for _, e := range entries {
+		v := e.Version
+		p, ok := packAt[v.Pack]
+		if !ok {
+			p = len(d.Packs)
+			packAt[v.Pack] = p
+			d.Packs = append(d.Packs, bundlePack{Name: v.Pack.Name, DisplayName: v.Pack.DisplayName,
+				Layer: layerAt[v.Pack.LayerOrder]})
+			displayed[v.Pack.DisplayName]++
+			lv := &views[layerAt[v.Pack.LayerOrder]]
+			lv.Packs = append(lv.Packs, bundlePackView{Name: v.Pack.Name, DisplayName: v.Pack.DisplayName, Href: root + packPage(v.Pack.Name)})
+		}
+		a := b.packArtifacts[v.Index]
+		d.Entries = append(d.Entries, bundleEntry{Pack: p, Version: v.Version.Raw, Arch: archBits(d.Arches, v.Arch), FIPS: v.FIPS,
+			Size: a.Size, SHA256: a.SHA256, Conflicts: e.Conflicts})
+		view := bundleEntryView{ID: v.ID(), Label: v.Pack.DisplayName + " " + v.Version.Raw, Arch: strings.Join(v.Arch, ", "),
+			Size: humanSize(a.Size), Href: root + a.Path, SigHref: root + a.SigPath, FIPS: v.FIPS}
+		for _, rule := range v.Requires {
+			view.Rules = append(view.Rules, b.ruleTarget(rule)+" "+rule.Versions.Raw)
+		}
+		packs := views[layerAt[v.Pack.LayerOrder]].Packs // entries come pack by pack: the last is v's
+		last := &packs[len(packs)-1]
+		last.Entries = append(last.Entries, view)
+	}
+	for i := range views {
+		for k, pv := range views[i].Packs {
+			if displayed[pv.DisplayName] < 2 {
+				views[i].Packs[k].Name = ""
+			}
+		}
+	}
+	js, err := json.Marshal(d)
+	if err != nil {
+		panic(err) // plain strings, ints and slices always marshal
+	}
+	// json.Marshal escapes <, > and &, so the data cannot close its <script>.
+	return template.JS(js), views
+}
+
+// archBits sets bit i for each of ids that is arches[i].
+func archBits(arches, ids []string) int {
+	bits := 0
+	for i, a := range arches {
+		if slices.Contains(ids, a) {
+			bits |= 1 << i
+		}
+	}
+	return bits
+}
+
+// selectionPack is a pack on the selection page, whose versions are keyed
+// there by name@version, which is what browse pages store for a pick.
+type selectionPack struct {
+	Name        string             `json:"name"`
+	DisplayName string             `json:"display"`
+	Page        string             `json:"page"`
+	Versions    []selectionVersion `json:"versions"`
+}
+
+// selectionVersion is a pack version with its download paths relative to
+// the page: the selection page has no list of links to read them from.
+type selectionVersion struct {
+	Version string `json:"v"`
+	Size    int64  `json:"s"`
+	SHA256  string `json:"h"`
+	URL     string `json:"u"`
+	SigURL  string `json:"g"`
+}
+
+// renderSelection writes bundle/selection/index.html: the review of the
+// pack versions picked on browse pages (kept in localStorage), with every
+// pack version's downloads inline so the page needs no other request.
+func (b *builder) renderSelection() error {
+	dir := "bundle/selection"
+	root := rootOf(dir)
+	packs := make([]selectionPack, 0, len(b.cat.Packs))
+	for _, p := range b.cat.Packs {
+		sp := selectionPack{Name: p.Name, DisplayName: p.DisplayName, Page: root + packPage(p.Name)}
+		for _, v := range p.Versions {
+			a := b.packArtifacts[v.Index]
+			sp.Versions = append(sp.Versions, selectionVersion{Version: v.Version.Raw, Size: a.Size, SHA256: a.SHA256,
+				URL: root + a.Path, SigURL: root + a.SigPath})
+		}
+		packs = append(packs, sp)
+	}
+	js, err := json.Marshal(struct {
+		Root  string          `json:"root"`
+		Packs []selectionPack `json:"packs"`
+	}{root, packs})
+	if err != nil {
+		return err
+	}
+	data := struct {
+		pageData
+		Data template.JS
+	}{b.page(dir, "Your selection", "bundle"), template.JS(js)}
+	return b.execute("bundle-selection.html", dir+"/index.html", data)
+}
