@@ -261,7 +261,7 @@ func (c *stallConn) ReadFrom(r io.Reader) (int64, error) {
 		r, remain = lr.R, lr.N
 		defer func() { lr.N = remain }()
 	}
-	const chunk = 4 << 20
+	const chunk = 1 << 20 // a client that reads must drain this within the stall limit
 	var total int64
 	for remain != 0 {
 		n := int64(chunk)
