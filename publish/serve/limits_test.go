@@ -87,7 +87,7 @@ func TestServeDropsStalledClients(t *testing.T) {
 	addr, _ := startServer(t, Options{ReadHeaderTimeout: short, ReadTimeout: short, IdleTimeout: short})
 	for _, partial := range []string{
 		"GET /index.html HTTP/1.1\r\nHost: x\r\n", // headers never end
-		"",                                        // says nothing at all
+		"", // says nothing at all
 	} {
 		c := dial(t, addr)
 		io.WriteString(c, partial)
