@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/packstudio/packstudio/publish"
+	"github.com/packstudio/packstudio/publish/manifest"
 	"github.com/packstudio/packstudio/publish/sign"
 )
 
@@ -101,6 +102,11 @@ only the matching artifacts, with every page, list and the manifest.`,
 			maxSize, err := publish.ParseSize(maxManifest)
 			if err != nil {
 				return usage("--max-manifest-size: %v", err)
+			}
+			if baseURL != "" {
+				if _, err := manifest.CheckBaseURL(baseURL); err != nil {
+					return usage("--base-url %q: %v", baseURL, err)
+				}
 			}
 			src, err := openSource(c, source, endpoint, region, jobs)
 			if err != nil {
