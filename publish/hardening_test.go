@@ -464,16 +464,28 @@ func TestManifestSizeCapped(t *testing.T) {
 // cannot hold fails on its own; every other object is mirrored.
 func TestMirrorOverlongNameFailsAlone(t *testing.T) {
 	pub := newPublisher(t, "long")
-	// At the top, in a folder that exists when the mirror takes stock.
+	// One at the top, in a folder that exists when the mirror takes
+	// stock; one in a folder made only when it is placed, an artifact,
+	// whose phase comes before the pages'.
 	long := strings.Repeat("x", 300) + ".txt"
-	tr := pub.sign(1, map[string]string{"index.html": "home", long: "long", "z/last.txt": "last"})
+	longArtifact := "artifacts/" + long
+	tr := pub.sign(1, map[string]string{"index.html": "home", long: "long", longArtifact: "long", "z/last.txt": "last"})
 	dest := filepath.Join(t.TempDir(), "mirror")
-	res, err := mirror(t, serveTree(t, tr).reader, pub.key, dest, publish.MirrorOptions{Retries: 1})
+	src := serveTree(t, tr)
+	res, err := mirror(t, src.reader, pub.key, dest, publish.MirrorOptions{})
 	if !errors.Is(err, publish.ErrMirrorFailed) {
 		t.Fatalf("mirror: %v", err)
 	}
-	if len(res.Failures) != 1 || res.Failures[0].Path != long || !strings.Contains(res.Failures[0].Reason, "file name too long") {
-		t.Errorf("failures: %+v", res.Failures)
+	if len(res.Failures) != 2 {
+		t.Fatalf("failures: %+v", res.Failures)
+	}
+	for i, p := range []string{longArtifact, long} {
+		if f := res.Failures[i]; f.Path != p || !strings.Contains(f.Reason, "file name too long") || strings.Contains(f.Reason, "xxx") {
+			t.Errorf("failure %d: %+v", i, f)
+		}
+	}
+	if n := src.count(longArtifact); n != 1 {
+		t.Errorf("an object that cannot be placed was fetched %d times", n)
 	}
 	if !exists(filepath.Join(dest, "index.html")) || !exists(filepath.Join(dest, "z/last.txt")) {
 		t.Error("the other objects were not mirrored")

@@ -262,11 +262,7 @@ func (mr *mirrorer) inventory(ctx context.Context, wanted []manifest.Object) ([]
 			// This object cannot be read or placed here (a name too long
 			// for this filesystem, a folder where a file goes): it fails
 			// alone, and the others are still fetched.
-			var pe *fs.PathError
-			if errors.As(err, &pe) {
-				err = fmt.Errorf("cannot be placed in %s: %w", mr.dest, pe.Err)
-			}
-			mr.fail(obj.Path, err)
+			mr.fail(obj.Path, unplaceable(mr.dest, err))
 			return nil
 		}
 		mu.Lock()
@@ -334,9 +330,14 @@ func (mr *mirrorer) fetchAll(ctx context.Context, need []fetch) error {
 			f := batch[i]
 			n, resumed, err := mr.fetchOne(ctx, f.obj)
 			mr.mu.Lock()
+			var unplaceable *placeError
 			if err != nil {
 				mr.res.Failures = append(mr.res.Failures, Failure{Path: f.obj.Path, Reason: err.Error()})
-				failed++
+				// An object this folder cannot hold will never be there:
+				// holding back the phases after it would not help.
+				if !errors.As(err, &unplaceable) {
+					failed++
+				}
 			} else {
 				mr.res.Fetched++
 				if resumed {
@@ -386,7 +387,8 @@ func (mr *mirrorer) fetchOne(ctx context.Context, obj manifest.Object) (fetched 
 		}
 		err = ferr
 		var bad *badContent
-		if errors.As(ferr, &bad) || errors.Is(ferr, ErrNotExist) || ctx.Err() != nil {
+		var unplaceable *placeError
+		if errors.As(ferr, &bad) || errors.As(ferr, &unplaceable) || errors.Is(ferr, ErrNotExist) || ctx.Err() != nil {
 			break // a wrong or missing object does not get better by asking again
 		}
 	}
@@ -399,6 +401,28 @@ func (mr *mirrorer) fetchOne(ctx context.Context, obj manifest.Object) (fetched 
 // resumes old bytes.
 func scratchName(obj manifest.Object) string {
 	return sum([]byte(obj.Path))[:32] + "-" + obj.SHA256[:32]
+}
+
+// placeError is a verified object that dest cannot hold (a name too long
+// for its filesystem, a file where a folder goes): asking the source again
+// does not help.
+type placeError struct{ err error }
+
+func (e *placeError) Error() string { return e.err.Error() }
+func (e *placeError) Unwrap() error { return e.err }
+
+// unplaceable says which folder cannot hold an object, and why, without
+// repeating the object's path.
+func unplaceable(dest string, err error) error {
+	var pe *fs.PathError
+	var le *os.LinkError
+	switch {
+	case errors.As(err, &le):
+		err = le.Err
+	case errors.As(err, &pe):
+		err = pe.Err
+	}
+	return &placeError{fmt.Errorf("cannot be placed in %s: %w", dest, err)}
 }
 
 // badContent is an object whose bytes are not the manifest's.
@@ -461,13 +485,13 @@ func (mr *mirrorer) tryFetch(ctx context.Context, obj manifest.Object, partial s
 	if dir := path.Dir(obj.Path); dir != "." {
 		if _, ok := mr.dirs.Load(dir); !ok {
 			if err := mr.root.MkdirAll(filepath.FromSlash(dir), 0o755); err != nil {
-				return n, resumed, false, err
+				return n, resumed, false, unplaceable(mr.dest, err)
 			}
 			mr.dirs.Store(dir, true)
 		}
 	}
 	if err := mr.root.Rename(partial, filepath.FromSlash(obj.Path)); err != nil {
-		return n, resumed, false, err
+		return n, resumed, false, unplaceable(mr.dest, err)
 	}
 	return n, resumed, true, nil
 }
