@@ -330,12 +330,12 @@ func (mr *mirrorer) fetchAll(ctx context.Context, need []fetch) error {
 			f := batch[i]
 			n, resumed, err := mr.fetchOne(ctx, f.obj)
 			mr.mu.Lock()
-			var unplaceable *placeError
+			var cannotPlace *placeError
 			if err != nil {
 				mr.res.Failures = append(mr.res.Failures, Failure{Path: f.obj.Path, Reason: err.Error()})
 				// An object this folder cannot hold will never be there:
 				// holding back the phases after it would not help.
-				if !errors.As(err, &unplaceable) {
+				if !errors.As(err, &cannotPlace) {
 					failed++
 				}
 			} else {
@@ -387,9 +387,9 @@ func (mr *mirrorer) fetchOne(ctx context.Context, obj manifest.Object) (fetched 
 		}
 		err = ferr
 		var bad *badContent
-		var unplaceable *placeError
-		if errors.As(ferr, &bad) || errors.As(ferr, &unplaceable) || errors.Is(ferr, ErrNotExist) || ctx.Err() != nil {
-			break // a wrong or missing object does not get better by asking again
+		var cannotPlace *placeError
+		if errors.As(ferr, &bad) || errors.As(ferr, &cannotPlace) || errors.Is(ferr, ErrNotExist) || ctx.Err() != nil {
+			break // a wrong, missing or unplaceable object does not get better by asking again
 		}
 	}
 	return fetched, resumed, err
