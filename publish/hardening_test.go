@@ -515,3 +515,28 @@ func TestRebaseURLChecked(t *testing.T) {
 		t.Errorf("a good URL: %d, %v", n, err)
 	}
 }
+
+// TestMirrorPrunesAfterAKillBeforeItsState: a mirror killed after it put
+// the new manifest in place but before it recorded its state still knows,
+// on the next run, what the earlier mirror wrote, and prunes it.
+func TestMirrorPrunesAfterAKillBeforeItsState(t *testing.T) {
+	pub := newPublisher(t, "kill")
+	v1 := pub.sign(1, map[string]string{"index.html": "home 1", "old.txt": "dropped by 2"})
+	v2 := pub.sign(2, map[string]string{"index.html": "home 2"})
+	src := serveTree(t, v1)
+	dest := filepath.Join(t.TempDir(), "mirror")
+	if _, err := mirror(t, src.reader, pub.key, dest, publish.MirrorOptions{Prune: true}); err != nil {
+		t.Fatal(err)
+	}
+	// What the killed run of version 2 left: its objects and manifest,
+	// and the state of version 1.
+	v2.write(t, dest)
+	src.serve(v2)
+	res, err := mirror(t, src.reader, pub.key, dest, publish.MirrorOptions{Prune: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if exists(filepath.Join(dest, "old.txt")) || res.Removed != 1 {
+		t.Errorf("old.txt survived the rerun (removed %d)", res.Removed)
+	}
+}
