@@ -2,7 +2,6 @@ package generator
 
 import (
 	"fmt"
-	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/packstudio/packstudio/catalog"
 	"github.com/packstudio/packstudio/internal/keyguard"
+	"github.com/packstudio/packstudio/publish/manifest"
 )
 
 // Config is a loaded site.toml. Paths are resolved against the directory of
@@ -127,11 +127,11 @@ func LoadConfig(file string, o Overrides) (*Config, error) {
 	if o.BaseURL != "" {
 		base = o.BaseURL
 	}
-	if u, err := url.Parse(base); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+	if b, err := manifest.CheckBaseURL(base); err != nil {
 		add("base_url", `set base_url = "https://packs.example.com/" (absolute; used in URL lists)`,
-			"base_url %q is not an absolute http(s) URL", base)
+			"base_url %q: %v", base, err)
 	} else {
-		c.BaseURL = strings.TrimSuffix(base, "/") + "/"
+		c.BaseURL = b
 	}
 
 	keyName, keyNameAt := raw.PublicKeyName, "public_key_name"

@@ -32,6 +32,13 @@ func (b *builder) writeManifest() error {
 	for _, o := range objects {
 		b.stats.ObjectBytes += o.Size
 	}
+	for _, o := range objects {
+		// The manifest parser refuses dot segments (bookkeeping such as a
+		// mirror's state); a build must never sign a manifest nobody can read.
+		if manifest.HasDotSegment(o.Path) {
+			return fmt.Errorf("%s: a path with a segment starting with \".\" cannot be published; rename it", o.Path)
+		}
+	}
 	signer, ok := b.opts.Signer.(ManifestSigner)
 	if !ok {
 		return errors.New("the signer cannot sign manifests")

@@ -36,6 +36,12 @@ type MirrorOptions struct {
 	Progress func(Progress)
 	// SourceName is recorded in the state file (the URL as typed).
 	SourceName string
+	// Force adopts a destination that holds files but is not a mirror
+	// yet. Even then prune removes only what an earlier mirror wrote.
+	Force bool
+	// MaxManifestSize bounds the manifest read before its signature is
+	// checked; default DefaultMaxManifestSize.
+	MaxManifestSize int64
 }
 
 // MirrorResult is what a mirror did.
@@ -83,13 +89,25 @@ func Mirror(ctx context.Context, src Reader, key *sign.Verifier, dest string, o 
 	if err != nil {
 		return nil, err
 	}
-	m, raw, sig, err := fetchManifestRetry(ctx, src, key, o.Retries)
+	if err := checkAdoptable(dest, o.Force); err != nil {
+		return nil, err
+	}
+	m, raw, sig, err := fetchManifestRetry(ctx, src, key, o.Retries, o.MaxManifestSize)
 	if err != nil {
 		return nil, err
 	}
 	res := &MirrorResult{Manifest: m}
-	if err := checkTrust(m, raw, key, state, o, res); err != nil {
+	if err := checkExpiry(m, o, res); err != nil {
 		return res, err
+	}
+	if err := checkAgainstState(m, raw, key, state); err != nil {
+		return res, err
+	}
+	// What an earlier mirror wrote, read before this one replaces the
+	// manifest: nothing else is ever pruned.
+	owned := previousObjects(dest, state)
+	if o.Prune && state != nil && owned == nil {
+		res.Notes = append(res.Notes, fmt.Sprintf("nothing pruned: the manifest of the last mirror into %s is gone, so what it wrote is not known", dest))
 	}
 
 	wanted := m.Objects
@@ -145,7 +163,7 @@ func Mirror(ctx context.Context, src Reader, key *sign.Verifier, dest string, o 
 		return res, err
 	}
 	if o.Prune {
-		if err := mr.prune(ctx, wanted); err != nil {
+		if err := mr.prune(owned, wanted); err != nil {
 			return res, err
 		}
 	}
@@ -164,7 +182,7 @@ func Mirror(ctx context.Context, src Reader, key *sign.Verifier, dest string, o 
 	if !o.Filter.Empty() {
 		newState.Filter = o.Filter
 	}
-	if err := WriteMirrorState(dest, newState); err != nil {
+	if err := commitState(dest, newState, raw, state); err != nil {
 		return res, err
 	}
 	return res, nil
@@ -172,8 +190,9 @@ func Mirror(ctx context.Context, src Reader, key *sign.Verifier, dest string, o 
 
 // fetchManifestRetry fetches the manifest, retrying transient failures and
 // a signature that does not match because a publish replaced the manifest
-// between the two reads.
-func fetchManifestRetry(ctx context.Context, src Reader, key *sign.Verifier, attempts int) (*manifest.Manifest, []byte, []byte, error) {
+// between the two reads. A missing, too large or invalid manifest is not
+// retried.
+func fetchManifestRetry(ctx context.Context, src Reader, key *sign.Verifier, attempts int, limit int64) (*manifest.Manifest, []byte, []byte, error) {
 	var lastErr error
 	for i := 0; i < attempts; i++ {
 		if i > 0 {
@@ -181,12 +200,14 @@ func fetchManifestRetry(ctx context.Context, src Reader, key *sign.Verifier, att
 				return nil, nil, nil, err
 			}
 		}
-		m, raw, sig, err := fetchManifest(ctx, src, key)
+		m, raw, sig, err := fetchManifest(ctx, src, key, limit)
 		if err == nil {
 			return m, raw, sig, nil
 		}
 		lastErr = err
-		if errors.Is(err, ErrNotExist) {
+		var tooLarge *TooLargeError
+		var invalid *invalidManifest
+		if errors.Is(err, ErrNotExist) || errors.As(err, &tooLarge) || errors.As(err, &invalid) {
 			break
 		}
 	}
@@ -196,29 +217,18 @@ func fetchManifestRetry(ctx context.Context, src Reader, key *sign.Verifier, att
 	return nil, nil, nil, fmt.Errorf("%s at %s: %w", manifest.Name, src, lastErr)
 }
 
-// checkTrust refuses an expired manifest (unless allowed), a key other
-// than the one dest was mirrored with, and a rollback.
-func checkTrust(m *manifest.Manifest, raw []byte, key *sign.Verifier, state *MirrorState, o MirrorOptions, res *MirrorResult) error {
-	if m.Expired(o.Now) {
-		age := o.Now.Sub(m.Expires).Round(time.Minute)
-		if !o.AllowExpired {
-			return &TrustError{Reason: fmt.Sprintf("%s expired %s ago (at %s); the publisher must renew it, or pass --allow-expired; nothing was written",
-				manifest.Name, age, m.Expires.Format(time.RFC3339))}
-		}
-		res.Notes = append(res.Notes, fmt.Sprintf("mirroring an EXPIRED manifest: it expired %s ago (at %s)", age, m.Expires.Format(time.RFC3339)))
-	}
-	if state == nil {
+// checkExpiry refuses an expired manifest unless allowed, and notes it
+// when it is.
+func checkExpiry(m *manifest.Manifest, o MirrorOptions, res *MirrorResult) error {
+	if !m.Expired(o.Now) {
 		return nil
 	}
-	if state.KeyID != "" && state.KeyID != key.KeyID() {
-		return &TrustError{Reason: fmt.Sprintf("the destination was mirrored with key %s…, not %s…; refusing to mix publishers; nothing was written", state.KeyID[:16], key.KeyID()[:16])}
+	age := o.Now.Sub(m.Expires).Round(time.Minute)
+	if !o.AllowExpired {
+		return &TrustError{Reason: fmt.Sprintf("%s expired %s ago (at %s); the publisher must renew it, or pass --allow-expired; nothing was written",
+			manifest.Name, age, m.Expires.Format(time.RFC3339))}
 	}
-	switch {
-	case m.Version < state.Version:
-		return &TrustError{Reason: fmt.Sprintf("rollback: the source's manifest is version %d, older than version %d already mirrored here; nothing was written", m.Version, state.Version)}
-	case m.Version == state.Version && sum(raw) != state.ManifestSHA256:
-		return &TrustError{Reason: fmt.Sprintf("the source's manifest version %d differs from the version %d already mirrored here; nothing was written", m.Version, state.Version)}
-	}
+	res.Notes = append(res.Notes, fmt.Sprintf("mirroring an EXPIRED manifest: it expired %s ago (at %s)", age, m.Expires.Format(time.RFC3339)))
 	return nil
 }
 
@@ -249,7 +259,11 @@ func (mr *mirrorer) inventory(ctx context.Context, wanted []manifest.Object) ([]
 		obj := wanted[i]
 		have, size, err := mr.digest(obj.Path)
 		if err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return err
+			// This object cannot be read or placed here (a name too long
+			// for this filesystem, a folder where a file goes): it fails
+			// alone, and the others are still fetched.
+			mr.fail(obj.Path, unplaceable(mr.dest, err))
+			return nil
 		}
 		mu.Lock()
 		defer mu.Unlock()
@@ -292,8 +306,16 @@ func (mr *mirrorer) digest(p string) (string, int64, error) {
 	return hashReader(f)
 }
 
+// fail records an object that could not be mirrored.
+func (mr *mirrorer) fail(p string, err error) {
+	mr.mu.Lock()
+	defer mr.mu.Unlock()
+	mr.res.Failures = append(mr.res.Failures, Failure{Path: p, Reason: err.Error()})
+}
+
 func (mr *mirrorer) fetchAll(ctx context.Context, need []fetch) error {
 	var total, done int64
+	failed := 0 // downloads that failed, which later phases would link to
 	for _, f := range need {
 		total += f.obj.Size
 	}
@@ -308,8 +330,14 @@ func (mr *mirrorer) fetchAll(ctx context.Context, need []fetch) error {
 			f := batch[i]
 			n, resumed, err := mr.fetchOne(ctx, f.obj)
 			mr.mu.Lock()
+			var cannotPlace *placeError
 			if err != nil {
 				mr.res.Failures = append(mr.res.Failures, Failure{Path: f.obj.Path, Reason: err.Error()})
+				// An object this folder cannot hold will never be there:
+				// holding back the phases after it would not help.
+				if !errors.As(err, &cannotPlace) {
+					failed++
+				}
 			} else {
 				mr.res.Fetched++
 				if resumed {
@@ -328,7 +356,7 @@ func (mr *mirrorer) fetchAll(ctx context.Context, need []fetch) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		if len(mr.res.Failures) > 0 {
+		if failed > 0 {
 			return nil // later phases would link to what failed
 		}
 		start = end
@@ -340,9 +368,7 @@ func (mr *mirrorer) fetchAll(ctx context.Context, need []fetch) error {
 // earlier run left, verifies size and SHA-256, and only then renames it
 // into place. It retries transient failures from where it stopped.
 func (mr *mirrorer) fetchOne(ctx context.Context, obj manifest.Object) (fetched int64, resumed bool, err error) {
-	// One partial file per path and content: objects with equal bytes are
-	// fetched side by side, and a changed object never resumes old bytes.
-	partial := filepath.Join(StateDir, "partial", sum([]byte(obj.Path))[:32]+"-"+obj.SHA256[:32])
+	partial := filepath.Join(StateDir, "partial", scratchName(obj))
 	progressed := false
 	for attempt := 0; attempt < mr.o.Retries; attempt++ {
 		// A download cut after some bytes resumes at once; a request that
@@ -361,11 +387,42 @@ func (mr *mirrorer) fetchOne(ctx context.Context, obj manifest.Object) (fetched 
 		}
 		err = ferr
 		var bad *badContent
-		if errors.As(ferr, &bad) || errors.Is(ferr, ErrNotExist) || ctx.Err() != nil {
-			break // a wrong or missing object does not get better by asking again
+		var cannotPlace *placeError
+		if errors.As(ferr, &bad) || errors.As(ferr, &cannotPlace) || errors.Is(ferr, ErrNotExist) || ctx.Err() != nil {
+			break // a wrong, missing or unplaceable object does not get better by asking again
 		}
 	}
 	return fetched, resumed, err
+}
+
+// scratchName names an object's file in the state folder while it is
+// downloaded or joined: one per path and content, so that objects with
+// equal bytes are handled side by side, and a changed object never
+// resumes old bytes.
+func scratchName(obj manifest.Object) string {
+	return sum([]byte(obj.Path))[:32] + "-" + obj.SHA256[:32]
+}
+
+// placeError is a verified object that dest cannot hold (a name too long
+// for its filesystem, a file where a folder goes): asking the source again
+// does not help.
+type placeError struct{ err error }
+
+func (e *placeError) Error() string { return e.err.Error() }
+func (e *placeError) Unwrap() error { return e.err }
+
+// unplaceable says which folder cannot hold an object, and why, without
+// repeating the object's path.
+func unplaceable(dest string, err error) error {
+	var pe *fs.PathError
+	var le *os.LinkError
+	switch {
+	case errors.As(err, &le):
+		err = le.Err
+	case errors.As(err, &pe):
+		err = pe.Err
+	}
+	return &placeError{fmt.Errorf("cannot be placed in %s: %w", dest, err)}
 }
 
 // badContent is an object whose bytes are not the manifest's.
@@ -428,13 +485,13 @@ func (mr *mirrorer) tryFetch(ctx context.Context, obj manifest.Object, partial s
 	if dir := path.Dir(obj.Path); dir != "." {
 		if _, ok := mr.dirs.Load(dir); !ok {
 			if err := mr.root.MkdirAll(filepath.FromSlash(dir), 0o755); err != nil {
-				return n, resumed, false, err
+				return n, resumed, false, unplaceable(mr.dest, err)
 			}
 			mr.dirs.Store(dir, true)
 		}
 	}
 	if err := mr.root.Rename(partial, filepath.FromSlash(obj.Path)); err != nil {
-		return n, resumed, false, err
+		return n, resumed, false, unplaceable(mr.dest, err)
 	}
 	return n, resumed, true, nil
 }
@@ -448,24 +505,24 @@ func openFrom(ctx context.Context, src Reader, p string, offset int64) (io.ReadC
 	return rc, 0, err
 }
 
-// prune removes files of dest that are not wanted any more, then the
-// folders left empty. Bookkeeping (dot-folders) stays.
-func (mr *mirrorer) prune(ctx context.Context, wanted []manifest.Object) error {
-	keep := map[string]bool{manifest.Name: true, manifest.SigName: true}
+// prune removes the files an earlier mirror wrote (owned) that are not
+// wanted any more, then the folders left empty. Nothing else in dest is
+// touched: files put there by anyone else stay.
+func (mr *mirrorer) prune(owned map[string]bool, wanted []manifest.Object) error {
+	keep := make(map[string]bool, len(wanted))
 	for _, o := range wanted {
 		keep[o.Path] = true
 	}
-	local := &DirReader{root: mr.root, dir: mr.dest}
-	files, err := local.List(ctx)
-	if err != nil {
-		return err
-	}
 	dirs := map[string]bool{}
-	for _, f := range files {
+	for _, f := range sortedKeys(owned) {
 		if keep[f] {
 			continue
 		}
-		if err := mr.root.Remove(filepath.FromSlash(f)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		err := mr.root.Remove(filepath.FromSlash(f))
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
 			return err
 		}
 		mr.res.Removed++

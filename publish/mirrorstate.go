@@ -1,18 +1,24 @@
 package publish
 
 import (
+	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/packstudio/packstudio/internal/atomicfile"
+	"github.com/packstudio/packstudio/publish/manifest"
+	"github.com/packstudio/packstudio/publish/sign"
 )
 
 // StateDir holds a mirror's bookkeeping inside its destination: the state
-// file and partial downloads. It is a dot-folder, so that verify, serve and
-// publish leave it out of the tree.
+// file, a copy of the last manifest mirrored completely and partial
+// downloads. It is a dot-folder, so that verify, serve and publish leave it
+// out of the tree, and no manifest may name a path in it.
 const StateDir = ".packstudio-mirror"
 
 // MirrorState is what a destination remembers of the mirrors into it.
@@ -34,6 +40,12 @@ type MirrorState struct {
 
 func statePath(dest string) string { return filepath.Join(dest, StateDir, "state.json") }
 
+// keptManifestPath is where the state keeps the manifest it names: the
+// list of what the last mirror wrote, which is all a later prune may remove.
+func keptManifestPath(dest, sha string) string {
+	return filepath.Join(dest, StateDir, "manifest-"+sha+".json")
+}
+
 // ReadMirrorState returns the state of a destination, or nil if it has none.
 func ReadMirrorState(dest string) (*MirrorState, error) {
 	data, err := os.ReadFile(statePath(dest))
@@ -44,10 +56,20 @@ func ReadMirrorState(dest string) (*MirrorState, error) {
 		return nil, err
 	}
 	var st MirrorState
-	if err := json.Unmarshal(data, &st); err != nil || st.KeyID != "" && len(st.KeyID) != 64 {
+	if err := json.Unmarshal(data, &st); err != nil || !digestOrEmpty(st.KeyID) || !digestOrEmpty(st.ManifestSHA256) {
 		return nil, errors.New(statePath(dest) + ": damaged mirror state; remove it to start over")
 	}
 	return &st, nil
+}
+
+// digestOrEmpty reports whether s is empty or 64 lower-case hex digits (a
+// state's digests name files: nothing else may get into a path).
+func digestOrEmpty(s string) bool {
+	if s == "" {
+		return true
+	}
+	_, err := hex.DecodeString(s)
+	return err == nil && len(s) == 64 && strings.ToLower(s) == s
 }
 
 // WriteMirrorState saves the state atomically.
@@ -60,4 +82,105 @@ func WriteMirrorState(dest string, st *MirrorState) error {
 		return err
 	}
 	return atomicfile.Write(statePath(dest), append(data, '\n'), 0o644)
+}
+
+// commitState records a completed mirror or unpack of the manifest raw:
+// first a copy of the manifest, then the state naming it, then the copy
+// of the one before goes. A kill at any point leaves a state whose
+// manifest copy is there.
+func commitState(dest string, st *MirrorState, raw []byte, old *MirrorState) error {
+	if err := os.MkdirAll(filepath.Join(dest, StateDir), 0o755); err != nil {
+		return err
+	}
+	if err := atomicfile.Write(keptManifestPath(dest, st.ManifestSHA256), raw, 0o644); err != nil {
+		return err
+	}
+	if err := WriteMirrorState(dest, st); err != nil {
+		return err
+	}
+	if old != nil && old.ManifestSHA256 != "" && old.ManifestSHA256 != st.ManifestSHA256 {
+		os.Remove(keptManifestPath(dest, old.ManifestSHA256))
+	}
+	return nil
+}
+
+// checkAgainstState refuses a manifest that would roll dest back or mix
+// publishers: signed by another key than the one pinned, older than the
+// version recorded, or the same version with other bytes. Mirror and
+// unpack both call it before they write anything.
+func checkAgainstState(m *manifest.Manifest, raw []byte, key *sign.Verifier, state *MirrorState) error {
+	if state == nil {
+		return nil
+	}
+	if state.KeyID != "" && state.KeyID != key.KeyID() {
+		return &TrustError{Reason: fmt.Sprintf("the destination was mirrored with key %s…, not %s…; refusing to mix publishers; nothing was written", state.KeyID[:16], key.KeyID()[:16])}
+	}
+	switch {
+	case m.Version < state.Version:
+		return &TrustError{Reason: fmt.Sprintf("rollback: the source's manifest is version %d, older than version %d already mirrored here; nothing was written", m.Version, state.Version)}
+	case m.Version == state.Version && sum(raw) != state.ManifestSHA256:
+		return &TrustError{Reason: fmt.Sprintf("the source's manifest version %d differs from the version %d already mirrored here; nothing was written", m.Version, state.Version)}
+	}
+	return nil
+}
+
+// checkAdoptable refuses to mirror into a folder that holds files but no
+// mirror state: it is someone's folder (a home directory, a checkout), not
+// a mirror, unless force says to adopt it.
+func checkAdoptable(dest string, force bool) error {
+	if force {
+		return nil
+	}
+	if _, err := os.Stat(filepath.Join(dest, StateDir)); err == nil {
+		return nil // a mirror, perhaps one whose first run was cut short
+	}
+	entries, err := os.ReadDir(dest)
+	if errors.Is(err, fs.ErrNotExist) || err == nil && len(entries) == 0 {
+		return nil
+	}
+	if err != nil {
+		return &TargetError{Target: dest, Reason: err.Error()}
+	}
+	return &TargetError{Target: dest, Reason: fmt.Sprintf("holds %d entries (%s…) but is not a packstudio mirror (no %s/); "+
+		"mirror into an empty or new folder, or pass --force to adopt this one: files the manifest lists are replaced, nothing else is ever deleted",
+		len(entries), entries[0].Name(), StateDir)}
+}
+
+// previousObjects returns the paths that the last complete mirror or
+// unpack into dest put there: the objects of the manifest the state names,
+// less what a partial mirror left out. Only these may be pruned. The
+// manifest is the state's own copy, or else dest's manifest.json when its
+// digest is the one the state recorded (a state written before copies
+// were kept); nil when neither is there.
+func previousObjects(dest string, state *MirrorState) map[string]bool {
+	if state == nil || state.ManifestSHA256 == "" {
+		return nil
+	}
+	for _, p := range []string{keptManifestPath(dest, state.ManifestSHA256), filepath.Join(dest, manifest.Name)} {
+		raw, err := os.ReadFile(p)
+		if err != nil || sum(raw) != state.ManifestSHA256 {
+			continue
+		}
+		m, err := manifest.Parse(raw)
+		if err != nil {
+			continue
+		}
+		left := setOfPaths(state.LeftOut)
+		owned := make(map[string]bool, len(m.Objects))
+		for _, o := range m.Objects {
+			if !left[o.Path] {
+				owned[o.Path] = true
+			}
+		}
+		return owned
+	}
+	return nil
+}
+
+func setOfPaths(list []string) map[string]bool {
+	m := make(map[string]bool, len(list))
+	for _, p := range list {
+		m[p] = true
+	}
+	return m
 }

@@ -70,14 +70,7 @@ func (d *DirReader) Open(_ context.Context, p string) (io.ReadCloser, error) {
 
 // Ignored reports whether a local path is bookkeeping of packstudio or a
 // mirror rather than part of the tree: dot-files and dot-folders.
-func Ignored(p string) bool {
-	for _, seg := range strings.Split(p, "/") {
-		if strings.HasPrefix(seg, ".") {
-			return true
-		}
-	}
-	return false
-}
+func Ignored(p string) bool { return manifest.HasDotSegment(p) }
 
 // List returns every regular file under the directory, except ignored ones.
 func (d *DirReader) List(context.Context) ([]string, error) {
@@ -145,9 +138,20 @@ func ReadAll(ctx context.Context, r Reader, p string, limit int64) ([]byte, erro
 		return nil, err
 	}
 	if int64(len(data)) > limit {
-		return nil, fmt.Errorf("%s is larger than %d bytes", p, limit)
+		return nil, &TooLargeError{Path: p, Limit: limit}
 	}
 	return data, nil
+}
+
+// TooLargeError is an object larger than its reader would take: asking
+// again does not make it smaller.
+type TooLargeError struct {
+	Path  string
+	Limit int64
+}
+
+func (e *TooLargeError) Error() string {
+	return fmt.Sprintf("%s is larger than %d bytes (%s)", e.Path, e.Limit, humanBytes(e.Limit))
 }
 
 // OpenFile opens a regular file of the tree for reading and seeking.

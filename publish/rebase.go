@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"net/url"
 	"os"
 	"path"
 	"path/filepath"
@@ -20,11 +19,11 @@ import (
 // it. The manifest is unchanged; the new base is kept in the mirror state,
 // through which verify maps the lists back. It returns the lists rewritten.
 func Rebase(dir, newBase string) (int, error) {
-	u, err := url.Parse(newBase)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
-		return 0, &TargetError{Target: newBase, Reason: "not an absolute http(s) URL"}
+	base, err := manifest.CheckBaseURL(newBase)
+	if err != nil {
+		return 0, &TargetError{Target: fmt.Sprintf("%q", newBase), Reason: err.Error()}
 	}
-	newBase = strings.TrimSuffix(newBase, "/") + "/"
+	newBase = base
 	data, err := os.ReadFile(filepath.Join(dir, manifest.Name))
 	if err != nil {
 		return 0, &TargetError{Target: dir, Reason: "no manifest.json: not a built tree or mirror"}

@@ -103,11 +103,11 @@ func Publish(ctx context.Context, dir string, key *sign.Verifier, dst Bucket, o 
 		return nil, &TargetError{Target: dir, Reason: err.Error()}
 	}
 	defer local.Close()
-	m, raw, sig, err := fetchManifest(ctx, local, key)
+	m, raw, sig, err := fetchManifest(ctx, local, key, DefaultMaxManifestSize)
 	if err != nil {
 		return nil, fmt.Errorf("the built tree %s: %s: %w; rebuild it before publishing", dir, manifest.Name, err)
 	}
-	served, sraw, ssig, serr := fetchManifest(ctx, dst, key)
+	served, sraw, ssig, serr := fetchManifest(ctx, dst, key, DefaultMaxManifestSize)
 	live := serr == nil && bytes.Equal(sraw, raw) && bytes.Equal(ssig, sig)
 	if live && !o.Prune && !o.Repair {
 		// The manifest goes last, so a bucket serving exactly this manifest
@@ -134,8 +134,12 @@ func Publish(ctx context.Context, dir string, key *sign.Verifier, dst Bucket, o 
 }
 
 // fetchManifest reads and verifies a manifest, keeping its exact bytes
-// and those of its signature.
-func fetchManifest(ctx context.Context, r Reader, key *sign.Verifier) (*manifest.Manifest, []byte, []byte, error) {
+// and those of its signature. Until the signature is checked the manifest
+// is anyone's bytes: at most limit of them are read (0: the default).
+func fetchManifest(ctx context.Context, r Reader, key *sign.Verifier, limit int64) (*manifest.Manifest, []byte, []byte, error) {
+	if limit <= 0 {
+		limit = DefaultMaxManifestSize
+	}
 	sig, err := ReadAll(ctx, r, manifest.SigName, 64<<10)
 	if errors.Is(err, ErrNotExist) {
 		return nil, nil, nil, fmt.Errorf("no %s: the tree is not signed: %w", manifest.SigName, err)
@@ -143,9 +147,13 @@ func fetchManifest(ctx context.Context, r Reader, key *sign.Verifier) (*manifest
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	raw, err := ReadAll(ctx, r, manifest.Name, MaxManifestSize)
+	raw, err := ReadAll(ctx, r, manifest.Name, limit)
 	if errors.Is(err, ErrNotExist) {
 		return nil, nil, nil, fmt.Errorf("no %s: this is not a packstudio tree: %w", manifest.Name, err)
+	}
+	var tooLarge *TooLargeError
+	if errors.As(err, &tooLarge) {
+		return nil, nil, nil, fmt.Errorf("%w; refused unread, before its signature could be checked (raise the limit with --max-manifest-size if the site is that large)", err)
 	}
 	if err != nil {
 		return nil, nil, nil, err
@@ -155,10 +163,16 @@ func fetchManifest(ctx context.Context, r Reader, key *sign.Verifier) (*manifest
 	}
 	m, err := manifest.Parse(raw)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, nil, &invalidManifest{err}
 	}
 	return m, raw, sig, nil
 }
+
+// invalidManifest is a signed manifest that does not parse or breaks a
+// rule: reading it again gives the same bytes.
+type invalidManifest struct{ error }
+
+func (e *invalidManifest) Unwrap() error { return e.error }
 
 // checkLocalSizes catches a tree changed after it was built, before any
 // upload; contents are checked as they are uploaded. One walk of the tree

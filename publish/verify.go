@@ -17,8 +17,9 @@ import (
 	"github.com/packstudio/packstudio/publish/sign"
 )
 
-// MaxManifestSize bounds how much of a manifest is read before parsing it.
-const MaxManifestSize = 512 << 20
+// DefaultMaxManifestSize bounds how much of a manifest is read before its
+// signature is checked: room for half a million objects.
+const DefaultMaxManifestSize = 64 << 20
 
 // VerifyOptions tune Verify.
 type VerifyOptions struct {
@@ -31,6 +32,9 @@ type VerifyOptions struct {
 	// RebasedTo is the base URL the tree's URL lists were rebased to; they
 	// are checked after mapping it back to the manifest's base.
 	RebasedTo string
+	// MaxManifestSize bounds the manifest read before its signature is
+	// checked; default DefaultMaxManifestSize.
+	MaxManifestSize int64
 }
 
 // Failure is one thing wrong with one object of a tree.
@@ -109,7 +113,7 @@ func Verify(ctx context.Context, src Reader, key *sign.Verifier, o VerifyOptions
 		o.Jobs = 8
 	}
 	rep := &Report{}
-	m, err := FetchManifest(ctx, src, key)
+	m, _, _, err := fetchManifest(ctx, src, key, o.MaxManifestSize)
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
@@ -209,7 +213,7 @@ func Verify(ctx context.Context, src Reader, key *sign.Verifier, o VerifyOptions
 // FetchManifest reads manifest.json and its signature and returns the
 // manifest only if the signature verifies with key.
 func FetchManifest(ctx context.Context, src Reader, key *sign.Verifier) (*manifest.Manifest, error) {
-	m, _, _, err := fetchManifest(ctx, src, key)
+	m, _, _, err := fetchManifest(ctx, src, key, DefaultMaxManifestSize)
 	return m, err
 }
 

@@ -302,7 +302,7 @@ func readVolume(p string, key *sign.Verifier, now time.Time, allowExpired bool, 
 		}
 		switch h.Name {
 		case manifest.Name, manifest.SigName, volumeIndexName:
-			if h.Size > MaxManifestSize {
+			if h.Size > DefaultMaxManifestSize {
 				return fmt.Errorf("%s: %s is too large", p, h.Name)
 			}
 			data, err := io.ReadAll(tr)
@@ -361,24 +361,40 @@ func readVolume(p string, key *sign.Verifier, now time.Time, allowExpired bool, 
 // joined and then checked. The manifest goes in last. It returns the
 // manifest and the objects of the manifest that no volume held.
 func Unpack(volumes []string, dest string, key *sign.Verifier, now time.Time, allowExpired bool) (*manifest.Manifest, []string, error) {
-	if err := os.MkdirAll(filepath.Join(dest, StateDir, "parts"), 0o755); err != nil {
-		return nil, nil, err
-	}
-	root, err := os.OpenRoot(dest)
+	state, err := ReadMirrorState(dest)
 	if err != nil {
 		return nil, nil, err
 	}
-	defer root.Close()
 	var (
+		root     *os.Root
 		m        *manifest.Manifest
 		objects  map[string]manifest.Object
 		raw, sig []byte
 		got      = map[string]bool{}
 		parts    = map[string]int64{} // bytes of split objects seen
 	)
+	defer func() {
+		if root != nil {
+			root.Close()
+		}
+	}()
 	for _, v := range volumes {
 		err := readVolume(v, key, now, allowExpired, func(h *volumeHead) error {
 			if m == nil {
+				// The same rules as a mirror into dest, before anything is
+				// written: same key, no older manifest, no other one of
+				// the same version.
+				if err := checkAgainstState(h.manifest, h.raw, key, state); err != nil {
+					return fmt.Errorf("%s: %w", v, err)
+				}
+				if err := os.MkdirAll(filepath.Join(dest, StateDir, "parts"), 0o755); err != nil {
+					return err
+				}
+				r, err := os.OpenRoot(dest)
+				if err != nil {
+					return err
+				}
+				root = r
 				m, objects, raw, sig = h.manifest, h.manifest.Index(), h.raw, h.sig
 				return nil
 			}
@@ -399,7 +415,7 @@ func Unpack(volumes []string, dest string, key *sign.Verifier, now time.Time, al
 				got[e.Path] = true
 				return nil
 			}
-			part := filepath.Join(StateDir, "parts", obj.SHA256)
+			part := filepath.Join(StateDir, "parts", scratchName(obj))
 			f, err := root.OpenFile(part, os.O_RDWR|os.O_CREATE, 0o644)
 			if err != nil {
 				return err
@@ -424,7 +440,7 @@ func Unpack(volumes []string, dest string, key *sign.Verifier, now time.Time, al
 		if n != obj.Size {
 			continue // some part is on a volume not given
 		}
-		part := filepath.Join(StateDir, "parts", obj.SHA256)
+		part := filepath.Join(StateDir, "parts", scratchName(obj))
 		f, err := root.Open(part)
 		if err != nil {
 			return m, nil, err
@@ -449,13 +465,19 @@ func Unpack(volumes []string, dest string, key *sign.Verifier, now time.Time, al
 	if err := atomicfile.Write(filepath.Join(dest, manifest.SigName), sig, 0o644); err != nil {
 		return m, missing, err
 	}
-	return m, missing, atomicfile.Write(filepath.Join(dest, manifest.Name), raw, 0o644)
+	if err := atomicfile.Write(filepath.Join(dest, manifest.Name), raw, 0o644); err != nil {
+		return m, missing, err
+	}
+	// Recorded like a mirror, so that a later unpack or mirror into dest
+	// refuses to roll it back and keeps the key.
+	st := &MirrorState{Version: m.Version, ManifestSHA256: sum(raw), KeyID: key.KeyID(), Source: "volumes"}
+	return m, missing, commitState(dest, st, raw, state)
 }
 
 // placeVerified copies r to a temp file in root, checks it against obj and
 // renames it to obj's path.
 func placeVerified(root *os.Root, obj manifest.Object, r io.Reader) error {
-	tmp := filepath.Join(StateDir, "tmp-"+obj.SHA256)
+	tmp := filepath.Join(StateDir, "tmp-"+scratchName(obj))
 	f, err := root.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
 	if err != nil {
 		return err

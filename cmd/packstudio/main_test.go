@@ -3,8 +3,11 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -46,6 +49,24 @@ func TestScripts(t *testing.T) {
 			// site writes the generator's test site into the work dir.
 			"site": func(ts *testscript.TestScript, neg bool, args []string) {
 				extract(ts.Fatalf, "../../generator/testdata/site.txtar", ts.MkAbs("."))
+			},
+			// exits CODE PROGRAM ARGS... runs a program like exec and checks
+			// its exit status exactly (exec only tells zero from non-zero).
+			"exits": func(ts *testscript.TestScript, neg bool, args []string) {
+				if neg || len(args) < 2 {
+					ts.Fatalf("usage: exits CODE PROGRAM [ARGS...]")
+				}
+				err := ts.Exec(args[1], args[2:]...)
+				code := 0
+				var ee *exec.ExitError
+				if errors.As(err, &ee) {
+					code = ee.ExitCode()
+				} else if err != nil {
+					ts.Fatalf("%v", err)
+				}
+				if strconv.Itoa(code) != args[0] {
+					ts.Fatalf("exit status %d, want %s", code, args[0])
+				}
 			},
 		},
 		Setup: func(e *testscript.Env) error {

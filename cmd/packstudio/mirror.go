@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/packstudio/packstudio/publish"
+	"github.com/packstudio/packstudio/publish/manifest"
 	"github.com/packstudio/packstudio/publish/sign"
 )
 
@@ -65,8 +66,9 @@ func (e *env) pinnedKey(c *cobra.Command, keyFile, dest string, src publish.Read
 func mirrorCmd(e *env) *cobra.Command {
 	var (
 		key, endpoint, region, baseURL, volumes, volumeSize, bundle string
+		maxManifest                                                 string
 		jobs                                                        int
-		allowExpired, prune                                         bool
+		allowExpired, prune, force                                  bool
 		f                                                           publish.Filter
 	)
 	c := &cobra.Command{
@@ -78,7 +80,9 @@ key, its expiry, and its version against the last mirror into DEST (a rollback i
 refused); nothing is written before that. Then every object is downloaded in
 parallel, resuming interrupted downloads, and takes its place only after its size
 and SHA-256 match the manifest; objects already there are not fetched again. The
-manifest goes in last; objects it no longer lists are removed (--prune).
+manifest goes in last; objects it no longer lists are removed (--prune), and only
+those: prune removes nothing an earlier verified manifest of this mirror did not
+list. A folder that holds files but is not a mirror is refused unless --force.
 
 Filters (repeatable; values of one filter are alternatives) make a partial mirror:
 only the matching artifacts, with every page, list and the manifest. --bundle takes
@@ -105,6 +109,15 @@ versions (it does not combine with the other filters).`,
 				}
 				f.Bundle = b
 			}
+			maxSize, err := publish.ParseSize(maxManifest)
+			if err != nil {
+				return usage("--max-manifest-size: %v", err)
+			}
+			if baseURL != "" {
+				if _, err := manifest.CheckBaseURL(baseURL); err != nil {
+					return usage("--base-url %q: %v", baseURL, err)
+				}
+			}
 			src, err := openSource(c, source, endpoint, region, jobs)
 			if err != nil {
 				return classify(err)
@@ -122,6 +135,7 @@ versions (it does not combine with the other filters).`,
 			start := time.Now()
 			res, err := publish.Mirror(c.Context(), src, v, dest, publish.MirrorOptions{
 				Jobs: jobs, AllowExpired: allowExpired, Prune: prune, Filter: &f, Progress: bar.update, SourceName: source,
+				Force: force, MaxManifestSize: maxSize,
 			})
 			bar.finish()
 			if res != nil {
@@ -173,6 +187,8 @@ versions (it does not combine with the other filters).`,
 	c.Flags().StringVar(&region, "region", "", "S3 region for an s3:// source")
 	c.Flags().BoolVar(&allowExpired, "allow-expired", false, "mirror an expired manifest (says how old it is)")
 	c.Flags().BoolVar(&prune, "prune", true, "remove objects the manifest no longer lists (default on for a full mirror, off for a partial one)")
+	c.Flags().BoolVar(&force, "force", false, "adopt a DEST that holds files but is not a mirror yet (nothing outside the manifest is ever deleted)")
+	c.Flags().StringVar(&maxManifest, "max-manifest-size", "64MiB", "largest manifest.json read before its signature is checked")
 	c.Flags().StringVar(&baseURL, "base-url", "", "after mirroring, rebase the URL lists to this URL (see rebase)")
 	c.Flags().StringVar(&volumes, "volumes", "", "also write the mirror as tar volumes into this directory")
 	c.Flags().StringVar(&volumeSize, "volume-size", "4.7G", "largest size of a volume (4.7G, 700M, 25GiB)")

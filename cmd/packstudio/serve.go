@@ -46,10 +46,11 @@ DIR (or --dir) defaults to the output directory of site.toml, else public.`,
 			if err != nil {
 				return usage("serve: %v", err)
 			}
-			srv := serve.Server(addr, h)
+			var opts serve.Options
+			srv := serve.Server(addr, h, opts)
 			fmt.Fprintf(e.stdout, "serving %s on http://%s/ (Ctrl-C to stop)\n", dir, ln.Addr())
 			errc := make(chan error, 1)
-			go func() { errc <- srv.Serve(ln) }()
+			go func() { errc <- srv.Serve(serve.Listen(ln, opts)) }()
 			select {
 			case err := <-errc:
 				return err

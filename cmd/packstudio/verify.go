@@ -15,6 +15,7 @@ import (
 func verifyCmd(e *env) *cobra.Command {
 	var (
 		key, endpoint, region string
+		maxManifest           string
 		jobs                  int
 		allowExpired, listOut bool
 	)
@@ -82,6 +83,9 @@ is used, which proves integrity but not who published the tree.`,
 				fmt.Fprintf(e.stderr, "packstudio: warning: no --key given; trusting the tree's own public_key.pem (fingerprint %s). Pin the publisher's key with --key.\n", v.KeyID())
 			}
 			opts.Jobs, opts.AllowExpired = jobs, allowExpired
+			if opts.MaxManifestSize, err = publish.ParseSize(maxManifest); err != nil {
+				return usage("--max-manifest-size: %v", err)
+			}
 			rep, err := publish.Verify(c.Context(), src, v, opts)
 			if err != nil {
 				return err
@@ -121,6 +125,7 @@ is used, which proves integrity but not who published the tree.`,
 	c.Flags().IntVar(&jobs, "jobs", 8, "objects checked in parallel")
 	c.Flags().BoolVar(&allowExpired, "allow-expired", false, "accept an expired manifest (says how old it is)")
 	c.Flags().BoolVar(&listOut, "list-left-out", false, "list every object a partial mirror left out")
+	c.Flags().StringVar(&maxManifest, "max-manifest-size", "64MiB", "largest manifest.json read before its signature is checked")
 	c.Flags().StringVar(&endpoint, "endpoint", "", "S3-compatible endpoint for an s3:// target")
 	c.Flags().StringVar(&region, "region", "", "S3 region for an s3:// target")
 	return c

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/url"
 	"sort"
 	"strconv"
 	"strings"
@@ -95,6 +96,12 @@ func Parse(data []byte) (*Manifest, error) {
 		if err := CheckPath(o.Path); err != nil {
 			return nil, fmt.Errorf("manifest.json: object %d: %w", i, err)
 		}
+		if HasDotSegment(o.Path) {
+			// Dot-folders are bookkeeping (a mirror's state, partial
+			// downloads, temp files): a manifest that could name them
+			// could overwrite them.
+			return nil, fmt.Errorf("manifest.json: object %d: path %q has a segment starting with \".\", which is reserved for bookkeeping; the publisher must rename it", i, o.Path)
+		}
 		if o.Path == Name || o.Path == SigName {
 			return nil, fmt.Errorf("manifest.json: object %d: the manifest cannot list itself", i)
 		}
@@ -137,6 +144,36 @@ func CheckPath(p string) error {
 		}
 	}
 	return nil
+}
+
+// HasDotSegment reports whether a slash path has a segment starting with
+// ".": a dot-file or a path inside a dot-folder, which trees keep for
+// bookkeeping and never list.
+func HasDotSegment(p string) bool {
+	for _, seg := range strings.Split(p, "/") {
+		if strings.HasPrefix(seg, ".") {
+			return true
+		}
+	}
+	return false
+}
+
+// CheckBaseURL accepts an absolute http(s) URL with a host and no query or
+// fragment, made only of characters that survive `xargs` (no white space,
+// quotes, backslashes or control characters), since URL lists are read
+// that way. It returns the URL with exactly one trailing slash.
+func CheckBaseURL(s string) (string, error) {
+	bad := func() (string, error) {
+		return "", errors.New("not an absolute http(s) URL like https://packs.example.com/ (no spaces, quotes, query or fragment)")
+	}
+	if strings.ContainsFunc(s, func(r rune) bool { return r <= ' ' || r == 0x7f || r == '"' || r == '\'' || r == '\\' }) {
+		return bad()
+	}
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" || u.ForceQuery {
+		return bad()
+	}
+	return strings.TrimSuffix(s, "/") + "/", nil
 }
 
 // Index maps paths to objects.

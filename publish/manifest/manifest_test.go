@@ -52,10 +52,38 @@ func TestParseRejects(t *testing.T) {
 		"trailing data": good + "{}",
 		"no expiry":     strings.Replace(good, `"expires"`, `"expired"`, 1),
 		"control char":  strings.Replace(good, `"index.html"`, `"a\u0001b"`, 1),
+		"mirror state":  strings.Replace(good, `"index.html"`, `".packstudio-mirror/state.json"`, 1),
+		"dot folder":    strings.Replace(good, `"index.html"`, `"a/.x/b"`, 1),
+		"dot file":      strings.Replace(good, `"index.html"`, `".hidden"`, 1),
 	}
 	for name, data := range tests {
 		if _, err := Parse([]byte(data)); err == nil {
 			t.Errorf("%s: accepted", name)
+		}
+	}
+}
+
+func TestParseNamesTheDotPath(t *testing.T) {
+	data := strings.Replace(string(sample().Encode()), `"index.html"`, `"a/.well-known/b"`, 1)
+	_, err := Parse([]byte(data))
+	if err == nil || !strings.Contains(err.Error(), `"a/.well-known/b"`) || !strings.Contains(err.Error(), "reserved for bookkeeping") {
+		t.Errorf("error: %v", err)
+	}
+}
+
+func TestCheckBaseURL(t *testing.T) {
+	for in, want := range map[string]string{
+		"https://packs.example.com":        "https://packs.example.com/",
+		"http://mirror.internal:8443/a/b/": "http://mirror.internal:8443/a/b/",
+	} {
+		if got, err := CheckBaseURL(in); err != nil || got != want {
+			t.Errorf("%q: %q, %v", in, got, err)
+		}
+	}
+	for _, bad := range []string{"", "packs.example.com", "ftp://a/", "https:///x", "https://a/?q", "https://a/#f",
+		"https://a/ -o /etc/x", "https://a/\t", "https://a/\n", "https://a/'", `https://a/"`, `https://a/\`, "https://a/\x7f"} {
+		if _, err := CheckBaseURL(bad); err == nil {
+			t.Errorf("%q accepted", bad)
 		}
 	}
 }
@@ -78,7 +106,7 @@ func FuzzParse(f *testing.F) {
 			return
 		}
 		for _, o := range m.Objects {
-			if CheckPath(o.Path) != nil || strings.Contains(o.Path, "..") && strings.Contains("/"+o.Path+"/", "/../") {
+			if CheckPath(o.Path) != nil || HasDotSegment(o.Path) {
 				t.Fatalf("unsafe path accepted: %q", o.Path)
 			}
 		}
