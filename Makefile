@@ -1,29 +1,41 @@
 # packstudio — the first two targets do everything on a fresh machine:
 #   make demo   build the demo site (making a demo key if none), publish it into the
 #               local-directory bucket bucket/ and serve that on 127.0.0.1:8080
-#   make test   run every test (.ci/run installs what they need: openssl, zstd, awscli, MinIO)
+#   make test   install what the tests need (scripts/test-deps: openssl, zstd, the AWS CLI,
+#               Chromium, MinIO built once), then run every test; a missing part fails
+#   make test-short  run the tests without installing anything; tests that need a
+#               missing part are skipped loudly (an explicit opt-out, never CI's way)
 
 GO      ?= go
 BIN     := bin/packstudio
 DEMOKEY := .demo-key/packstudio
 ADDR    ?= 127.0.0.1:8080
+BASE_URL ?= http://$(ADDR)/
 
-.PHONY: demo test build bench fuzz vet clean
+.PHONY: demo test test-short test-deps build bench fuzz vet clean
 
 build:
 	$(GO) build -o $(BIN) ./cmd/packstudio
 
 demo: build
 	@test -f $(DEMOKEY).pem || $(BIN) keygen --out $(DEMOKEY)
-	$(BIN) build --config site.toml
+	$(BIN) build --config site.toml --base-url $(BASE_URL)
 	$(BIN) publish --config site.toml --to file://bucket
 	$(BIN) serve --dir bucket --addr $(ADDR)
 
-test: vet
+test: test-deps vet
 	$(GO) test -count=1 -timeout 45m ./...
 
+test-short: vet
+	$(GO) test -short -count=1 -timeout 45m ./...
+
+test-deps:
+	bash scripts/test-deps
+
 vet:
+	$(GO) mod tidy -diff
 	$(GO) vet ./...
+	$(GO) tool staticcheck ./...
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
 
@@ -40,6 +52,7 @@ fuzz:
 	$(GO) test ./catalog -run XXX -fuzz FuzzParseConstraint -fuzztime 30s
 	$(GO) test ./catalog -run XXX -fuzz FuzzParseVersion -fuzztime 30s
 	$(GO) test ./publish/manifest -run XXX -fuzz FuzzParse -fuzztime 30s
+	$(GO) test ./publish -run XXX -fuzz FuzzParseBundle -fuzztime 30s
 
 clean:
 	rm -rf bin public bucket .packstudio-cache .bench

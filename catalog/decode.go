@@ -94,6 +94,14 @@ func (d *dateText) UnmarshalText(b []byte) error {
 // returned Lines locate any key for later checks of the values.
 func DecodeTOML(file string, data []byte, v any) (pos Lines, _ Problems, ok bool) {
 	var ps problems
+	if len(data) > MaxTOMLSize {
+		ps.add(file, 0, "a catalog or config file is a few KiB: check that this is the right file, or split it", "file is larger than %d MiB", MaxTOMLSize>>20)
+		return Lines{}, ps.list, false
+	}
+	if line := tooDeep(data); line > 0 {
+		ps.add(file, line, "flatten the arrays and inline tables, or use [table] headers", "arrays and inline tables nest deeper than %d levels", MaxTOMLDepth)
+		return Lines{}, ps.list, false
+	}
 	md, err := toml.Decode(string(data), v)
 	if err != nil {
 		line, msg := tomlErrorLine(err)
@@ -105,6 +113,70 @@ func DecodeTOML(file string, data []byte, v any) (pos Lines, _ Problems, ok bool
 		ps.add(file, pos.LineOfKey(k), "remove it or check its spelling", "unknown key %q", k.String())
 	}
 	return pos, ps.list, true
+}
+
+// Limits checked before decoding: the decoder recurses once per level of
+// nesting and slows down sharply with nested inline tables, so a hostile
+// file could otherwise crash or stall the build.
+const (
+	MaxTOMLSize  = 4 << 20
+	MaxTOMLDepth = 64
+)
+
+// tooDeep returns the line where arrays and inline tables nest deeper than
+// MaxTOMLDepth, or 0. It skips comments and strings, whose brackets are text.
+func tooDeep(data []byte) int {
+	line, depth := 1, 0
+	for i := 0; i < len(data); i++ {
+		switch c := data[i]; c {
+		case '\n':
+			line++
+		case '#':
+			for i+1 < len(data) && data[i+1] != '\n' {
+				i++
+			}
+		case '"', '\'':
+			i, line = skipString(data, i, line)
+		case '[', '{':
+			if depth++; depth > MaxTOMLDepth {
+				return line
+			}
+		case ']', '}':
+			depth = max(depth-1, 0)
+		}
+	}
+	return 0
+}
+
+// skipString returns the index of the last byte of the string starting at
+// data[i] and the line it ends on. A broken string ends where the decoder
+// will report it.
+func skipString(data []byte, i, line int) (int, int) {
+	q := data[i]
+	multi := i+2 < len(data) && data[i+1] == q && data[i+2] == q
+	if multi {
+		i += 2
+	}
+	for i++; i < len(data); i++ {
+		switch c := data[i]; {
+		case c == '\\' && q == '"' && i+1 < len(data):
+			i++
+			if data[i] == '\n' {
+				line++
+			}
+		case c == '\n':
+			if !multi {
+				return i - 1, line
+			}
+			line++
+		case c == q && (!multi || i+2 < len(data) && data[i+1] == q && data[i+2] == q):
+			if multi {
+				i += 2
+			}
+			return i, line
+		}
+	}
+	return i, line
 }
 
 var lineInMessage = regexp.MustCompile(`^toml: line (\d+) (?:\(last key "[^"]*"\): )?`)

@@ -22,6 +22,11 @@ func seedTOML(f *testing.F) {
 	}
 	f.Add([]byte("a = [\n 1,\n [2, {x = 3}],\n]\n[[b.c]]\nd = '''x\n[[e]]\n'''\n"))
 	f.Add([]byte("\"quoted.key\" = { 'a' = \"\\\"\" }\n[x . y]\n"))
+	// Nesting past MaxTOMLDepth, which once overflowed the decoder's stack.
+	f.Add([]byte("a = " + strings.Repeat("[", MaxTOMLDepth+1) + strings.Repeat("]", MaxTOMLDepth+1) + "\n"))
+	f.Add([]byte("a = " + strings.Repeat("{x=", MaxTOMLDepth+1) + "1" + strings.Repeat("}", MaxTOMLDepth+1) + "\n"))
+	f.Add([]byte(strings.Repeat("[", 4*MaxTOMLDepth)))
+	f.Add([]byte("s = '''[[[[\n]]'''\nt = \"\\\"[[[\"\n# [[[[\n"))
 }
 
 // FuzzDecodePack checks that any input either fails with problems or decodes

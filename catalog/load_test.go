@@ -274,6 +274,9 @@ sorce = "x"`)},
 		{"requires its own pack", map[string]func(string) string{
 			"packs/cni-calico.toml": replace(`pack = "kubernetes"`, `pack = "cni-calico"`)},
 			[]string{`packs/cni-calico.toml:12: version 3.29.2: requires pack "cni-calico": that is this pack itself; two versions of one pack never go in one bundle`}},
+		{"requires its own multiple-choice layer, alone in it", map[string]func(string) string{
+			"packs/cni-calico.toml": replace(`pack = "kubernetes"`, `layer = "cni"`)},
+			[]string{`packs/cni-calico.toml:12: version 3.29.2: requires layer "cni": no other pack is in that layer; add another pack to that layer or remove the rule`}},
 		{"duplicate release", map[string]func(string) string{
 			"catalog.toml": replace(`version = "4.7.3"`, `version = "4.6"`)},
 			[]string{`catalog.toml:11: product "palette": release 4.6 is declared twice`}},

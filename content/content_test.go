@@ -38,7 +38,7 @@ func TestLoadPages(t *testing.T) {
 	dir := t.TempDir()
 	os.WriteFile(filepath.Join(dir, "_index.md"), []byte("Welcome *here*.\n"), 0o644)
 	os.WriteFile(filepath.Join(dir, "about.md"), []byte("# About us\n\nText.\n"), 0o644)
-	pages, err := LoadPages(dir)
+	pages, err := LoadPages(dir, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -49,7 +49,7 @@ func TestLoadPages(t *testing.T) {
 		t.Errorf("home intro not rendered: %s", pages[0].HTML)
 	}
 	os.WriteFile(filepath.Join(dir, "browse.md"), []byte("x"), 0o644)
-	if _, err := LoadPages(dir); err == nil || !strings.Contains(err.Error(), "browse.md") {
+	if _, err := LoadPages(dir, nil); err == nil || !strings.Contains(err.Error(), "browse.md") {
 		t.Errorf("a page named like a reserved folder was accepted: %v", err)
 	}
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/packstudio/packstudio/catalog"
 	"github.com/packstudio/packstudio/generator/pack"
 	"github.com/packstudio/packstudio/internal/atomicfile"
+	"github.com/packstudio/packstudio/internal/keyguard"
 	"github.com/packstudio/packstudio/publish/sign"
 )
 
@@ -84,7 +85,7 @@ func artifactsOf(c *catalog.Catalog) (packs []*Artifact, releases map[*catalog.R
 // same bytes (ECDSA signatures differ on every signing).
 type cacheRecord struct {
 	Source      string `json:"source"`
-	Fingerprint string `json:"fingerprint"` // names, sizes, modes and times of the source
+	Fingerprint string `json:"fingerprint"` // names, sizes, modes, times and inodes of the source
 	Format      string `json:"format"`
 	InputSHA256 string `json:"input_sha256"`
 	SHA256      string `json:"sha256"`
@@ -154,7 +155,7 @@ type artifactStats struct {
 
 // makeArtifacts packs and signs every artifact in parallel, reusing the
 // cache for unchanged sources. It fills in each artifact's size and digest.
-func makeArtifacts(ctx context.Context, out *tree, cache *artifactCache, signer Signer, all []*Artifact, jobs int, progress func(done, total int)) (artifactStats, error) {
+func makeArtifacts(ctx context.Context, out *tree, cache *artifactCache, signer Signer, guard *keyguard.Guard, all []*Artifact, jobs int, progress func(done, total int)) (artifactStats, error) {
 	var (
 		stats artifactStats
 		mu    sync.Mutex
@@ -168,7 +169,7 @@ func makeArtifacts(ctx context.Context, out *tree, cache *artifactCache, signer 
 		go func() {
 			defer wg.Done()
 			for a := range work {
-				packed, signed, err := makeArtifact(out, cache, signer, a)
+				packed, signed, err := makeArtifact(out, cache, signer, guard, a)
 				mu.Lock()
 				if err != nil {
 					errs = append(errs, fmt.Errorf("%s (from %s): %w", a.Path, a.source.Path, err))
@@ -204,7 +205,7 @@ func makeArtifacts(ctx context.Context, out *tree, cache *artifactCache, signer 
 	return stats, errors.Join(errs...)
 }
 
-func makeArtifact(out *tree, cache *artifactCache, signer Signer, a *Artifact) (packed, signed bool, err error) {
+func makeArtifact(out *tree, cache *artifactCache, signer Signer, guard *keyguard.Guard, a *Artifact) (packed, signed bool, err error) {
 	fp, err := pack.Fingerprint(a.source.Path)
 	if err != nil {
 		return false, false, err
@@ -215,7 +216,10 @@ func makeArtifact(out *tree, cache *artifactCache, signer Signer, a *Artifact) (
 	full := out.path(a.Path)
 
 	var sum []byte
-	if fi, err := os.Stat(full); cached && rec.Fingerprint == fp && err == nil && fi.Size() == rec.Size && fi.ModTime().UnixNano() == rec.ModTime {
+	// A new key means the source must be read again: the key guard checks
+	// its bytes against this key as they are packed.
+	sameKey := rec.KeyID == signer.KeyID()
+	if fi, err := os.Stat(full); cached && sameKey && rec.Fingerprint == fp && err == nil && fi.Size() == rec.Size && fi.ModTime().UnixNano() == rec.ModTime {
 		// Unchanged source, untouched output: nothing to read or pack.
 		sum, _ = hex.DecodeString(rec.SHA256)
 		a.Size = rec.Size
@@ -223,7 +227,7 @@ func makeArtifact(out *tree, cache *artifactCache, signer Signer, a *Artifact) (
 	} else {
 		packed = true
 		var inputSum []byte
-		if sum, inputSum, err = packArtifact(out, a); err != nil {
+		if sum, inputSum, err = packArtifact(out, a, guard); err != nil {
 			return packed, false, err
 		}
 		fi, err := os.Stat(full)
@@ -256,14 +260,14 @@ func makeArtifact(out *tree, cache *artifactCache, signer Signer, a *Artifact) (
 // packArtifact packs the source in one pass (read, hash input, compress,
 // hash output) into a temp file and puts it in place unless the same bytes
 // are already there.
-func packArtifact(out *tree, a *Artifact) (sum, inputSum []byte, err error) {
+func packArtifact(out *tree, a *Artifact, guard *keyguard.Guard) (sum, inputSum []byte, err error) {
 	f, err := out.create()
 	if err != nil {
 		return nil, nil, err
 	}
 	h := sha256.New()
 	cw := &countWriter{w: io.MultiWriter(f, h)}
-	inputSum, err = pack.Write(cw, a.source.Path, a.method, a.root)
+	inputSum, err = pack.Write(cw, a.source.Path, a.method, a.root, guard.Open)
 	if err != nil {
 		f.Close()
 		os.Remove(f.Name())

@@ -38,6 +38,7 @@ func benchSite(b *testing.B, packs int) (*Config, *sign.Signer, string) {
 func reportRows(b *testing.B, st *Stats) {
 	b.ReportMetric(float64(st.Rows), "rows")
 	b.ReportMetric(float64(st.ObjectBytes)/float64(st.Rows), "bytes/row")
+	b.ReportMetric(float64(st.CompatBytes)/float64(st.Rows), "compat-bytes/row")
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(st.Rows), "ns/row")
 }
 

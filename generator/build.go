@@ -4,17 +4,15 @@ package generator
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"html/template"
-	"io/fs"
-	"os"
-	"path/filepath"
 	"runtime"
+	"strings"
 	"time"
 
 	"github.com/packstudio/packstudio/catalog"
 	"github.com/packstudio/packstudio/content"
+	"github.com/packstudio/packstudio/internal/keyguard"
 	"github.com/packstudio/packstudio/theme"
 )
 
@@ -36,6 +34,7 @@ type Stats struct {
 	Combinations        int
 	Rows                int64 // (combination, pack version) rows
 	CompatConflicts     int64 // name@version entries of every conflicts_with list
+	CompatBytes         int64 // size of every compat file, a share of ObjectBytes
 	Packed, Reused      int   // artifacts packed this time, or taken as they were
 	Signed              int
 	FilesWritten        int64
@@ -58,9 +57,14 @@ type builder struct {
 	out    *tree
 	html   *template.Template
 	theme  *theme.Theme
+	assets []theme.Asset
 	pages  []content.Page
-	site   *siteData
-	stats  Stats
+	// readmes holds each pack readme's markdown by path, read (and checked
+	// by the key guard) before anything is written.
+	readmes map[string][]byte
+	guard   *keyguard.Guard
+	site    *siteData
+	stats   Stats
 
 	packArtifacts    []*Artifact
 	releaseArtifacts map[*catalog.Release][]*Artifact
@@ -77,6 +81,17 @@ func Build(ctx context.Context, o Options) (*Stats, error) {
 		o.Now = time.Now
 	}
 	b := &builder{cfg: o.Config, opts: o}
+	if o.SigningKey != "" && !strings.Contains(o.SigningKey, "://") {
+		var secrets [][]byte
+		if s, ok := o.Signer.(interface{ Secrets() [][]byte }); ok {
+			secrets = s.Secrets()
+		}
+		g, err := keyguard.New(o.SigningKey, secrets...)
+		if err != nil {
+			return nil, err
+		}
+		b.guard = g
+	}
 	if err := b.load(); err != nil {
 		return nil, err
 	}
@@ -109,26 +124,48 @@ func Build(ctx context.Context, o Options) (*Stats, error) {
 	return &b.stats, nil
 }
 
-// load reads and checks every input; nothing is written.
+// load reads and checks every input; nothing is written. Every file is
+// read through the key guard.
 func (b *builder) load() error {
-	cat, err := catalog.Load(b.cfg.Catalog)
+	open := b.guard.Open
+	cat, err := catalog.LoadWith(b.cfg.Catalog, open)
 	if err != nil {
 		return err
 	}
 	b.cat = cat
-	var ps catalog.Problems
-	b.pages, err = content.LoadPages(b.cfg.Content)
+	ps := b.checkKeyNotInInputs()
+	if len(ps) > 0 {
+		return ps // before reading any of them
+	}
+	// site.toml was read before the guard existed; its values are published.
+	if _, err := b.guard.ReadFile(b.cfg.File); err != nil {
+		ps = append(ps, catalog.Problem{File: b.cfg.File, Msg: err.Error(), Fix: "remove the key from the site config"})
+	}
+	b.pages, err = content.LoadPages(b.cfg.Content, open)
 	if err != nil {
 		ps = append(ps, catalog.Problem{File: b.cfg.File, Msg: err.Error(), Fix: "fix the content directory"})
 	}
-	b.theme, err = theme.New(b.cfg.Theme)
+	b.theme, err = theme.New(b.cfg.Theme, open)
 	if err == nil {
 		b.html, err = b.theme.HTML(nil)
 	}
-	if err != nil {
-		ps = append(ps, catalog.Problem{File: b.cfg.File, Msg: err.Error(), Fix: "fix the theme's templates"})
+	if err == nil {
+		b.assets, err = b.theme.Assets()
 	}
-	ps = append(ps, b.checkKeyNotInInputs()...)
+	if err != nil {
+		ps = append(ps, catalog.Problem{File: b.cfg.File, Msg: err.Error(), Fix: "fix the theme's templates and assets"})
+	}
+	b.readmes = map[string][]byte{}
+	for _, p := range b.cat.Packs {
+		if p.Readme.Path == "" || b.readmes[p.Readme.Path] != nil {
+			continue
+		}
+		data, err := b.guard.ReadFile(p.Readme.Path)
+		if err != nil {
+			ps = append(ps, catalog.Problem{File: p.Readme.Pos.File, Line: p.Readme.Pos.Line, Msg: err.Error(), Fix: "fix the readme"})
+		}
+		b.readmes[p.Readme.Path] = data
+	}
 	if len(ps) > 0 {
 		return ps
 	}
@@ -136,25 +173,20 @@ func (b *builder) load() error {
 }
 
 // checkKeyNotInInputs refuses any input that is, or holds, the private
-// signing key: it would be packed or rendered into the public tree.
+// signing key, by identity with links followed: it would be packed or
+// rendered into the public tree. Copies are found as the inputs are read.
 func (b *builder) checkKeyNotInInputs() catalog.Problems {
-	key := b.opts.SigningKey
-	if key == "" {
-		return nil
-	}
-	keyInfo, err := os.Stat(key)
-	if err != nil {
-		return nil
-	}
-	keyPath := realPath(key)
 	var ps catalog.Problems
 	check := func(src catalog.Source, what string) {
 		if src.Path == "" {
 			return
 		}
-		if holdsKey(src.Path, keyPath, keyInfo) {
-			ps = append(ps, catalog.Problem{File: src.Pos.File, Line: src.Pos.Line,
-				Msg: fmt.Sprintf("%s %s is or contains the private signing key %s", what, src.Path, key),
+		if found := b.guard.Find(src.Path); found != "" {
+			msg := fmt.Sprintf("%s %s is the private signing key %s", what, src.Path, b.opts.SigningKey)
+			if found != src.Path {
+				msg = fmt.Sprintf("%s %s holds %s, which is the private signing key %s", what, src.Path, found, b.opts.SigningKey)
+			}
+			ps = append(ps, catalog.Problem{File: src.Pos.File, Line: src.Pos.Line, Msg: msg,
 				Fix: "keep the key outside every source, readme, content and theme directory"})
 		}
 	}
@@ -171,43 +203,9 @@ func (b *builder) checkKeyNotInInputs() catalog.Problems {
 			check(r.Helm, "helm")
 		}
 	}
-	check(catalog.Source{Path: b.cfg.Content, Pos: catalog.Pos{File: b.cfg.File}}, "content")
-	check(catalog.Source{Path: b.cfg.Theme, Pos: catalog.Pos{File: b.cfg.File}}, "theme")
+	check(catalog.Source{Path: b.cfg.Content, Pos: catalog.Pos{File: b.cfg.File}}, "content directory")
+	check(catalog.Source{Path: b.cfg.Theme, Pos: catalog.Pos{File: b.cfg.File}}, "theme directory")
 	return ps
-}
-
-func realPath(p string) string {
-	if r, err := filepath.EvalSymlinks(p); err == nil {
-		p = r
-	}
-	return abs(p)
-}
-
-// holdsKey reports whether src is the key file or a directory holding it
-// (by path, or as the same file under another name).
-func holdsKey(src, keyPath string, keyInfo os.FileInfo) bool {
-	fi, err := os.Stat(src)
-	if err != nil {
-		return false
-	}
-	if !fi.IsDir() {
-		return os.SameFile(fi, keyInfo)
-	}
-	src = realPath(src) // WalkDir does not follow a linked root
-	if within(keyPath, src) {
-		return true
-	}
-	found := errors.New("found")
-	err = filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return nil
-		}
-		if info, err := d.Info(); err == nil && info.Size() == keyInfo.Size() && os.SameFile(info, keyInfo) {
-			return found
-		}
-		return nil
-	})
-	return err == found
 }
 
 // artifacts packs and signs every pack version and release artifact.
@@ -224,7 +222,7 @@ func (b *builder) artifacts(ctx context.Context, cache *artifactCache) error {
 	if b.opts.Progress != nil {
 		progress = func(done, total int) { b.opts.Progress("pack", done, total) }
 	}
-	st, err := makeArtifacts(ctx, b.out, cache, b.opts.Signer, all, b.opts.Jobs, progress)
+	st, err := makeArtifacts(ctx, b.out, cache, b.opts.Signer, b.guard, all, b.opts.Jobs, progress)
 	b.stats.Packed, b.stats.Reused, b.stats.Signed = st.packed, st.reused, st.signed
 	return err
 }

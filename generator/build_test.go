@@ -18,6 +18,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/klauspost/compress/zstd"
+
 	"github.com/packstudio/packstudio/catalog"
 	"github.com/packstudio/packstudio/publish/manifest"
 )
@@ -30,6 +32,7 @@ var goldenFiles = []string{
 	"releases/palette/4.6.2/index.html",
 	"releases/palette/4.6.2/index.json",
 	"releases/palette/4.6.2/urls.txt",
+	"releases/palette/4.6.2/SHA256SUMS",
 	"browse/all/all/all/all/all/all/index.html",
 	"browse/all/all/all/all/all/all/index.json",
 	"browse/palette/4.7.3/vsphere/all/all/fips/index.html",
@@ -300,6 +303,43 @@ func TestCompatMatchesContract(t *testing.T) {
 	}
 }
 
+// TestRulesInsideMultipleLayerOnPackPages checks that a pack page lists
+// the rules of other add-ons about it, and not its own layer rule on the
+// add-on layer as if another pack had made it.
+func TestRulesInsideMultipleLayerOnPackPages(t *testing.T) {
+	t.Parallel()
+	s := builtSite(t)
+	own := s.read("packs/addon-dashboard/index.html")
+	if strings.Contains(own, "Rules of other packs about") {
+		t.Errorf("the dashboard's page lists its own rule as another pack's:\n%s", own)
+	}
+	var cat struct {
+		Layers []struct {
+			ID       string
+			Multiple bool
+		}
+	}
+	if err := json.Unmarshal([]byte(s.read("catalog.json")), &cat); err != nil {
+		t.Fatal(err)
+	}
+	var multiple []string
+	for _, l := range cat.Layers {
+		if l.Multiple {
+			multiple = append(multiple, l.ID)
+		}
+	}
+	if strings.Join(multiple, " ") != "addon" { // the last layer, as catalog.toml marks none
+		t.Errorf("catalog.json marks %v multiple-choice, want the add-on layer", multiple)
+	}
+	metallb := s.read("packs/lb-metallb-helm/index.html")
+	for _, want := range []string{"addon-dashboard 1.0.0</a> needs lb-metallb-helm <code>&lt;0.14</code>",
+		"addon-dashboard 2.0.0</a> needs every Add-on pack <code>&gt;=0.14</code>"} {
+		if !strings.Contains(metallb, want) {
+			t.Errorf("metallb's page lacks %q", want)
+		}
+	}
+}
+
 // TestLinksResolve follows every href and src of every page: each must be
 // relative, point at an explicit file (never a bare folder) and exist,
 // resolved against the page's <base href> when it has one.
@@ -517,7 +557,7 @@ func TestPrivateKeyNeverInOutput(t *testing.T) {
 	s2.edit("catalog/packs/metallb.toml", `source = "payload/metallb"`, `source = "../key/site.pem"`)
 	_, err := s2.build()
 	var ps catalog.Problems
-	if !errors.As(err, &ps) || !strings.Contains(err.Error(), "metallb.toml:11: source ../key/site.pem") && !strings.Contains(err.Error(), "is or contains the private signing key") {
+	if !errors.As(err, &ps) || !strings.Contains(err.Error(), "metallb.toml:11: source ../key/site.pem") && !strings.Contains(err.Error(), "source "+s2.key+" is the private signing key") {
 		t.Fatalf("a source naming the key was not refused: %v", err)
 	}
 	if _, err := os.Stat(s2.out("")); !errors.Is(err, os.ErrNotExist) {
@@ -633,6 +673,86 @@ func TestConfigPathsAreRelativeToSiteToml(t *testing.T) {
 		}
 		if cfg.Publish.Target != want || cfg.Output != filepath.Join(dir, "public") {
 			t.Errorf("target %s: got %s (output %s), want %s", target, cfg.Publish.Target, cfg.Output, want)
+		}
+	}
+}
+
+// TestVerifyScriptQuotesValues renders verify-signatures.sh with a title
+// and a key name that would run commands if pasted into the script as they
+// are, runs it under sh, and checks that nothing ran and that it still
+// verifies real signatures with openssl.
+func TestVerifyScriptQuotesValues(t *testing.T) {
+	t.Parallel()
+	s := newSite(t)
+	s.edit("site.toml", `title = "Test packs"`, `title = "x\ntouch PWNED #'$(touch PWNED)'\"`+"`touch PWNED`"+`"`)
+	cfg, err := LoadConfig(s.path("site.toml"), Overrides{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// LoadConfig refuses such a name; the script must be safe all the same.
+	cfg.PublicKeyName = "k$(touch${IFS}PWNED).pem"
+	if _, err := Build(context.Background(), Options{Config: cfg, Signer: s.signer, SigningKey: s.key, Jobs: 2, Now: func() time.Time { return s.now }}); err != nil {
+		t.Fatal(err)
+	}
+	run := t.TempDir()
+	dl := filepath.Join(run, "dl")
+	os.Mkdir(dl, 0o755)
+	for _, f := range []string{"artifacts/packs/ubuntu/ubuntu-20.04.zst", "artifacts/packs/ubuntu/ubuntu-20.04.sig.bin", cfg.PublicKeyName} {
+		data, err := os.ReadFile(s.out(f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		os.WriteFile(filepath.Join(dl, path.Base(f)), data, 0o644)
+	}
+	cmd := exec.Command("sh", s.out("verify/verify-signatures.sh"), "dl")
+	cmd.Dir = run
+	out, err := cmd.CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "OK       ubuntu-20.04.zst") || !strings.Contains(string(out), "1 verified, 0 failed") {
+		t.Errorf("the script does not verify the signature: %v\n%s", err, out)
+	}
+	for _, dir := range []string{run, dl, s.dir} {
+		if _, err := os.Stat(filepath.Join(dir, "PWNED")); err == nil {
+			t.Errorf("the script ran a command from the site's values (PWNED in %s):\n%s", dir, out)
+		}
+	}
+}
+
+// TestSourceReplacedKeepingSizeAndMtimeIsRepacked rewrites a file source and
+// a file in a directory source with other bytes of the same size and puts
+// their modification times back, as cp -p or tar x do: the rebuild must
+// pack and sign the new bytes, not the cached artifact.
+func TestSourceReplacedKeepingSizeAndMtimeIsRepacked(t *testing.T) {
+	t.Parallel()
+	s := newSite(t)
+	s.mustBuild()
+	changes := []struct{ src, artifact, old, new string }{
+		{"catalog/payload/ubuntu-20.04.img", "artifacts/packs/ubuntu/ubuntu-20.04.zst", "ubuntu 20.04 image stand-in", "UBUNTU 20.04 IMAGE TAMPERED"},
+		{"catalog/payload/metallb/values.yaml", "artifacts/packs/lb-metallb-helm/lb-metallb-helm-0.14.9.zst", "version: 0.14.9", "version: 9.41.0"},
+	}
+	for _, c := range changes {
+		fi, err := os.Stat(s.path(c.src))
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.edit(c.src, c.old, c.new)
+		if err := os.Chtimes(s.path(c.src), fi.ModTime(), fi.ModTime()); err != nil {
+			t.Fatal(err)
+		}
+		if after, _ := os.Stat(s.path(c.src)); after.Size() != fi.Size() || !after.ModTime().Equal(fi.ModTime()) {
+			t.Fatal("size or mtime not kept")
+		}
+	}
+	if st := s.mustBuild(); st.Packed != len(changes) {
+		t.Errorf("packed %d artifacts, want the %d whose sources changed", st.Packed, len(changes))
+	}
+	dec, _ := zstd.NewReader(nil)
+	for _, c := range changes {
+		plain, err := dec.DecodeAll([]byte(s.read(c.artifact)), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Contains(plain, []byte(c.new)) || bytes.Contains(plain, []byte(c.old)) {
+			t.Errorf("%s still holds the old bytes of %s", c.artifact, c.src)
 		}
 	}
 }

@@ -98,6 +98,7 @@ func (b *builder) renderCompat() error {
 					buf.WriteString("]}")
 				}
 				buf.WriteString("\n]}\n")
+				b.stats.CompatBytes += int64(buf.Len())
 				path := "compat/" + p.ID + "/" + r.Version.Raw + "/" + cloud.ID + ".json"
 				if err := b.out.write(path, buf.Bytes()); err != nil {
 					return err

@@ -5,11 +5,13 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/packstudio/packstudio/catalog"
+	"github.com/packstudio/packstudio/internal/keyguard"
 )
 
 // Config is a loaded site.toml. Paths are resolved against the directory of
@@ -139,8 +141,9 @@ func LoadConfig(file string, o Overrides) (*Config, error) {
 	if keyName == "" {
 		keyName = "public_key.pem"
 	}
-	if strings.ContainsAny(keyName, `/\`) || keyName == "." || keyName == ".." || strings.HasPrefix(keyName, ".") || keyName == "manifest.json" {
-		add(keyNameAt, `use a plain file name like "public_key.pem"`, "public_key_name %q must be a file name at the root of the site", keyName)
+	if !safeFileName.MatchString(keyName) || keyName == "manifest.json" {
+		add(keyNameAt, `use a plain file name of letters, digits, '.', '_' and '-', like "public_key.pem"`,
+			"public_key_name %q must be a file name at the root of the site, not starting with '.'", keyName)
 	}
 	c.PublicKeyName = keyName
 
@@ -165,11 +168,19 @@ func LoadConfig(file string, o Overrides) (*Config, error) {
 	if abs(c.Output) == abs(dir) || within(abs(c.Catalog), abs(c.Output)) || (c.Content != "" && within(abs(c.Content), abs(c.Output))) {
 		add("output", `use a directory of its own, like "public"`, "output %q holds the site's own files", c.Output)
 	}
+	// Everything in the output directory is published.
+	if c.SigningKey != "" && !strings.Contains(c.SigningKey, "://") && keyguard.Inside(c.SigningKey, c.Output) {
+		add("signing.key", "keep the private key outside the output directory, e.g. in keys/ next to site.toml",
+			"the private signing key %s is inside the output directory %s, which is published", c.SigningKey, c.Output)
+	}
 	if len(ps) > 0 {
 		return nil, ps
 	}
 	return c, nil
 }
+
+// safeFileName is what a name may hold that scripts and URL lists use as is.
+var safeFileName = regexp.MustCompile(`^[A-Za-z0-9_-][A-Za-z0-9._-]*$`)
 
 // ParseTTL parses a Go duration, also accepting whole days ("90d").
 func ParseTTL(s string) (time.Duration, error) {

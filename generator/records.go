@@ -69,6 +69,9 @@ type facetRecord struct {
 	Name  string `json:"name"`
 	Kind  string `json:"kind,omitempty"`
 	Order int    `json:"order,omitempty"`
+	// Multiple marks a multiple-choice layer (layers only), whether
+	// catalog.toml says so or it is the last layer by default.
+	Multiple bool `json:"multiple,omitempty"`
 }
 
 type catalogRecord struct {

@@ -10,7 +10,6 @@ import (
 	"encoding/pem"
 	"fmt"
 	"html/template"
-	"os"
 	"strings"
 
 	"github.com/packstudio/packstudio/catalog"
@@ -104,11 +103,7 @@ func (b *builder) writeJSON(path string, v any) error {
 func (b *builder) url(path string) string { return b.cfg.BaseURL + path }
 
 func (b *builder) renderStatic() error {
-	assets, err := b.theme.Assets()
-	if err != nil {
-		return err
-	}
-	for _, a := range assets {
+	for _, a := range b.assets {
 		if err := b.out.write(a.Path, a.Data); err != nil {
 			return err
 		}
@@ -188,11 +183,15 @@ func (b *builder) renderReleases() error {
 			dir := releaseDir(r)
 			root := rootOf(dir)
 			arts := b.releaseArtifacts[r]
-			var urls strings.Builder
+			var urls, sums strings.Builder
 			for _, a := range arts {
 				urls.WriteString(b.url(a.Path) + "\n" + b.url(a.SigPath) + "\n")
+				sums.WriteString(a.SHA256 + "  " + a.Name() + "\n") // sha256sum -c format, names as curl -O saves them
 			}
 			if err := b.out.write(dir+"/urls.txt", []byte(urls.String())); err != nil {
+				return err
+			}
+			if err := b.out.write(dir+"/SHA256SUMS", []byte(sums.String())); err != nil {
 				return err
 			}
 			if err := b.writeJSON(dir+"/index.json", b.releaseRecord(r)); err != nil {
@@ -203,13 +202,14 @@ func (b *builder) renderReleases() error {
 				pageData
 				Product, Version, Date string
 				Artifacts              []artifactRow
-				URLsURL, BrowseHref    string
+				URLsURL, SumsURL       string
+				BrowseHref             string
 				PackCount              int
 				Others                 []releaseLink
 			}{
 				pageData: b.page(dir, p.Name+" "+r.Version.Raw, "home"),
 				Product:  p.Name, Version: r.Version.Raw, Date: r.Date,
-				Artifacts: b.artifactRows(root, arts), URLsURL: b.url(dir + "/urls.txt"),
+				Artifacts: b.artifactRows(root, arts), URLsURL: b.url(dir + "/urls.txt"), SumsURL: b.url(dir + "/SHA256SUMS"),
 				BrowseHref: root + b.plan.dir(c) + "/index.html", PackCount: b.plan.size(b.plan.id(c)),
 			}
 			for i := len(p.Releases) - 1; i >= 0; i-- {
@@ -253,11 +253,8 @@ func (b *builder) renderPacks() error {
 		}
 		var readme template.HTML
 		if p.Readme.Path != "" {
-			src, err := os.ReadFile(p.Readme.Path)
-			if err != nil {
-				return err
-			}
-			if readme, err = content.Markdown(src); err != nil {
+			var err error
+			if readme, err = content.Markdown(b.readmes[p.Readme.Path]); err != nil {
 				return fmt.Errorf("%s: %w", p.Readme.Path, err)
 			}
 		}
@@ -296,7 +293,9 @@ func (b *builder) renderPacks() error {
 		}
 		for _, o := range b.cat.Versions {
 			for _, r := range o.Requires {
-				if r.Pack == p.Name || r.Layer == p.Layer {
+				// A layer rule of an add-on about its own multiple-choice
+				// layer is about the other packs, not this one.
+				if o.Pack != p && (r.Pack == p.Name || r.Layer == p.Layer) {
 					data.ConstrainedBy = append(data.ConstrainedBy, constrainedBy{Pack: o.Pack.Name, Version: o.Version.Raw,
 						Href: root + packPage(o.Pack.Name), Target: b.ruleTarget(r), Versions: r.Versions.Raw})
 				}
@@ -329,7 +328,7 @@ func (b *builder) renderCatalog() error {
 		rec.Clouds = append(rec.Clouds, facetRecord{ID: c.ID, Name: c.Name, Kind: c.Kind})
 	}
 	for i, l := range b.cat.Layers {
-		rec.Layers = append(rec.Layers, facetRecord{ID: l.ID, Name: l.Name, Order: i + 1})
+		rec.Layers = append(rec.Layers, facetRecord{ID: l.ID, Name: l.Name, Order: i + 1, Multiple: l.Multiple})
 	}
 	for _, a := range b.cat.Arches {
 		rec.Arches = append(rec.Arches, facetRecord{ID: a.ID, Name: a.Name})
@@ -372,7 +371,10 @@ func (b *builder) renderVerify() error {
 		return err
 	}
 	var buf bytes.Buffer
-	if err := script.Execute(&buf, map[string]string{"Title": b.cfg.Title, "PublicKeyName": b.cfg.PublicKeyName, "KeyID": b.site.KeyID}); err != nil {
+	// Every value is quoted, so no title or name can run a command on the
+	// machine of whoever runs the script.
+	values := map[string]string{"Title": shellQuote(b.cfg.Title), "PublicKeyName": shellQuote(b.cfg.PublicKeyName), "KeyID": shellQuote(b.site.KeyID)}
+	if err := script.Execute(&buf, values); err != nil {
 		return fmt.Errorf("verify-signatures.sh: %w", err)
 	}
 	if err := b.out.write("verify/verify-signatures.sh", buf.Bytes()); err != nil {
@@ -383,6 +385,12 @@ func (b *builder) renderVerify() error {
 		KeyType, ScriptURL string
 	}{b.page("verify", "Verify downloads", "verify"), keyType(b.opts.Signer.PublicKeyPEM()), b.url("verify/verify-signatures.sh")}
 	return b.execute("verify.html", "verify/index.html", data)
+}
+
+// shellQuote makes s one POSIX shell word that the shell takes literally:
+// single quotes, each ' inside written as '\”.
+func shellQuote(s string) string {
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
 func (b *builder) renderContentPages() error {

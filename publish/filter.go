@@ -22,11 +22,14 @@ type Filter struct {
 	Layers   []string `json:"layers,omitempty"`
 	Arches   []string `json:"arches,omitempty"`
 	FIPS     []string `json:"fips,omitempty"` // "fips" or "non-fips"
+	// Bundle, when set, selects exactly its pack versions; it does not
+	// combine with the facets above.
+	Bundle *Bundle `json:"bundle,omitempty"`
 }
 
 // Empty reports whether the filter selects everything.
 func (f *Filter) Empty() bool {
-	return f == nil || len(f.Products)+len(f.Versions)+len(f.Clouds)+len(f.Layers)+len(f.Arches)+len(f.FIPS) == 0
+	return f == nil || f.Bundle == nil && len(f.Products)+len(f.Versions)+len(f.Clouds)+len(f.Layers)+len(f.Arches)+len(f.FIPS) == 0
 }
 
 func (f *Filter) String() string {
@@ -42,6 +45,9 @@ func (f *Filter) String() string {
 	add("layer", f.Layers)
 	add("arch", f.Arches)
 	add("fips", f.FIPS)
+	if f.Bundle != nil {
+		parts = append(parts, "--bundle "+f.Bundle.File)
+	}
 	return strings.Join(parts, " ")
 }
 
@@ -58,21 +64,14 @@ func orAll(vs []string) []string {
 // site shows for the same filters. Each list read is checked against the
 // manifest before it is trusted.
 func (f *Filter) selectArtifacts(ctx context.Context, src Reader, m *manifest.Manifest) (map[string]bool, error) {
-	idx := m.Index()
-	read := func(p string) ([]byte, error) {
-		obj, ok := idx[p]
-		if !ok {
-			return nil, ErrNotExist
+	if f.Bundle != nil {
+		if len(f.Products)+len(f.Versions)+len(f.Clouds)+len(f.Layers)+len(f.Arches)+len(f.FIPS) > 0 {
+			return nil, &TargetError{Target: f.String(),
+				Reason: "a bundle is an exact selection already: drop the other filters, or change the bundle in the builder"}
 		}
-		data, err := ReadAll(ctx, src, p, 256<<20)
-		if err != nil {
-			return nil, err
-		}
-		if sum(data) != obj.SHA256 {
-			return nil, fmt.Errorf("%s: does not match the manifest", p)
-		}
-		return data, nil
+		return f.Bundle.selectArtifacts(ctx, src, m)
 	}
+	read := manifestReader(ctx, src, m)
 	for _, fv := range f.FIPS {
 		if fv != "fips" && fv != "non-fips" {
 			return nil, &TargetError{Target: "--fips " + fv, Reason: `use "fips" or "non-fips"`}
@@ -162,6 +161,27 @@ func (f *Filter) selectArtifacts(ctx context.Context, src Reader, m *manifest.Ma
 		}
 	}
 	return keep, nil
+}
+
+// manifestReader returns a reader of the tree's lists that trusts a file
+// only when the manifest lists it with that digest; ErrNotExist when the
+// manifest does not list it.
+func manifestReader(ctx context.Context, src Reader, m *manifest.Manifest) func(p string) ([]byte, error) {
+	idx := m.Index()
+	return func(p string) ([]byte, error) {
+		obj, ok := idx[p]
+		if !ok {
+			return nil, ErrNotExist
+		}
+		data, err := ReadAll(ctx, src, p, 256<<20)
+		if err != nil {
+			return nil, err
+		}
+		if sum(data) != obj.SHA256 {
+			return nil, fmt.Errorf("%s: does not match the manifest", p)
+		}
+		return data, nil
+	}
 }
 
 // sortedKeys returns the keys of a set, sorted.

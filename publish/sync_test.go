@@ -287,7 +287,7 @@ func TestPublishPruneAfterManifest(t *testing.T) {
 		s := newSite(t)
 		rec := &recorder{Bucket: newBucket()}
 		publishTo(t, s, rec, publish.SyncOptions{})
-		os.Remove(filepath.Join(s.dir, "catalog/packs/metallb.toml"))
+		os.Remove(filepath.Join(s.dir, "catalog/packs/dashboard.toml")) // two versions, and no pack's rules name it
 		s.build()
 
 		rec.ops = nil
@@ -295,20 +295,20 @@ func TestPublishPruneAfterManifest(t *testing.T) {
 		if res.Deleted != 0 {
 			t.Errorf("deleted %d objects without --prune", res.Deleted)
 		}
-		if _, err := rec.Head(context.Background(), "packs/lb-metallb-helm/index.html"); err != nil {
+		if _, err := rec.Head(context.Background(), "packs/addon-dashboard/index.html"); err != nil {
 			t.Errorf("without --prune the old page must stay: %v", err)
 		}
 		rec.ops = nil
 		res = publishTo(t, s, rec, publish.SyncOptions{Prune: true})
-		if res.Deleted != 4 {
-			t.Errorf("pruned %d objects, want 4: %v", res.Deleted, rec.ops)
+		if res.Deleted != 6 {
+			t.Errorf("pruned %d objects, want 6: %v", res.Deleted, rec.ops)
 		}
 		for _, op := range rec.ops {
 			if strings.HasPrefix(op, "put ") {
 				t.Errorf("a prune of an already published manifest uploaded: %s", op)
 			}
 		}
-		if _, err := rec.Head(context.Background(), "packs/lb-metallb-helm/index.html"); !errors.Is(err, publish.ErrNotExist) {
+		if _, err := rec.Head(context.Background(), "packs/addon-dashboard/index.html"); !errors.Is(err, publish.ErrNotExist) {
 			t.Errorf("pruned page still there: %v", err)
 		}
 		if rep, _ := publish.Verify(context.Background(), rec, s.key, publish.VerifyOptions{}); !rep.OK() {

@@ -6,11 +6,14 @@ package theme
 
 import (
 	"embed"
+	"errors"
 	"fmt"
 	htmltemplate "html/template"
+	"io"
 	"io/fs"
 	"os"
 	"path"
+	"path/filepath"
 	"sort"
 	"strings"
 	texttemplate "text/template"
@@ -21,12 +24,22 @@ var embedded embed.FS
 
 // Theme is the embedded theme with an optional overlay directory.
 type Theme struct {
-	overlay fs.FS // nil without an overlay
+	overlay fs.FS  // nil without an overlay; lists its files
+	dir     string // the overlay's directory
+	open    Opener
 }
 
-// New returns the theme, overlaid by dir when dir is not empty.
-func New(dir string) (*Theme, error) {
-	t := &Theme{}
+// Opener opens a file to read. A build passes its key guard's, which
+// refuses the signing key; nil means os.Open.
+type Opener func(name string) (io.ReadCloser, error)
+
+// New returns the theme, overlaid by dir when dir is not empty. Overlay
+// files are read through open.
+func New(dir string, open Opener) (*Theme, error) {
+	if open == nil {
+		open = func(name string) (io.ReadCloser, error) { return os.Open(name) }
+	}
+	t := &Theme{dir: dir, open: open}
 	if dir != "" {
 		fi, err := os.Stat(dir)
 		if err != nil || !fi.IsDir() {
@@ -40,11 +53,24 @@ func New(dir string) (*Theme, error) {
 // ReadFile returns a theme file, preferring the overlay.
 func (t *Theme) ReadFile(name string) ([]byte, error) {
 	if t.overlay != nil {
-		if b, err := fs.ReadFile(t.overlay, name); err == nil {
-			return b, nil
+		b, err := t.readOverlay(name)
+		if !errors.Is(err, fs.ErrNotExist) {
+			return b, err // found, or there and refused: never the embedded file instead
 		}
 	}
 	return embedded.ReadFile(name)
+}
+
+func (t *Theme) readOverlay(name string) ([]byte, error) {
+	if !fs.ValidPath(name) {
+		return nil, fs.ErrNotExist
+	}
+	f, err := t.open(filepath.Join(t.dir, filepath.FromSlash(name)))
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return io.ReadAll(f)
 }
 
 // list returns the names of files under dir in the embedded theme and the
@@ -62,6 +88,9 @@ func (t *Theme) list(dir string) ([]string, error) {
 				}
 				return err
 			}
+			if d.IsDir() && p != dir && strings.HasPrefix(d.Name(), ".") {
+				return t.dotFolder(dir, p)
+			}
 			if !d.IsDir() && !strings.HasPrefix(path.Base(p), ".") {
 				seen[p] = true
 			}
@@ -77,6 +106,17 @@ func (t *Theme) list(dir string) ([]string, error) {
 	}
 	sort.Strings(names)
 	return names, nil
+}
+
+// dotFolder refuses an asset folder like .well-known: publish, serve and
+// verify take dot paths for their own bookkeeping, so a published one would
+// break every later publish and verify. Other dot folders are skipped.
+func (t *Theme) dotFolder(dir, p string) error {
+	if dir != "assets" {
+		return fs.SkipDir
+	}
+	return fmt.Errorf("theme asset folder %s: a folder starting with '.' cannot be published (publish, serve and verify keep their own files in dot folders); rename it or move its files",
+		filepath.Join(t.dir, filepath.FromSlash(p)))
 }
 
 // HTML parses every templates/*.html into one template set.

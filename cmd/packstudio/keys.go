@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/packstudio/packstudio/internal/atomicfile"
+	"github.com/packstudio/packstudio/internal/keyguard"
 	"github.com/packstudio/packstudio/publish/sign"
 )
 
@@ -24,10 +25,20 @@ func (e *env) password() []byte {
 
 func (e *env) loadSigner(path string) (*sign.Signer, error) {
 	s, err := sign.LoadSigner(path, e.password())
-	if errors.Is(err, sign.ErrEncrypted) || errors.Is(err, os.ErrNotExist) {
+	if errors.Is(err, sign.ErrEncrypted) || errors.Is(err, sign.ErrWrongPassword) || errors.Is(err, os.ErrNotExist) {
 		return nil, usageError{err}
 	}
-	return s, err
+	if err != nil {
+		return nil, err
+	}
+	// Warned about, not refused: keys handed over as CI secrets or mounted
+	// in containers are often 0644 on a single-user machine, and refusing
+	// would only make people copy them somewhere; what the build must never
+	// do, publish the key, is refused by the key guard whatever the mode.
+	if mode, exposed := keyguard.Exposed(path); exposed {
+		fmt.Fprintf(e.stderr, "packstudio: WARNING: private signing key %s is readable by group or others (mode %04o); run: chmod 600 %s\n", path, mode, path)
+	}
+	return s, nil
 }
 
 func keygenCmd(e *env) *cobra.Command {

@@ -11,7 +11,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"os/signal"
 	"runtime/pprof"
@@ -21,6 +20,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/packstudio/packstudio/catalog"
+	"github.com/packstudio/packstudio/internal/keyguard"
 )
 
 // Exit codes of the contract.
@@ -46,14 +46,12 @@ type env struct {
 	stdout, stderr io.Writer
 	getenv         func(string) string
 	tty            bool // stdout is a terminal: show progress
-	log            *slog.Logger
 }
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	e := &env{stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv, tty: term.IsTerminal(int(os.Stdout.Fd()))}
-	e.log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	os.Exit(run(ctx, e, os.Args[1:]))
 }
 
@@ -73,7 +71,8 @@ func run(ctx context.Context, e *env, args []string) int {
 	var ue usageError
 	var ps catalog.Problems
 	var p catalog.Problem
-	if errors.As(err, &ue) || errors.As(err, &ps) || errors.As(err, &p) {
+	var ke *keyguard.Error // an input that is or holds the private key
+	if errors.As(err, &ue) || errors.As(err, &ps) || errors.As(err, &p) || errors.As(err, &ke) {
 		return exitUsage
 	}
 	return exitFailed
@@ -100,7 +99,9 @@ writes HTML pages, JSON, URL lists and signed .zst artifacts; publish syncs the
 tree to a bucket; verify and mirror check every byte against one public key.`,
 		SilenceErrors: true,
 		SilenceUsage:  true,
+		Version:       versionText(),
 	}
+	root.SetVersionTemplate("packstudio {{.Version}}\n")
 	var cpuProfile string
 	root.PersistentFlags().StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile to this file")
 	root.PersistentFlags().MarkHidden("cpuprofile")
@@ -123,7 +124,7 @@ tree to a bucket; verify and mirror check every byte against one public key.`,
 		}
 	}
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
-		return usageError{fmt.Errorf("%w\nsee 'packstudio %s --help'", err, c.Name())}
+		return usageError{fmt.Errorf("%w\nsee '%s --help'", err, c.CommandPath())}
 	})
 	root.AddCommand(
 		buildCmd(e),
@@ -136,6 +137,7 @@ tree to a bucket; verify and mirror check every byte against one public key.`,
 		mirrorCmd(e),
 		rebaseCmd(e),
 		unpackCmd(e),
+		versionCmd(e),
 	)
 	for _, c := range root.Commands() {
 		c.Args = wrapArgs(c.Args)

@@ -101,6 +101,10 @@ func TestBadInputExitCodes(t *testing.T) {
 			`edge-k3s.toml:9: source "payload/k3s-missing" does not exist; fix the path`},
 		{"unsatisfiable requires", "catalog/packs/cni-calico.toml", `versions = ">=1.31"`, `versions = ">=1.40"`,
 			`cni-calico.toml:23: version 3.29.2: requires layer "k8s" versions ">=1.40": no pack version satisfies it; widen the range or add a matching version; the catalog has: 1.30.11, 1.32.3, 1.33.5`},
+		{"unsafe public_key_name", "site.toml", `title = "Test packs"`, `public_key_name = "k$(touch${IFS}PWNED).pem"`,
+			`site.toml:1: public_key_name "k$(touch${IFS}PWNED).pem" must be a file name at the root of the site, not starting with '.'; use a plain file name of letters, digits, '.', '_' and '-', like "public_key.pem"`},
+		{"deeply nested TOML", "catalog/packs/edge-k3s.toml", `name = "edge-k3s"`, "x = " + strings.Repeat("[", 100000) + strings.Repeat("]", 100000) + "\nname = \"edge-k3s\"",
+			`edge-k3s.toml:1: arrays and inline tables nest deeper than 64 levels; flatten the arrays and inline tables, or use [table] headers`},
 		{"bad site config", "site.toml", `manifest_ttl = "720h"`, `manifest_ttl = "forever"`,
 			`site.toml:9: manifest_ttl "forever": not a duration; write a duration like "2160h" or "90d"`},
 	}
@@ -169,5 +173,80 @@ func TestBrokenSiteTomlIsNotIgnored(t *testing.T) {
 		if code != 2 || !strings.Contains(errOut, "site.toml:2") {
 			t.Errorf("%v: exit %d, want 2 naming site.toml:2; stderr:\n%s", args, code, errOut)
 		}
+	}
+}
+
+// TestKeyPasswordErrorsExit2: a missing and a wrong PACKSTUDIO_KEY_PASSWORD
+// are both usage errors, each told apart in the message.
+func TestKeyPasswordErrorsExit2(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "file"), []byte("data"), 0o644)
+	if code, _, errOut := runCLI(t, dir, map[string]string{"PACKSTUDIO_KEY_PASSWORD": "s3cret"}, "keygen", "--out", "k"); code != 0 {
+		t.Fatal(errOut)
+	}
+	for _, tt := range []struct{ password, want string }{
+		{"", "the private key is encrypted: set PACKSTUDIO_KEY_PASSWORD"},
+		{"wrong", "wrong password: PACKSTUDIO_KEY_PASSWORD does not decrypt the private key"},
+	} {
+		// build and renew load the key the same way.
+		code, _, errOut := runCLI(t, dir, map[string]string{"PACKSTUDIO_KEY_PASSWORD": tt.password}, "sign", "--key", "k.pem", "file")
+		if code != 2 || !strings.Contains(errOut, "k.pem: "+tt.want) {
+			t.Errorf("password %q: exit %d, want 2 with %q; stderr:\n%s", tt.password, code, tt.want, errOut)
+		}
+	}
+}
+
+// TestKeyInInputsExit2: the private key reached through a link in content,
+// or copied into a pack source, stops the build with exit 2 naming the file,
+// and nothing written holds it.
+func TestKeyInInputsExit2(t *testing.T) {
+	for _, tt := range []struct {
+		name  string
+		setup func(dir string) error
+		want  string
+	}{
+		{"link in content", func(dir string) error {
+			return os.Symlink("../key/site.pem", filepath.Join(dir, "content/notes.md"))
+		}, "site.toml: content directory content holds content/notes.md, which is the private signing key key/site.pem"},
+		{"copy in a pack source", func(dir string) error {
+			key, _ := os.ReadFile(filepath.Join(dir, "key/site.pem"))
+			return os.WriteFile(filepath.Join(dir, "catalog/payload/metallb/tls.txt"), key, 0o644)
+		}, "catalog/payload/metallb/tls.txt holds the private signing key key/site.pem"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			extract(t.Fatalf, "../../generator/testdata/site.txtar", dir)
+			if code, _, errOut := runCLI(t, dir, nil, "keygen", "--out", "key/site"); code != 0 {
+				t.Fatal(errOut)
+			}
+			if err := tt.setup(dir); err != nil {
+				t.Fatal(err)
+			}
+			code, _, errOut := runCLI(t, dir, nil, "build")
+			if code != 2 || !strings.Contains(errOut, tt.want) {
+				t.Errorf("exit %d, want 2 with %q; stderr:\n%s", code, tt.want, errOut)
+			}
+			if _, err := os.Stat(filepath.Join(dir, "public/manifest.json")); err == nil {
+				t.Error("a manifest was written")
+			}
+		})
+	}
+}
+
+// TestExposedKeyIsWarnedAbout: a private key readable by others still
+// signs, with a warning that says how to fix it.
+func TestExposedKeyIsWarnedAbout(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "file"), []byte("data"), 0o644)
+	if code, _, errOut := runCLI(t, dir, nil, "keygen", "--out", "k"); code != 0 {
+		t.Fatal(errOut)
+	}
+	if _, _, errOut := runCLI(t, dir, nil, "sign", "--key", "k.pem", "file"); strings.Contains(errOut, "WARNING") {
+		t.Errorf("warning for a 0600 key: %s", errOut)
+	}
+	os.Chmod(filepath.Join(dir, "k.pem"), 0o644)
+	code, _, errOut := runCLI(t, dir, nil, "sign", "--key", "k.pem", "file")
+	if code != 0 || !strings.Contains(errOut, "WARNING: private signing key k.pem is readable by group or others (mode 0644); run: chmod 600 k.pem") {
+		t.Errorf("exit %d; stderr lacks the warning:\n%s", code, errOut)
 	}
 }

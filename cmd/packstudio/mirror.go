@@ -64,13 +64,13 @@ func (e *env) pinnedKey(c *cobra.Command, keyFile, dest string, src publish.Read
 
 func mirrorCmd(e *env) *cobra.Command {
 	var (
-		key, endpoint, region, baseURL, volumes, volumeSize string
-		jobs                                                int
-		allowExpired, prune                                 bool
-		f                                                   publish.Filter
+		key, endpoint, region, baseURL, volumes, volumeSize, bundle string
+		jobs                                                        int
+		allowExpired, prune                                         bool
+		f                                                           publish.Filter
 	)
 	c := &cobra.Command{
-		Use:   "mirror SOURCE DEST [--key PUB] [--jobs N] [filters] [--volumes DIR --volume-size N]",
+		Use:   "mirror SOURCE DEST [--key PUB] [--jobs N] [filters | --bundle bundle.json] [--volumes DIR --volume-size N]",
 		Short: "Copy a published site into DEST (or tar volumes), verifying every object",
 		Long: `Copy a published site (https:// URL, file://DIR or s3://BUCKET/PREFIX) into the
 directory DEST. The signed manifest is fetched first and checked with the pinned
@@ -81,10 +81,13 @@ and SHA-256 match the manifest; objects already there are not fetched again. The
 manifest goes in last; objects it no longer lists are removed (--prune).
 
 Filters (repeatable; values of one filter are alternatives) make a partial mirror:
-only the matching artifacts, with every page, list and the manifest.`,
+only the matching artifacts, with every page, list and the manifest. --bundle takes
+a bundle.json saved by the site's bundle builder and mirrors exactly its pack
+versions (it does not combine with the other filters).`,
 		Example: `  packstudio mirror https://packs.example.com/ ./mirror --key publisher.pub.pem
   packstudio mirror s3://packs/site ./mirror --endpoint http://127.0.0.1:9000 --key pub.pem --product palette --version 4.7.3
-  packstudio mirror https://packs.example.com/ ./stage --key pub.pem --volumes ./dvd --volume-size 4.7G`,
+  packstudio mirror https://packs.example.com/ ./stage --key pub.pem --volumes ./dvd --volume-size 4.7G
+  packstudio mirror https://packs.example.com/ ./mirror --key pub.pem --bundle bundle.json`,
 		Args: cobra.ExactArgs(2),
 		RunE: func(c *cobra.Command, args []string) error {
 			source, dest := args[0], args[1]
@@ -94,6 +97,13 @@ only the matching artifacts, with every page, list and the manifest.`,
 				if size, err = publish.ParseSize(volumeSize); err != nil {
 					return usage("--volume-size: %v", err)
 				}
+			}
+			if bundle != "" {
+				b, err := publish.ReadBundle(bundle)
+				if err != nil {
+					return classify(err)
+				}
+				f.Bundle = b
 			}
 			src, err := openSource(c, source, endpoint, region, jobs)
 			if err != nil {
@@ -172,6 +182,7 @@ only the matching artifacts, with every page, list and the manifest.`,
 	c.Flags().StringArrayVar(&f.Layers, "layer", nil, "only packs of this layer (repeatable)")
 	c.Flags().StringArrayVar(&f.Arches, "arch", nil, "only packs for this architecture (repeatable)")
 	c.Flags().StringArrayVar(&f.FIPS, "fips", nil, `only "fips" or "non-fips" packs (repeatable)`)
+	c.Flags().StringVar(&bundle, "bundle", "", "only the pack versions of this bundle.json, saved by the bundle builder")
 	return c
 }
 

@@ -320,6 +320,23 @@ grep -c . SHA256SUMS
 					t.Errorf("%s lists %s, not under %s", name, line, base)
 				}
 			}
+
+			// A release folder: bundle, ISO and chart, checked the same way.
+			rel, rdl := base+"releases/palette/4.6.2/", t.TempDir()
+			script = fmt.Sprintf(`set -e
+%[1]s -fsS %[2]surls.txt | xargs -n1 %[1]s -fsSO
+%[1]s -fsSO %[2]sSHA256SUMS
+sha256sum -c SHA256SUMS
+`, curl, rel)
+			out, err = exec.Command("sh", "-c", "cd "+rdl+" && "+script).CombinedOutput()
+			if err != nil {
+				t.Fatalf("release folder: %v\n%s", err, out)
+			}
+			for _, f := range []string{"palette-4.6.2.tar.zst", "palette-appliance-4.6.2.iso", "palette-4.6.2.tgz"} {
+				if !strings.Contains(string(out), f+": OK") {
+					t.Errorf("release folder: sha256sum -c did not check %s:\n%s", f, out)
+				}
+			}
 		})
 	}
 }

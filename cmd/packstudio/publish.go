@@ -113,7 +113,8 @@ and puts back any object removed or replaced behind its back. S3 credentials com
 // error (2); everything else failed work (1).
 func classify(err error) error {
 	var te *publish.TargetError
-	if errors.As(err, &te) {
+	var be *publish.BundleError
+	if errors.As(err, &te) || errors.As(err, &be) {
 		return usageError{err}
 	}
 	var se *publish.StoreError

@@ -47,10 +47,18 @@ func (m Method) String() string {
 // epoch is the modification time of every tar entry.
 var epoch = time.Unix(0, 0).UTC()
 
+// Opener opens each input file to read. A build passes its key guard's,
+// which refuses the signing key and checks the bytes as they stream
+// through; nil means os.Open.
+type Opener func(name string) (io.ReadCloser, error)
+
 // Write packs src into w and returns the SHA-256 of the input stream (the
 // file's bytes, or the tar of the directory). root names the top-level
-// directory inside a tar.
-func Write(w io.Writer, src string, method Method, root string) (inputSHA256 []byte, err error) {
+// directory inside a tar. Every file is read once, through open.
+func Write(w io.Writer, src string, method Method, root string, open Opener) (inputSHA256 []byte, err error) {
+	if open == nil {
+		open = func(name string) (io.ReadCloser, error) { return os.Open(name) }
+	}
 	src, fi, err := resolve(src)
 	if err != nil {
 		return nil, err
@@ -66,7 +74,7 @@ func Write(w io.Writer, src string, method Method, root string) (inputSHA256 []b
 	case method == Zstd:
 		enc := getEncoder(w)
 		defer putEncoder(enc)
-		if err := writeInput(io.MultiWriter(h, enc), src, fi, root); err != nil {
+		if err := writeInput(io.MultiWriter(h, enc), src, fi, root, open); err != nil {
 			return nil, err
 		}
 		if err := enc.Close(); err != nil {
@@ -74,14 +82,14 @@ func Write(w io.Writer, src string, method Method, root string) (inputSHA256 []b
 		}
 	case method == Tgz && fi.IsDir():
 		gz, _ := gzip.NewWriterLevel(w, gzip.BestCompression)
-		if err := writeInput(io.MultiWriter(h, gz), src, fi, root); err != nil {
+		if err := writeInput(io.MultiWriter(h, gz), src, fi, root, open); err != nil {
 			return nil, err
 		}
 		if err := gz.Close(); err != nil {
 			return nil, err
 		}
 	default: // a file copied as is
-		if err := copyFile(io.MultiWriter(h, w), src); err != nil {
+		if err := copyFile(io.MultiWriter(h, w), src, open); err != nil {
 			return nil, err
 		}
 	}
@@ -99,15 +107,15 @@ func resolve(src string) (string, fs.FileInfo, error) {
 	return real, fi, err
 }
 
-func writeInput(w io.Writer, src string, fi fs.FileInfo, root string) error {
+func writeInput(w io.Writer, src string, fi fs.FileInfo, root string, open Opener) error {
 	if fi.IsDir() {
-		return writeTar(w, src, root)
+		return writeTar(w, src, root, open)
 	}
-	return copyFile(w, src)
+	return copyFile(w, src, open)
 }
 
-func copyFile(w io.Writer, src string) error {
-	f, err := os.Open(src)
+func copyFile(w io.Writer, src string, open Opener) error {
+	f, err := open(src)
 	if err != nil {
 		return err
 	}
@@ -123,7 +131,7 @@ var bufPool = sync.Pool{New: func() any { b := make([]byte, 256<<10); return &b 
 // writeTar writes dir as a tar: entries sorted by path (WalkDir reads
 // directories in lexical order), times fixed, owners root, modes 0755/0644.
 // Symlinks are kept only when they point inside dir; anything else is refused.
-func writeTar(w io.Writer, dir, root string) error {
+func writeTar(w io.Writer, dir, root string, open Opener) error {
 	tw := tar.NewWriter(w)
 	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -169,7 +177,7 @@ func writeTar(w io.Writer, dir, root string) error {
 			return err
 		}
 		if hdr.Typeflag == tar.TypeReg {
-			return copyExactly(tw, p, hdr.Size)
+			return copyExactly(tw, p, hdr.Size, open)
 		}
 		return nil
 	})
@@ -181,8 +189,8 @@ func writeTar(w io.Writer, dir, root string) error {
 
 // copyExactly copies size bytes of the file, failing if it changed size
 // while being packed (the header already promised that size).
-func copyExactly(w io.Writer, p string, size int64) error {
-	f, err := os.Open(p)
+func copyExactly(w io.Writer, p string, size int64, open Opener) error {
+	f, err := open(p)
 	if err != nil {
 		return err
 	}
@@ -204,9 +212,11 @@ func inside(p string) bool {
 	return p != ".." && !strings.HasPrefix(p, "../")
 }
 
-// Fingerprint summarizes the names, sizes, modes and modification times of
-// src and everything under it. Equal fingerprints let a cache skip reading
-// the source again; a differing one means it must be read.
+// Fingerprint summarizes the names, sizes, modes, modification times and
+// identities (device, inode, change time: what git's index keeps) of src and
+// everything under it. Equal fingerprints let a cache skip reading the
+// source again; a differing one means it must be read. A file rewritten
+// with its size and mtime put back still changes its change time.
 func Fingerprint(src string) (string, error) {
 	h := sha256.New()
 	src, fi, err := resolve(src)
@@ -241,7 +251,7 @@ func Fingerprint(src string) (string, error) {
 
 func stamp(h hash.Hash, rel string, fi fs.FileInfo) {
 	io.WriteString(h, rel+"\x00"+fi.Mode().String()+"\x00"+strconv.FormatInt(fi.Size(), 10)+"\x00"+
-		strconv.FormatInt(fi.ModTime().UnixNano(), 10)+"\n")
+		strconv.FormatInt(fi.ModTime().UnixNano(), 10)+"\x00"+identity(fi)+"\n")
 }
 
 // Encoders hold large tables; reuse them across artifacts.

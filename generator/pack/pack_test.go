@@ -32,7 +32,7 @@ func writeTree(t *testing.T, files map[string]string) string {
 func packBytes(t *testing.T, src string, m Method, root string) ([]byte, []byte) {
 	t.Helper()
 	var b bytes.Buffer
-	in, err := Write(&b, src, m, root)
+	in, err := Write(&b, src, m, root, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -131,7 +131,7 @@ func TestTgzAndCopy(t *testing.T) {
 	if sum := sha256.Sum256(iso); !bytes.Equal(sum[:], in) {
 		t.Fatal("copy digest wrong")
 	}
-	if _, err := Write(io.Discard, filepath.Join(dir, "chart"), Copy, ""); err == nil {
+	if _, err := Write(io.Discard, filepath.Join(dir, "chart"), Copy, "", nil); err == nil {
 		t.Fatal("a directory was accepted where a file is needed")
 	}
 }
@@ -141,11 +141,11 @@ func TestSymlinksStayInside(t *testing.T) {
 	if err := os.Symlink("file.txt", filepath.Join(dir, "a", "link")); err != nil {
 		t.Skip("no symlinks here:", err)
 	}
-	if _, err := Write(io.Discard, filepath.Join(dir, "a"), Zstd, "p"); err != nil {
+	if _, err := Write(io.Discard, filepath.Join(dir, "a"), Zstd, "p", nil); err != nil {
 		t.Fatalf("an inside symlink was refused: %v", err)
 	}
 	os.Symlink("../../etc/passwd", filepath.Join(dir, "a", "escape"))
-	if _, err := Write(io.Discard, filepath.Join(dir, "a"), Zstd, "p"); err == nil || !strings.Contains(err.Error(), "outside") {
+	if _, err := Write(io.Discard, filepath.Join(dir, "a"), Zstd, "p", nil); err == nil || !strings.Contains(err.Error(), "outside") {
 		t.Fatalf("a symlink leaving the source was packed: %v", err)
 	}
 }

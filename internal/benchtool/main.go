@@ -145,7 +145,9 @@ func bench(o options) error {
 	full := builds[0].st
 	fmt.Printf("\nBUILD: %d combinations, %d (combination, pack version) rows, %d compat conflicts, %d objects, %s\n",
 		full.Combinations, full.Rows, full.CompatConflicts, full.Objects, mib(full.ObjectBytes))
-	fmt.Printf("bytes per row over all files: %.0f\n\n", float64(full.ObjectBytes)/float64(full.Rows))
+	fmt.Printf("bytes per row over all files: %.0f, of which compat files: %.0f (%s, %.1f%% of all bytes)\n\n",
+		float64(full.ObjectBytes)/float64(full.Rows), float64(full.CompatBytes)/float64(full.Rows),
+		mib(full.CompatBytes), 100*float64(full.CompatBytes)/float64(full.ObjectBytes))
 	w := tabwriter.NewWriter(os.Stdout, 2, 4, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(w, "run\twall\tCPU\tpeak RSS\tfiles written\tbytes written\tpacked\tsigned\twall / cp -r\t")
 	for _, r := range builds {

@@ -90,6 +90,7 @@ func newPlan(o Options) *plan {
 	g.planProducts()
 	g.planPacks()
 	g.planRequires()
+	g.planAddonRequires()
 	return g.p
 }
 
@@ -366,7 +367,8 @@ func (g *planner) payload(pk *pack, v *version, what string) string {
 // planRequires adds rules once every version exists, so each rule is built
 // around a real target version and is satisfiable by construction. k8s
 // versions may require the os layer; cni, csi and add-on versions the k8s
-// layer or one k8s pack. No rule targets its own layer.
+// layer or one k8s pack. No rule here targets its own layer; add-on to
+// add-on rules come from planAddonRequires.
 func (g *planner) planRequires() {
 	byLayer := map[string][]*pack{}
 	for _, pk := range g.p.packs {
@@ -389,6 +391,34 @@ func (g *planner) planRequires() {
 					v.requires = append(v.requires, g.k8sPackRule(k8sPacks))
 				}
 			}
+		}
+	}
+}
+
+// planAddonRequires lets a few add-on versions require another add-on pack
+// (rules inside a multiple-choice layer), drawn after planRequires so that
+// the rest of the catalog stays as it was.
+func (g *planner) planAddonRequires() {
+	var addons []*pack
+	for _, pk := range g.p.packs {
+		if pk.layer == "addon" {
+			addons = append(addons, pk)
+		}
+	}
+	if len(addons) < 2 {
+		return
+	}
+	n := 0
+	for _, pk := range addons {
+		for _, v := range pk.versions {
+			if n++; n%20 != 7 { // one add-on version in 20, whatever the seed
+				continue
+			}
+			other, t := g.randomVersion(addons)
+			if other == pk {
+				continue
+			}
+			v.requires = append(v.requires, rule{pack: other.name, versions: ">=" + t.raw})
 		}
 	}
 }

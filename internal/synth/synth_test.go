@@ -87,6 +87,17 @@ func TestGenerateLoads(t *testing.T) {
 			t.Errorf("%s lists no product", v.ID())
 		}
 	}
+	addonRules := 0
+	for _, v := range cat.Versions {
+		for _, r := range v.Requires {
+			if r.Pack != "" && cat.PackByName(r.Pack).Layer == v.Pack.Layer {
+				addonRules++
+			}
+		}
+	}
+	if !cat.Multiple("addon") || addonRules == 0 {
+		t.Errorf("add-on layer multiple: %v; %d rules on another pack of the own layer, want > 0", cat.Multiple("addon"), addonRules)
+	}
 	if fips == 0 || nonFIPS == 0 || arm == 0 || requires == 0 {
 		t.Errorf("facet spread: fips=%d non-fips=%d arm64=%d requires=%d; want all > 0", fips, nonFIPS, arm, requires)
 	}
@@ -255,6 +266,14 @@ func TestFacetSpread(t *testing.T) {
 	layers := map[string]float64{}
 	var nameLen, versions, fips, amdOnly, both, armOnly, oneProduct float64
 	var deps, layerRule, packRule, k8s, k8sOS float64
+	var addonRule, addonVersions float64
+	addonPacks := map[string]bool{}
+	for _, pk := range p.packs {
+		if pk.layer == "addon" {
+			addonPacks[pk.name] = true
+			addonVersions += float64(len(pk.versions))
+		}
+	}
 	for _, pk := range p.packs {
 		layers[pk.layer]++
 		nameLen += float64(len(pk.name))
@@ -284,7 +303,9 @@ func TestFacetSpread(t *testing.T) {
 			default:
 				deps++
 				for _, r := range v.requires {
-					if r.pack != "" {
+					if addonPacks[r.pack] {
+						addonRule++
+					} else if r.pack != "" {
 						packRule++
 					} else {
 						layerRule++
@@ -313,6 +334,7 @@ func TestFacetSpread(t *testing.T) {
 	near("k8s layer rule", layerRule/deps, 0.30, 0.03)
 	near("k8s pack rule", packRule/deps, 0.10, 0.03)
 	near("k8s needs os", k8sOS/k8s, 0.20, 0.08)
+	near("add-on needs add-on", addonRule/addonVersions, 0.05, 0.01)
 }
 
 func TestNegativeOption(t *testing.T) {

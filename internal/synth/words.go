@@ -9,14 +9,15 @@ package synth
 type layerSpec struct {
 	id, name string
 	share    float64
+	multiple bool // written as multiple = true
 }
 
 var layerSpecs = []layerSpec{
-	{"os", "Operating system", 0.06},
-	{"k8s", "Kubernetes", 0.04},
-	{"cni", "Network", 0.05},
-	{"csi", "Storage", 0.10},
-	{"addon", "Add-on", 0.75},
+	{"os", "Operating system", 0.06, false},
+	{"k8s", "Kubernetes", 0.04, false},
+	{"cni", "Network", 0.05, false},
+	{"csi", "Storage", 0.10, false},
+	{"addon", "Add-on", 0.75, true},
 }
 
 // cloudSpec is a named cloud; clouds past this list are "cloudN".

@@ -94,6 +94,9 @@ func (p *plan) catalogTOML() string {
 	}
 	for i, l := range layerSpecs {
 		fmt.Fprintf(&b, "\n[[layer]]\nid = %q\nname = %q\norder = %d\n", l.id, l.name, i+1)
+		if l.multiple {
+			b.WriteString("multiple = true\n")
+		}
 	}
 	return b.String()
 }

@@ -1,7 +1,8 @@
 // Package testenv gives tests the real parts they run against: a MinIO
 // server on 127.0.0.1, and command-line tools such as openssl and the AWS
-// CLI. A missing part fails the test in CI (CI=true), where .ci/run
-// installs everything; elsewhere the test is skipped with a loud message.
+// CLI. A missing part fails the test: `make test` installs every part
+// (scripts/test-deps). Skipping is an explicit opt-out, `go test -short`
+// (`make test-short`), and then it is loud.
 package testenv
 
 import (
@@ -25,17 +26,15 @@ import (
 	"time"
 )
 
-// InCI reports whether the tests run in CI, where every part must exist.
-func InCI() bool { return os.Getenv("CI") != "" }
-
-// Missing fails (in CI) or skips (elsewhere) a test that lacks a part.
+// Missing fails a test that lacks a real part, or skips it loudly under
+// -short (CI never runs -short).
 func Missing(t testing.TB, format string, args ...any) {
 	t.Helper()
 	msg := fmt.Sprintf(format, args...)
-	if InCI() {
-		t.Fatalf("MISSING TEST DEPENDENCY in CI: %s", msg)
+	if !testing.Short() || os.Getenv("CI") != "" {
+		t.Fatalf("MISSING TEST DEPENDENCY: %s (scripts/test-deps installs it; go test -short skips instead)", msg)
 	}
-	t.Skipf("\n*** SKIPPED: %s ***\n*** (in CI this fails; .ci/run installs it) ***", msg)
+	t.Skipf("\n*** SKIPPED under -short: %s ***\n*** (make test installs it and runs this test) ***", msg)
 }
 
 // Tool returns the path of a command-line tool, preferring the given

@@ -58,6 +58,10 @@ var KeyTypes = []string{ECDSAP256, RSA3072, RSA4096}
 // ErrEncrypted is returned when a key is encrypted and no password was given.
 var ErrEncrypted = errors.New("the private key is encrypted: set PACKSTUDIO_KEY_PASSWORD")
 
+// ErrWrongPassword is returned when an encrypted key does not open with the
+// password given.
+var ErrWrongPassword = errors.New("wrong password: PACKSTUDIO_KEY_PASSWORD does not decrypt the private key")
+
 // GenerateKey makes a key pair and returns both PEM encodings. The private
 // key is PKCS#8, or sigstore's scrypt-encrypted form when password is not empty.
 func GenerateKey(keyType string, password []byte) (privPEM, pubPEM []byte, err error) {
@@ -92,9 +96,10 @@ func GenerateKey(keyType string, password []byte) (privPEM, pubPEM []byte, err e
 // Signer signs digests with a private key loaded from a PEM file. It keeps
 // the parsed key only; the file's bytes are not retained.
 type Signer struct {
-	sv     signature.SignerVerifier
-	pubPEM []byte
-	keyID  string
+	sv      signature.SignerVerifier
+	pubPEM  []byte
+	keyID   string
+	secrets [][]byte
 }
 
 // LoadSigner reads a PEM private key. A reference with "://" would name a
@@ -108,7 +113,8 @@ func LoadSigner(path string, password []byte) (*Signer, error) {
 		return nil, fmt.Errorf("signing key: %w", err)
 	}
 	defer clear(data)
-	if strings.Contains(string(data), "ENCRYPTED") && len(password) == 0 {
+	encrypted := strings.Contains(string(data), "ENCRYPTED")
+	if encrypted && len(password) == 0 {
 		return nil, fmt.Errorf("signing key %s: %w", path, ErrEncrypted)
 	}
 	var pf cryptoutils.PassFunc = cryptoutils.SkipPassword
@@ -116,17 +122,26 @@ func LoadSigner(path string, password []byte) (*Signer, error) {
 		pf = cryptoutils.StaticPasswordFunc(password)
 	}
 	priv, err := cryptoutils.UnmarshalPEMToPrivateKey(data, pf)
-	if err != nil {
-		return nil, fmt.Errorf("signing key %s: not a usable PEM private key (wrong password?): %w", path, err)
+	if err != nil && encrypted {
+		return nil, fmt.Errorf("signing key %s: %w (or the key file is damaged)", path, ErrWrongPassword)
 	}
+	if err != nil {
+		return nil, fmt.Errorf("signing key %s: not a usable PEM private key: %w; point [signing] key at a file made by packstudio keygen", path, err)
+	}
+	var secrets [][]byte
 	switch k := priv.(type) {
 	case *ecdsa.PrivateKey:
 		if k.Curve != elliptic.P256() {
 			return nil, fmt.Errorf("signing key %s: ECDSA keys must use P-256 (openssl dgst -sha256 verifies them)", path)
 		}
+		secrets = append(secrets, k.D.FillBytes(make([]byte, 32)))
 	case *rsa.PrivateKey:
 		if k.N.BitLen() < 2048 {
 			return nil, fmt.Errorf("signing key %s: RSA keys must have at least 2048 bits", path)
+		}
+		secrets = append(secrets, k.D.Bytes())
+		for _, p := range k.Primes {
+			secrets = append(secrets, p.Bytes())
 		}
 	default:
 		return nil, fmt.Errorf("signing key %s: %T keys are not supported; use ECDSA P-256 or RSA", path, priv)
@@ -147,7 +162,7 @@ func LoadSigner(path string, password []byte) (*Signer, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Signer{sv: sv, pubPEM: pubPEM, keyID: id}, nil
+	return &Signer{sv: sv, pubPEM: pubPEM, keyID: id, secrets: secrets}, nil
 }
 
 // SignDigest signs a SHA-256 digest computed by the caller over the data.
@@ -165,6 +180,17 @@ func (s *Signer) Sign(r io.Reader) ([]byte, error) {
 		return nil, err
 	}
 	return s.SignDigest(h.Sum(nil))
+}
+
+// Secrets returns the key's private numbers as big-endian bytes (the ECDSA
+// scalar; the RSA private exponent and primes), so that a build can refuse
+// any input that holds them, even when the key file is encrypted.
+func (s *Signer) Secrets() [][]byte {
+	out := make([][]byte, len(s.secrets))
+	for i, b := range s.secrets {
+		out[i] = bytes.Clone(b)
+	}
+	return out
 }
 
 // PublicKeyPEM returns the PKIX PEM of the public key.

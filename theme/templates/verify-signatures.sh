@@ -1,9 +1,10 @@
 #!/bin/sh
-# verify-signatures.sh: check files downloaded from {{.Title}} with OpenSSL.
+# verify-signatures.sh: check files downloaded from the site named below
+# (site_title) with OpenSSL.
 #
 # Usage: sh verify-signatures.sh [DIR] [PUBLIC_KEY]
 #   DIR         folder of downloads (default: the current folder)
-#   PUBLIC_KEY  the site's public key (default: DIR/{{.PublicKeyName}}, then ./{{.PublicKeyName}})
+#   PUBLIC_KEY  the site's public key (default: DIR/$key_name, then ./$key_name)
 #
 # Each NAME.sig.bin is checked against NAME.zst, or NAME when there is no
 # NAME.zst; a .zst, .iso or .tgz without its signature is reported; and
@@ -11,16 +12,20 @@
 # Exit status: 0 when everything verifies, 1 when anything fails, 2 on bad usage.
 set -u
 
-dir=${1:-.}
-key=${2:-}
+# The site's values, each one shell-quoted by the build.
+site_title={{.Title}}
+key_name={{.PublicKeyName}}
 site_key_id={{.KeyID}}
 
+dir=${1:-.}
+key=${2:-}
+
 if [ -z "$key" ]; then
-	if [ -f "$dir/{{.PublicKeyName}}" ]; then key="$dir/{{.PublicKeyName}}"; else key="./{{.PublicKeyName}}"; fi
+	if [ -f "$dir/$key_name" ]; then key="$dir/$key_name"; else key="./$key_name"; fi
 fi
 command -v openssl >/dev/null 2>&1 || { echo "verify-signatures.sh: openssl is not installed" >&2; exit 2; }
 [ -d "$dir" ] || { echo "verify-signatures.sh: $dir is not a folder" >&2; exit 2; }
-[ -f "$key" ] || { echo "verify-signatures.sh: public key $key not found; download {{.PublicKeyName}} from the site" >&2; exit 2; }
+[ -f "$key" ] || { echo "verify-signatures.sh: public key $key not found; download $key_name from $site_title" >&2; exit 2; }
 
 key_id=$(openssl pkey -pubin -in "$key" -outform DER 2>/dev/null | openssl dgst -sha256 -r | cut -d' ' -f1)
 if [ "$key_id" != "$site_key_id" ]; then
