@@ -304,6 +304,17 @@ type selectionVersion struct {
 	SHA256  string `json:"h"`
 	URL     string `json:"u"`
 	SigURL  string `json:"g"`
+	// Releases are the positions in selectionData.Releases of the releases
+	// offering this version: bundle.json names one release, and mirror
+	// --bundle refuses a version that release does not offer.
+	Releases []int `json:"r"`
+}
+
+// selectionRelease is a release a selection's bundle.json can name.
+type selectionRelease struct {
+	Product string `json:"product"`
+	Version string `json:"version"`
+	Name    string `json:"name"`
 }
 
 // renderSelection writes bundle/selection/index.html: the review of the
@@ -312,20 +323,36 @@ type selectionVersion struct {
 func (b *builder) renderSelection() error {
 	dir := "bundle/selection"
 	root := rootOf(dir)
+	var releases []*catalog.Release // newest first, product by product
+	var named []selectionRelease
+	for _, p := range b.cat.Products {
+		for i := len(p.Releases) - 1; i >= 0; i-- {
+			r := p.Releases[i]
+			releases = append(releases, r)
+			named = append(named, selectionRelease{Product: p.ID, Version: r.Version.Raw, Name: p.Name + " " + r.Version.Raw})
+		}
+	}
 	packs := make([]selectionPack, 0, len(b.cat.Packs))
 	for _, p := range b.cat.Packs {
 		sp := selectionPack{Name: p.Name, DisplayName: p.DisplayName, Page: root + packPage(p.Name)}
 		for _, v := range p.Versions {
 			a := b.packArtifacts[v.Index]
-			sp.Versions = append(sp.Versions, selectionVersion{Version: v.Version.Raw, Size: a.Size, SHA256: a.SHA256,
-				URL: root + a.Path, SigURL: root + a.SigPath})
+			sv := selectionVersion{Version: v.Version.Raw, Size: a.Size, SHA256: a.SHA256,
+				URL: root + a.Path, SigURL: root + a.SigPath, Releases: []int{}}
+			for ri, r := range releases {
+				if v.OffersRelease(r) {
+					sv.Releases = append(sv.Releases, ri)
+				}
+			}
+			sp.Versions = append(sp.Versions, sv)
 		}
 		packs = append(packs, sp)
 	}
 	js, err := json.Marshal(struct {
-		Root  string          `json:"root"`
-		Packs []selectionPack `json:"packs"`
-	}{root, packs})
+		Root     string             `json:"root"`
+		Releases []selectionRelease `json:"releases"`
+		Packs    []selectionPack    `json:"packs"`
+	}{root, named, packs})
 	if err != nil {
 		return err
 	}

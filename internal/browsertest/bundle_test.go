@@ -574,9 +574,31 @@ func TestSelectionFromBrowsePages(t *testing.T) {
 			if got := sel.Copied(); got != want {
 				t.Errorf("copied:\n%s\nwant\n%s", got, want)
 			}
-			var doc struct{ Packs []string }
+			// bundle.json names the newest release offering every pick, as
+			// mirror --bundle needs; without one, the page warns.
+			var release struct{ Product, Version string }
+			warn := true
+		search:
+			for _, p := range cat.Products {
+				for i := len(p.Releases) - 1; i >= 0; i-- {
+					if !slices.ContainsFunc(picks, func(id string) bool { return !versionByID(cat, id).OffersRelease(p.Releases[i]) }) {
+						release.Product, release.Version, warn = p.ID, p.Releases[i].Version.Raw, false
+						break search
+					}
+				}
+			}
+			var doc struct {
+				Product, Version string
+				Packs            []string
+			}
 			if err := json.Unmarshal([]byte(download(sel, "bundle.json")), &doc); err != nil || !slices.Equal(doc.Packs, c.ids()) {
 				t.Errorf("bundle.json packs %v (%v), want %v", doc.Packs, err, c.ids())
+			}
+			if !warn && (doc.Product != release.Product || doc.Version != release.Version) {
+				t.Errorf("bundle.json names %s %s, want %s %s, the newest release offering %v", doc.Product, doc.Version, release.Product, release.Version, picks)
+			}
+			if got := sel.Texts("#selection-warning")[0]; (got != "") != warn {
+				t.Errorf("warning %q; every pick offered by one release: %v", got, !warn)
 			}
 			sel.Click(fmt.Sprintf(`button[aria-label="Remove %s"]`, picks[0]))
 			v := versionByID(cat, picks[0])

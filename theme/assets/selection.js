@@ -18,9 +18,36 @@
     });
   });
 
+  // bundle.json names one release; mirror --bundle takes only versions it
+  // offers. The newest release offering every pick is chosen until the
+  // user picks one.
+  var release = document.getElementById("selection-release");
+  var warning = document.getElementById("selection-warning");
+  var chosenByUser = false;
+  data.releases.forEach(function (r, i) {
+    var o = document.createElement("option");
+    o.value = String(i);
+    o.textContent = r.name;
+    release.append(o);
+  });
+  release.addEventListener("change", function () { chosenByUser = true; render(); });
+  release.closest("[data-release]").hidden = data.releases.length === 0;
+
+  function offers(ri, id) { return byID.get(id).v.r.indexOf(ri) >= 0; }
+
+  function pickRelease(ids) {
+    if (chosenByUser) return;
+    for (var ri = 0; ri < data.releases.length; ri++) {
+      if (ids.every(function (id) { return offers(ri, id); })) { release.value = String(ri); return; }
+    }
+  }
+
   var show = ps.review(document.getElementById("review"), {
     root: data.root,
-    bundle: function (ids) { return { packs: ids }; }
+    bundle: function (ids) {
+      var r = data.releases[Number(release.value)] || {};
+      return { product: r.product, version: r.version, packs: ids };
+    }
   });
 
   function render() {
@@ -30,6 +57,11 @@
     known.sort(function (a, b) { return byID.get(a).order - byID.get(b).order; });
     status.textContent = unknown.length ? "No longer in this catalog: " + unknown.join(", ") + "." : "";
     clear.hidden = ids.length === 0;
+    pickRelease(known);
+    var ri = Number(release.value);
+    var missing = known.filter(function (id) { return !offers(ri, id); });
+    warning.textContent = missing.length ? "Not offered for " + (data.releases[ri] || {}).name + ", so mirror --bundle will refuse: " +
+      missing.join(", ") + ". Choose another release or remove them." : "";
     show(known.map(function (id) {
       var x = byID.get(id);
       return { id: id, display: x.pack.display, version: x.v.v, size: x.v.s, sha256: x.v.h, url: x.v.u, sig: x.v.g,
