@@ -47,6 +47,9 @@ type options struct {
 	publish         bool
 	aws, rclone     string
 	awsFull         bool
+	bigMiB          int    // size of the one large artifact; 0 skips it
+	hugo            string // Hugo to compare fresh builds with; "" skips it
+	catalog         bool   // measure builds of the synthetic catalog
 }
 
 func main() {
@@ -59,6 +62,9 @@ func main() {
 	flag.StringVar(&o.aws, "aws", "/usr/bin/aws", "AWS CLI to compare with (Debian's v2 is the faster peer)")
 	flag.StringVar(&o.rclone, "rclone", "rclone", "rclone to compare with")
 	flag.BoolVar(&o.awsFull, "aws-full", false, "also time aws s3 sync's full upload (about 30 objects/s against MinIO here: ~25 min); otherwise its bucket is seeded untimed")
+	flag.IntVar(&o.bigMiB, "big", 0, "also pack and sign one source of this many MiB against tar | zstd -3 -T0 + openssl (0: skip)")
+	flag.StringVar(&o.hugo, "hugo", "hugo", "Hugo to compare the fresh build with (Debian's package; \"\" skips it)")
+	flag.BoolVar(&o.catalog, "catalog", true, "measure builds of the synthetic catalog")
 	flag.Parse()
 	if err := bench(o); err != nil {
 		fmt.Fprintln(os.Stderr, "benchtool:", err)
@@ -68,10 +74,26 @@ func main() {
 
 func bench(o options) error {
 	bin, _ := filepath.Abs(o.bin)
-	work := o.work
-	if err := os.RemoveAll(work); err != nil {
+	if err := os.RemoveAll(o.work); err != nil {
 		return err
 	}
+	if err := os.MkdirAll(o.work, 0o755); err != nil {
+		return err
+	}
+	if o.catalog {
+		if err := benchCatalog(o, bin, o.work); err != nil {
+			return err
+		}
+	}
+	if o.bigMiB > 0 {
+		return benchBigArtifact(bin, o.work, o.bigMiB)
+	}
+	return nil
+}
+
+// benchCatalog builds the synthetic catalog: full, unchanged, one pack
+// changed; then publishes and mirrors it.
+func benchCatalog(o options, bin, work string) error {
 	so := synth.Options{Packs: o.packs, VersionsPerPack: o.versions, Products: 2, ReleasesPerProduct: 8, Clouds: 8}
 	catalogDir := filepath.Join(work, "catalog")
 	t0 := time.Now()
@@ -80,8 +102,7 @@ func bench(o options) error {
 	}
 	fmt.Printf("synthetic catalog: %d packs x %d versions, %d products x %d releases, %d clouds (generated in %s)\n",
 		so.Packs, so.VersionsPerPack, so.Products, so.ReleasesPerProduct, so.Clouds, time.Since(t0).Round(time.Millisecond))
-	site := "title = \"bench\"\nbase_url = \"https://packs.example.com/\"\ncatalog = \"catalog\"\noutput = \"public\"\ncache = \"cache\"\n[signing]\nkey = \"key/site.pem\"\n"
-	if err := os.WriteFile(filepath.Join(work, "site.toml"), []byte(site), 0o644); err != nil {
+	if err := writeSite(work); err != nil {
 		return err
 	}
 	if r := measure(work, nil, "keygen", bin, "keygen", "--out", "key/site"); r.err != nil {
