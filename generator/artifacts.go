@@ -215,7 +215,7 @@ func makeArtifact(out *tree, cache *artifactCache, signer Signer, a *Artifact) (
 	full := out.path(a.Path)
 
 	var sum []byte
-	if fi, err := os.Stat(full); cached && rec.Fingerprint == fp && err == nil && fi.Size() == rec.Size && fi.ModTime().UnixNano() == rec.ModTime {
+	if fi, err := os.Stat(full); cached && rec.Fingerprint == fp && err == nil && fi.Size() == rec.Size && fi.ModTime().UnixNano() == rec.ModTime && out.trustArtifact(full, rec.SHA256) {
 		// Unchanged source, untouched output: nothing to read or pack.
 		sum, _ = hex.DecodeString(rec.SHA256)
 		a.Size = rec.Size
@@ -272,7 +272,10 @@ func packArtifact(out *tree, a *Artifact) (sum, inputSum []byte, err error) {
 	sum = h.Sum(nil)
 	a.Size = cw.n
 	out.record(a.Path, cw.n, sum)
-	if old, n, err := fileSHA256(out.path(a.Path)); err == nil && n == cw.n && string(old) == string(sum) {
+	if !out.inPrevious(a.Path) {
+		return sum, inputSum, out.place(f, a.Path, cw.n)
+	}
+	if old, n, err := out.hashFile(out.path(a.Path)); err == nil && n == cw.n && string(old) == string(sum) {
 		f.Close()
 		os.Remove(f.Name())
 		out.unchanged.Add(1)
