@@ -176,19 +176,20 @@ func (t *tree) place(f *os.File, rel string, size int64) error {
 }
 
 // mkdirs makes dir and its missing parents inside the tree, each once per
-// build: one mkdir for a new directory, none for one already seen. What
+// build: one mkdir for a new directory, none for one already seen (the
+// root is seen from the start, so the walk up stops there). What
 // stands in the way of a directory, a symlink included, is an error: the
 // build never writes through a link out of the tree.
 func (t *tree) mkdirs(dir string) error {
 	if _, ok := t.dirs.Load(dir); ok {
 		return nil
 	}
-	err := os.Mkdir(dir, 0o755)
-	if parent := filepath.Dir(dir); errors.Is(err, fs.ErrNotExist) && parent != dir {
-		if err = t.mkdirs(parent); err == nil {
-			err = os.Mkdir(dir, 0o755)
+	if parent := filepath.Dir(dir); parent != dir {
+		if err := t.mkdirs(parent); err != nil {
+			return err
 		}
 	}
+	err := os.Mkdir(dir, 0o755)
 	if errors.Is(err, fs.ErrExist) {
 		if fi, lerr := os.Lstat(dir); lerr != nil || !fi.IsDir() {
 			return fmt.Errorf("%s is in the way of a directory of the site; remove it", dir)
