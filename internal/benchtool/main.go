@@ -138,6 +138,19 @@ func benchCatalog(o options, bin, work string) error {
 	if err := build("full build"); err != nil {
 		return err
 	}
+	var hugo *run
+	var hugoFiles int
+	if o.hugo != "" {
+		if _, err := exec.LookPath(o.hugo); err != nil {
+			fmt.Println("Hugo not measured:", o.hugo, "is not installed (apt-get install hugo)")
+		} else {
+			r, n, err := benchHugo(o.hugo, work)
+			if err != nil {
+				return err
+			}
+			hugo, hugoFiles = &r, n
+		}
+	}
 	if pub != nil {
 		pub.round("full publish")
 		pub.round("publish, nothing changed")
@@ -175,6 +188,10 @@ func benchCatalog(o options, bin, work string) error {
 	}
 	fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%d\t%s\t\t\t1.00\t\n", cp.name, cp.wall.Round(time.Millisecond), cp.cpu.Round(time.Millisecond), mib(cp.maxRSS), full.Objects, mib(full.ObjectBytes))
 	w.Flush()
+	fmt.Printf("no-op rebuild / full build: %.2f (wall)\n", builds[1].wall.Seconds()/builds[0].wall.Seconds())
+	if hugo != nil {
+		reportHugo(builds[0], *hugo, hugoFiles)
+	}
 	if pub != nil {
 		pub.report()
 	}
