@@ -27,11 +27,13 @@ var frameEncoder = sync.OnceValue(func() *zstd.Encoder {
 	return e
 })
 
-// helpers counts the goroutines compressing frames for any artifact. The
-// build already packs artifacts in parallel, one per core: a frame gets a
-// helper only while fewer than GOMAXPROCS are busy, and is otherwise
-// compressed by the goroutine that filled it. So many small artifacts
-// never start one, and a large one alone gets every core.
+// helpers counts the frames, of every artifact at once, given to a helper
+// goroutine and not yet written out. The build already packs artifacts in
+// parallel, one per core: a frame gets a helper only while fewer than
+// GOMAXPROCS are taken, and is otherwise compressed by the goroutine that
+// filled it. So many small artifacts never start one, a large one alone
+// gets every core, and the frames held in memory stay bounded: GOMAXPROCS
+// plus one per packing goroutine.
 var helpers atomic.Int32
 
 func takeHelper() bool {
@@ -55,6 +57,7 @@ var (
 // frame is one slice of input on its way to being compressed.
 type frame struct {
 	in, out *[]byte
+	helper  bool          // holds one of the helpers until written out
 	done    chan struct{} // closed when out is ready
 }
 
@@ -80,7 +83,7 @@ func (fw *frameWriter) Write(p []byte) (int, error) {
 		*fw.cur = append(*fw.cur, p[:k]...)
 		p = p[k:]
 		if len(*fw.cur) == FrameSize {
-			fw.submit()
+			fw.submit(false)
 		}
 	}
 	if fw.err != nil {
@@ -90,22 +93,23 @@ func (fw *frameWriter) Write(p []byte) (int, error) {
 }
 
 // submit hands the current input to a helper, or compresses it here when
-// every core is busy, then writes out what is ready.
-func (fw *frameWriter) submit() {
+// it is the last frame (a small artifact, one frame, starts no goroutine)
+// or every helper is taken, and then waits for the frames before it; then
+// it writes out what is ready.
+func (fw *frameWriter) submit(last bool) {
 	f := &frame{in: fw.cur, out: outBufs.Get().(*[]byte), done: make(chan struct{})}
 	fw.cur = nil
 	fw.frames++
 	fw.pending = append(fw.pending, f)
-	if takeHelper() {
-		go func() {
-			f.compress()
-			helpers.Add(-1)
-		}()
-	} else {
-		f.compress()
+	if f.helper = !last && takeHelper(); f.helper {
+		go f.compress()
+		fw.flush(false)
+		return
 	}
-	// Bound the frames held in memory: wait for the oldest beyond that.
-	fw.flush(len(fw.pending) > runtime.GOMAXPROCS(0))
+	f.compress()
+	for len(fw.pending) > 0 {
+		fw.flush(true)
+	}
 }
 
 func (f *frame) compress() {
@@ -135,6 +139,9 @@ func (fw *frameWriter) flush(wait bool) {
 			_, fw.err = fw.w.Write(*f.out)
 		}
 		outBufs.Put(f.out)
+		if f.helper {
+			helpers.Add(-1)
+		}
 	}
 }
 
@@ -145,7 +152,7 @@ func (fw *frameWriter) Close() error {
 		if fw.cur == nil {
 			fw.cur = inBufs.Get().(*[]byte)
 		}
-		fw.submit()
+		fw.submit(true)
 	}
 	fw.abort()
 	return fw.err

@@ -104,3 +104,30 @@ func TestEmptyInputIsOneFrame(t *testing.T) {
 		t.Fatalf("zstd -t of an empty input's artifact (%d bytes): %v %s", len(out), err, msg)
 	}
 }
+
+type failingWriter struct{ after int }
+
+func (w *failingWriter) Write(p []byte) (int, error) {
+	if w.after--; w.after < 0 {
+		return 0, io.ErrShortWrite
+	}
+	return len(p), nil
+}
+
+// TestHelpersAreReturned: after a large pack, and after one whose output
+// fails mid-stream, every helper is given back (a lost one would leave
+// later artifacts on fewer cores) and the error is reported.
+func TestHelpersAreReturned(t *testing.T) {
+	src := bigTree(t)
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(4))
+	packBytes(t, src, Zstd, "x")
+	if n := helpers.Load(); n != 0 {
+		t.Fatalf("%d helpers still taken after packing", n)
+	}
+	if _, err := Write(&failingWriter{after: 1}, src, Zstd, "x"); err == nil {
+		t.Fatal("a failing output was not reported")
+	}
+	if n := helpers.Load(); n != 0 {
+		t.Fatalf("%d helpers still taken after a failed pack", n)
+	}
+}
