@@ -49,9 +49,11 @@ func takeHelper() bool {
 	}
 }
 
+// Frame buffers start empty and grow with what is written: a small
+// artifact costs its own size, a large one reuses grown buffers.
 var (
-	inBufs  = sync.Pool{New: func() any { b := make([]byte, 0, FrameSize); return &b }}
-	outBufs = sync.Pool{New: func() any { b := make([]byte, 0, FrameSize/2); return &b }}
+	inBufs  = sync.Pool{New: func() any { return new([]byte) }}
+	outBufs = sync.Pool{New: func() any { return new([]byte) }}
 )
 
 // frame is one slice of input on its way to being compressed.
