@@ -188,12 +188,16 @@ func benchCatalog(o options, bin, work string) error {
 	w := tabwriter.NewWriter(os.Stdout, 2, 4, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(w, "run\twall\tCPU\tpeak RSS\tfiles written\tbytes written\tpacked\tsigned\twall / cp -r\t")
 	for _, r := range builds {
-		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%d\t%s\t%d\t%d\t%.2f\t\n", r.name, r.wall.Round(time.Millisecond), r.cpu.Round(time.Millisecond),
-			mib(r.maxRSS), r.st.FilesWritten, mib(r.st.BytesWritten), r.st.Packed, r.st.Signed, r.wall.Seconds()/cp.wall.Seconds())
+		ratio := "-"
+		if o.cp {
+			ratio = fmt.Sprintf("%.2f", r.wall.Seconds()/cp.wall.Seconds())
+		}
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%d\t%s\t%d\t%d\t%s\t\n", r.name, r.wall.Round(time.Millisecond), r.cpu.Round(time.Millisecond),
+			mib(r.maxRSS), r.st.FilesWritten, mib(r.st.BytesWritten), r.st.Packed, r.st.Signed, ratio)
 	}
 	fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%d\t%s\t\t\t1.00\t\n", cp.name, cp.wall.Round(time.Millisecond), cp.cpu.Round(time.Millisecond), mib(cp.maxRSS), full.Objects, mib(full.ObjectBytes))
 	w.Flush()
-	fmt.Printf("no-op rebuild / full build: %.2f (wall)\n", builds[1].wall.Seconds()/builds[0].wall.Seconds())
+	fmt.Printf("no-op rebuild / full build: %.2f wall, %.2f CPU\n", builds[1].wall.Seconds()/builds[0].wall.Seconds(), builds[1].cpu.Seconds()/builds[0].cpu.Seconds())
 	if hugo != nil {
 		reportHugo(builds[0], *hugo, hugoFiles)
 	}
