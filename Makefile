@@ -12,7 +12,7 @@ DEMOKEY := .demo-key/packstudio
 ADDR    ?= 127.0.0.1:8080
 BASE_URL ?= http://$(ADDR)/
 
-.PHONY: demo test test-short test-deps build bench fuzz vet clean
+.PHONY: demo test test-short test-deps build bench bench-big fuzz vet clean
 
 build:
 	$(GO) build -o $(BIN) ./cmd/packstudio
@@ -40,10 +40,16 @@ vet:
 	if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
 
 # Benchmarks: a synthetic catalog (1,000 packs x 4 versions) built from
-# scratch and rebuilt after one pack changed; figures are printed as a table.
+# scratch and rebuilt after one pack changed, the fresh build beside Hugo
+# (apt-get install hugo) on the same disk; figures are printed as tables.
+# bench-big: 2,500 x 4 pack versions, and one 512 MiB artifact packed and
+# signed beside tar | zstd -3 -T0 + openssl.
 bench: build
 	$(GO) test ./generator -run XXX -bench . -benchtime 3x
 	$(GO) run ./internal/benchtool -bin $(BIN)
+
+bench-big: build
+	$(GO) run ./internal/benchtool -bin $(BIN) -packs 2500 -versions 4 -publish=false -hugo "" -big 512
 
 # Short fuzzing of every parser of outside input.
 fuzz:

@@ -219,7 +219,8 @@ func makeArtifact(out *tree, cache *artifactCache, signer Signer, guard *keyguar
 	// A new key means the source must be read again: the key guard checks
 	// its bytes against this key as they are packed.
 	sameKey := rec.KeyID == signer.KeyID()
-	if fi, err := os.Stat(full); cached && sameKey && rec.Fingerprint == fp && err == nil && fi.Size() == rec.Size && fi.ModTime().UnixNano() == rec.ModTime {
+	if fi, err := os.Stat(full); cached && sameKey && rec.Fingerprint == fp && err == nil && fi.Size() == rec.Size && fi.ModTime().UnixNano() == rec.ModTime &&
+		out.trustArtifact(full, rec.SHA256) {
 		// Unchanged source, untouched output: nothing to read or pack.
 		sum, _ = hex.DecodeString(rec.SHA256)
 		a.Size = rec.Size
@@ -276,7 +277,10 @@ func packArtifact(out *tree, a *Artifact, guard *keyguard.Guard) (sum, inputSum 
 	sum = h.Sum(nil)
 	a.Size = cw.n
 	out.record(a.Path, cw.n, sum)
-	if old, n, err := fileSHA256(out.path(a.Path)); err == nil && n == cw.n && string(old) == string(sum) {
+	if !out.inPrevious(a.Path) {
+		return sum, inputSum, out.place(f, a.Path, cw.n)
+	}
+	if old, n, err := out.hashFile(out.path(a.Path)); err == nil && n == cw.n && string(old) == string(sum) {
 		f.Close()
 		os.Remove(f.Name())
 		out.unchanged.Add(1)

@@ -60,7 +60,7 @@ func BenchmarkBuild(b *testing.B) {
 }
 
 // BenchmarkRebuildUnchanged rebuilds a built site with nothing changed:
-// every file is rendered and compared, none written.
+// every file is rendered; none is read or written.
 func BenchmarkRebuildUnchanged(b *testing.B) {
 	cfg, s, key := benchSite(b, 200)
 	if _, err := Build(context.Background(), Options{Config: cfg, Signer: s, SigningKey: key}); err != nil {

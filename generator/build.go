@@ -13,6 +13,7 @@ import (
 	"github.com/packstudio/packstudio/catalog"
 	"github.com/packstudio/packstudio/content"
 	"github.com/packstudio/packstudio/internal/keyguard"
+	"github.com/packstudio/packstudio/publish/manifest"
 	"github.com/packstudio/packstudio/theme"
 )
 
@@ -26,6 +27,10 @@ type Options struct {
 	Now        func() time.Time // default time.Now
 	// Progress, when set, is called as artifacts are packed.
 	Progress func(stage string, done, total int)
+	// CheckOutput compares the bytes of every file already in the output
+	// instead of trusting the last manifest for files whose size, time and
+	// inode are as the last build left them.
+	CheckOutput bool
 }
 
 // Stats describes what a build did.
@@ -39,6 +44,7 @@ type Stats struct {
 	Signed              int
 	FilesWritten        int64
 	FilesUnchanged      int64
+	FilesCompared       int64 // output files read to see whether they changed
 	BytesWritten        int64
 	Objects             int
 	ObjectBytes         int64
@@ -55,6 +61,7 @@ type builder struct {
 	plan   *plan
 	compat *compatIndex
 	out    *tree
+	prev   *manifest.Manifest // the last build's, if it verifies
 	html   *template.Template
 	theme  *theme.Theme
 	assets []theme.Asset
@@ -106,6 +113,10 @@ func Build(ctx context.Context, o Options) (*Stats, error) {
 	}
 	b.out = out
 	defer out.close()
+	if signer, ok := b.opts.Signer.(ManifestSigner); ok {
+		b.prev = readManifest(b.cfg.Output, signer)
+	}
+	out.setPrevious(b.prev, loadStamps(b.cfg.Cache, b.cfg.Output), b.opts.CheckOutput)
 
 	cache := loadCache(b.cfg.Cache)
 	if err := b.artifacts(ctx, cache); err != nil {
@@ -120,7 +131,11 @@ func Build(ctx context.Context, o Options) (*Stats, error) {
 	if err := cache.save(b.allArtifacts); err != nil {
 		return nil, fmt.Errorf("cache: %w", err)
 	}
+	if err := out.saveStamps(b.cfg.Cache); err != nil {
+		return nil, fmt.Errorf("cache: %w", err)
+	}
 	b.stats.FilesWritten, b.stats.FilesUnchanged, b.stats.BytesWritten = out.written.Load(), out.unchanged.Load(), out.bytesWritten.Load()
+	b.stats.FilesCompared = out.compared.Load()
 	return &b.stats, nil
 }
 

@@ -31,6 +31,8 @@ type site struct {
 	signer *sign.Signer
 	now    time.Time
 	stats  *Stats // of the last build
+	// checkOutput builds with --check-output.
+	checkOutput bool
 }
 
 func newSite(t *testing.T) *site {
@@ -134,7 +136,7 @@ func (s *site) build() (*Stats, error) {
 	if err != nil {
 		return nil, err
 	}
-	st, err := Build(context.Background(), Options{Config: cfg, Signer: s.signer, SigningKey: s.key, Jobs: 3, Now: func() time.Time { return s.now }})
+	st, err := Build(context.Background(), Options{Config: cfg, Signer: s.signer, SigningKey: s.key, Jobs: 3, Now: func() time.Time { return s.now }, CheckOutput: s.checkOutput})
 	s.stats = st
 	return st, err
 }

@@ -44,7 +44,7 @@ func (b *builder) writeManifest() error {
 		return errors.New("the signer cannot sign manifests")
 	}
 	m := &manifest.Manifest{BaseURL: b.cfg.BaseURL, KeyID: signer.KeyID(), Objects: objects}
-	old := readManifest(b.cfg.Output, signer)
+	old := b.prev
 	if old != nil && manifest.SameObjects(old, m) && old.BaseURL == m.BaseURL && old.KeyID == m.KeyID {
 		b.stats.ManifestVersion = old.Version
 		return b.pruneStale(old)

@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -25,7 +26,9 @@ const tmpDir = ".packstudio-tmp"
 
 // tree is the output directory. It writes a file only when its bytes
 // differ from what is there, always by temp file and rename, and records
-// every object for the manifest.
+// every object for the manifest. What is there is known from the last
+// manifest and a stat; bytes are read only for a file that changed since
+// the last build wrote it.
 type tree struct {
 	root string
 	tmp  string
@@ -35,18 +38,30 @@ type tree struct {
 
 	dirs sync.Map // directories known to exist
 
-	written, unchanged, bytesWritten atomic.Int64
+	// What the last build left: its verified manifest and the stamps of
+	// its files (read only during the build), and the stamps of this one.
+	prev      map[string]manifest.Object
+	oldStamps map[string]stamp
+	stamps    map[string]stamp // under mu
+	checkAll  bool             // --check-output: compare every file's bytes
+	fixMode   bool             // the umask would not leave new files 0644
+	tmpSeq    atomic.Int64
+
+	written, unchanged, bytesWritten, compared atomic.Int64
 }
 
 func openTree(root string) (*tree, error) {
 	root = filepath.Clean(root) // prune compares it with cleaned paths
-	t := &tree{root: root, tmp: filepath.Join(root, tmpDir), objects: map[string]manifest.Object{}}
+	t := &tree{root: root, tmp: filepath.Join(root, tmpDir), objects: map[string]manifest.Object{},
+		stamps: map[string]stamp{}, fixMode: umaskStrips(0o644)}
 	if err := os.RemoveAll(t.tmp); err != nil {
 		return nil, err
 	}
 	if err := os.MkdirAll(t.tmp, 0o755); err != nil {
 		return nil, err
 	}
+	t.dirs.Store(root, true)
+	t.dirs.Store(t.tmp, true)
 	return t, nil
 }
 
@@ -82,24 +97,51 @@ func (t *tree) sortedObjects() []manifest.Object {
 }
 
 // write puts data at rel unless the file there already holds exactly data.
+// A file the last build wrote and nobody touched since holds what the last
+// manifest says: no need to read it. A file the last manifest did not list
+// is written without looking.
 func (t *tree) write(rel string, data []byte) error {
 	sum := sha256.Sum256(data)
 	t.record(rel, int64(len(data)), sum[:])
-	full := t.path(rel)
-	if sameContent(full, data) {
-		t.unchanged.Add(1)
-		return nil
+	switch state, old, st := t.state(rel); state {
+	case fileKnown:
+		if old.SHA256 == hex.EncodeToString(sum[:]) {
+			t.keep(rel, st)
+			return nil
+		}
+	case fileUnknown:
+		t.compared.Add(1)
+		if fi, ok := contentMatches(t.path(rel), data); ok {
+			t.keep(rel, stampOf(fi))
+			return nil
+		}
 	}
-	f, err := t.create()
+	st, err := t.writeFile(rel, data)
 	if err != nil {
-		return err
-	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		os.Remove(f.Name())
 		return fmt.Errorf("write %s: %w", rel, err)
 	}
-	return t.place(f, rel, int64(len(data)))
+	t.setStamp(rel, st)
+	t.written.Add(1)
+	t.bytesWritten.Add(int64(len(data)))
+	return nil
+}
+
+// keep counts a file left as it was.
+func (t *tree) keep(rel string, st stamp) {
+	t.setStamp(rel, st)
+	t.unchanged.Add(1)
+}
+
+func (t *tree) setStamp(rel string, st stamp) {
+	t.mu.Lock()
+	t.stamps[rel] = st
+	t.mu.Unlock()
+}
+
+// tempName names a new file in the temp directory, which this build
+// made empty: no other writer picks the same name.
+func (t *tree) tempName() string {
+	return filepath.Join(t.tmp, "w-"+strconv.FormatInt(t.tmpSeq.Add(1), 36))
 }
 
 // create opens a new temp file for content that will be placed later.
@@ -124,7 +166,7 @@ func (t *tree) place(f *os.File, rel string, size int64) error {
 		os.Remove(tmp)
 		return err
 	}
-	if err := os.Rename(tmp, full); err != nil {
+	if err := rename(tmp, full); err != nil {
 		os.Remove(tmp)
 		return fmt.Errorf("write %s: %w", rel, err)
 	}
@@ -133,11 +175,28 @@ func (t *tree) place(f *os.File, rel string, size int64) error {
 	return nil
 }
 
+// mkdirs makes dir and its missing parents inside the tree, each once per
+// build: one mkdir for a new directory, none for one already seen (the
+// root is seen from the start, so the walk up stops there). What
+// stands in the way of a directory, a symlink included, is an error: the
+// build never writes through a link out of the tree.
 func (t *tree) mkdirs(dir string) error {
 	if _, ok := t.dirs.Load(dir); ok {
 		return nil
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if parent := filepath.Dir(dir); parent != dir {
+		if err := t.mkdirs(parent); err != nil {
+			return err
+		}
+	}
+	err := os.Mkdir(dir, 0o755)
+	if errors.Is(err, fs.ErrExist) {
+		if fi, lerr := os.Lstat(dir); lerr != nil || !fi.IsDir() {
+			return fmt.Errorf("%s is in the way of a directory of the site; remove it", dir)
+		}
+		err = nil
+	}
+	if err != nil {
 		return err
 	}
 	t.dirs.Store(dir, true)
@@ -146,33 +205,46 @@ func (t *tree) mkdirs(dir string) error {
 
 // sameContent reports whether the file at p holds exactly data.
 func sameContent(p string, data []byte) bool {
+	_, ok := contentMatches(p, data)
+	return ok
+}
+
+// contentMatches reports whether the file at p holds exactly data, and
+// returns its stat.
+func contentMatches(p string, data []byte) (fs.FileInfo, bool) {
 	f, err := os.Open(p)
 	if err != nil {
-		return false
+		return nil, false
 	}
 	defer f.Close()
 	fi, err := f.Stat()
 	if err != nil || !fi.Mode().IsRegular() || fi.Size() != int64(len(data)) {
-		return false
+		return nil, false
 	}
 	buf := cmpBufs.Get().(*[]byte)
 	defer cmpBufs.Put(buf)
 	for rest := data; ; {
 		n, err := f.Read(*buf)
 		if n > len(rest) || !bytes.Equal((*buf)[:n], rest[:n]) {
-			return false
+			return nil, false
 		}
 		rest = rest[n:]
 		if err == io.EOF {
-			return len(rest) == 0
+			return fi, len(rest) == 0
 		}
 		if err != nil {
-			return false
+			return nil, false
 		}
 	}
 }
 
 var cmpBufs = sync.Pool{New: func() any { b := make([]byte, 64<<10); return &b }}
+
+// hashFile hashes an output file, counted as a file read to compare.
+func (t *tree) hashFile(p string) ([]byte, int64, error) {
+	t.compared.Add(1)
+	return fileSHA256(p)
+}
 
 // fileSHA256 hashes the file at p.
 func fileSHA256(p string) ([]byte, int64, error) {

@@ -25,6 +25,7 @@ func buildCmd(e *env) *cobra.Command {
 	var (
 		config, out, baseURL, statsFile string
 		jobs                            int
+		checkOutput                     bool
 	)
 	c := &cobra.Command{
 		Use:   "build",
@@ -32,7 +33,10 @@ func buildCmd(e *env) *cobra.Command {
 		Long: `Build the site described by site.toml into the output directory (default public/).
 The catalog is checked first; any problem is reported with its file and line and
 nothing is written. Artifacts are packed and signed only when their sources
-changed, and a file is rewritten only when its bytes change.`,
+changed, and a file is rewritten only when its bytes change. A file that the
+last build wrote and whose size, modification time and inode are unchanged is
+taken to hold what the last manifest says without being read; --check-output
+reads them all ('packstudio verify' checks a tree against its manifest).`,
 		RunE: func(c *cobra.Command, _ []string) error {
 			cfg, err := generator.LoadConfig(config, generator.Overrides{Output: out, BaseURL: baseURL})
 			if err != nil {
@@ -46,7 +50,7 @@ changed, and a file is rewritten only when its bytes change.`,
 				return err
 			}
 			start := time.Now()
-			opts := generator.Options{Config: cfg, Signer: signer, SigningKey: cfg.SigningKey, Jobs: jobs}
+			opts := generator.Options{Config: cfg, Signer: signer, SigningKey: cfg.SigningKey, Jobs: jobs, CheckOutput: checkOutput}
 			if e.tty {
 				opts.Progress = func(stage string, done, total int) {
 					fmt.Fprintf(e.stdout, "\r%s %d/%d", stage, done, total)
@@ -77,6 +81,7 @@ changed, and a file is rewritten only when its bytes change.`,
 	c.Flags().StringVar(&baseURL, "base-url", "", "absolute base URL for URL lists (default: base_url in site.toml)")
 	c.Flags().IntVar(&jobs, "jobs", 0, "parallel jobs (default: number of CPUs)")
 	c.Flags().StringVar(&statsFile, "stats", "", "also write the build's figures as JSON to this file")
+	c.Flags().BoolVar(&checkOutput, "check-output", false, "read every file already in the output to compare it, instead of trusting the last manifest for files whose size, time and inode are unchanged")
 	return c
 }
 

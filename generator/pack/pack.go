@@ -1,7 +1,8 @@
 // Package pack turns a source file or directory into an artifact, byte for
 // byte the same on every run: a directory becomes a tar with sorted entries,
-// fixed times, owners and modes; then zstd (or gzip for Helm charts). The
-// input is read once, and hashed while it is compressed.
+// fixed times, owners and modes; then zstd in independent frames of
+// FrameSize input each (or gzip for Helm charts). The input is read once,
+// and hashed while it is compressed.
 package pack
 
 import (
@@ -19,13 +20,11 @@ import (
 	"strings"
 	"sync"
 	"time"
-
-	"github.com/klauspost/compress/zstd"
 )
 
 // Format names the packing rules. Caches keyed by input must include it, so
 // that a change to these rules re-packs everything.
-const Format = "pack/v1"
+const Format = "pack/v2"
 
 // Method is how a source becomes an artifact.
 type Method int
@@ -72,9 +71,9 @@ func Write(w io.Writer, src string, method Method, root string, open Opener) (in
 	h := sha256.New()
 	switch {
 	case method == Zstd:
-		enc := getEncoder(w)
-		defer putEncoder(enc)
+		enc := newFrameWriter(w)
 		if err := writeInput(io.MultiWriter(h, enc), src, fi, root, open); err != nil {
+			enc.abort()
 			return nil, err
 		}
 		if err := enc.Close(); err != nil {
@@ -252,27 +251,4 @@ func Fingerprint(src string) (string, error) {
 func stamp(h hash.Hash, rel string, fi fs.FileInfo) {
 	io.WriteString(h, rel+"\x00"+fi.Mode().String()+"\x00"+strconv.FormatInt(fi.Size(), 10)+"\x00"+
 		strconv.FormatInt(fi.ModTime().UnixNano(), 10)+"\x00"+identity(fi)+"\n")
-}
-
-// Encoders hold large tables; reuse them across artifacts.
-var encoders sync.Pool
-
-func getEncoder(w io.Writer) *zstd.Encoder {
-	if e, ok := encoders.Get().(*zstd.Encoder); ok {
-		e.Reset(w)
-		return e
-	}
-	// One goroutine per encoder: artifacts are packed in parallel instead,
-	// and a single-threaded stream is the same bytes on every run.
-	e, err := zstd.NewWriter(w, zstd.WithEncoderConcurrency(1), zstd.WithEncoderLevel(zstd.SpeedDefault),
-		zstd.WithZeroFrames(true), zstd.WithEncoderCRC(true))
-	if err != nil {
-		panic(err) // only invalid options fail
-	}
-	return e
-}
-
-func putEncoder(e *zstd.Encoder) {
-	e.Reset(nil)
-	encoders.Put(e)
 }

@@ -47,6 +47,10 @@ type options struct {
 	publish         bool
 	aws, rclone     string
 	awsFull         bool
+	bigMiB          int    // size of the one large artifact; 0 skips it
+	hugo            string // Hugo to compare fresh builds with; "" skips it
+	catalog         bool   // measure builds of the synthetic catalog
+	cp              bool   // time cp -r of the built tree as the floor
 }
 
 func main() {
@@ -59,6 +63,10 @@ func main() {
 	flag.StringVar(&o.aws, "aws", "/usr/bin/aws", "AWS CLI to compare with (Debian's v2 is the faster peer)")
 	flag.StringVar(&o.rclone, "rclone", "rclone", "rclone to compare with")
 	flag.BoolVar(&o.awsFull, "aws-full", false, "also time aws s3 sync's full upload (about 30 objects/s against MinIO here: ~25 min); otherwise its bucket is seeded untimed")
+	flag.IntVar(&o.bigMiB, "big", 0, "also pack and sign one source of this many MiB against tar | zstd -3 -T0 + openssl (0: skip)")
+	flag.StringVar(&o.hugo, "hugo", "hugo", "Hugo to compare the fresh build with (Debian's package; \"\" skips it)")
+	flag.BoolVar(&o.catalog, "catalog", true, "measure builds of the synthetic catalog")
+	flag.BoolVar(&o.cp, "cp", true, "time cp -r of the built tree, the floor for writing that many files")
 	flag.Parse()
 	if err := bench(o); err != nil {
 		fmt.Fprintln(os.Stderr, "benchtool:", err)
@@ -68,10 +76,26 @@ func main() {
 
 func bench(o options) error {
 	bin, _ := filepath.Abs(o.bin)
-	work := o.work
-	if err := os.RemoveAll(work); err != nil {
+	if err := os.RemoveAll(o.work); err != nil {
 		return err
 	}
+	if err := os.MkdirAll(o.work, 0o755); err != nil {
+		return err
+	}
+	if o.catalog {
+		if err := benchCatalog(o, bin, o.work); err != nil {
+			return err
+		}
+	}
+	if o.bigMiB > 0 {
+		return benchBigArtifact(bin, o.work, o.bigMiB)
+	}
+	return nil
+}
+
+// benchCatalog builds the synthetic catalog: full, unchanged, one pack
+// changed; then publishes and mirrors it.
+func benchCatalog(o options, bin, work string) error {
 	so := synth.Options{Packs: o.packs, VersionsPerPack: o.versions, Products: 2, ReleasesPerProduct: 8, Clouds: 8}
 	catalogDir := filepath.Join(work, "catalog")
 	t0 := time.Now()
@@ -80,8 +104,7 @@ func bench(o options) error {
 	}
 	fmt.Printf("synthetic catalog: %d packs x %d versions, %d products x %d releases, %d clouds (generated in %s)\n",
 		so.Packs, so.VersionsPerPack, so.Products, so.ReleasesPerProduct, so.Clouds, time.Since(t0).Round(time.Millisecond))
-	site := "title = \"bench\"\nbase_url = \"https://packs.example.com/\"\ncatalog = \"catalog\"\noutput = \"public\"\ncache = \"cache\"\n[signing]\nkey = \"key/site.pem\"\n"
-	if err := os.WriteFile(filepath.Join(work, "site.toml"), []byte(site), 0o644); err != nil {
+	if err := writeSite(work); err != nil {
 		return err
 	}
 	if r := measure(work, nil, "keygen", bin, "keygen", "--out", "key/site"); r.err != nil {
@@ -117,6 +140,19 @@ func bench(o options) error {
 	if err := build("full build"); err != nil {
 		return err
 	}
+	var hugo *run
+	var hugoFiles int
+	if o.hugo != "" {
+		if _, err := exec.LookPath(o.hugo); err != nil {
+			fmt.Println("Hugo not measured:", o.hugo, "is not installed (apt-get install hugo)")
+		} else {
+			r, n, err := benchHugo(o.hugo, work)
+			if err != nil {
+				return err
+			}
+			hugo, hugoFiles = &r, n
+		}
+	}
 	if pub != nil {
 		pub.round("full publish")
 		pub.round("publish, nothing changed")
@@ -136,11 +172,14 @@ func bench(o options) error {
 		pub.mirrorRound("full mirror (down)")
 		pub.mirrorRound("mirror, nothing changed")
 	}
-	cp := measure(work, nil, "cp -r of the built tree", "cp", "-r", "public", "public-copy")
-	if cp.err != nil {
-		return cp.err
+	cp := run{name: "cp -r of the built tree (not timed)", wall: time.Nanosecond}
+	if o.cp {
+		cp = measure(work, nil, "cp -r of the built tree", "cp", "-r", "public", "public-copy")
+		if cp.err != nil {
+			return cp.err
+		}
+		os.RemoveAll(filepath.Join(work, "public-copy"))
 	}
-	os.RemoveAll(filepath.Join(work, "public-copy"))
 
 	full := builds[0].st
 	fmt.Printf("\nBUILD: %d combinations, %d (combination, pack version) rows, %d compat conflicts, %d objects, %s\n",
@@ -151,11 +190,19 @@ func bench(o options) error {
 	w := tabwriter.NewWriter(os.Stdout, 2, 4, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(w, "run\twall\tCPU\tpeak RSS\tfiles written\tbytes written\tpacked\tsigned\twall / cp -r\t")
 	for _, r := range builds {
-		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%d\t%s\t%d\t%d\t%.2f\t\n", r.name, r.wall.Round(time.Millisecond), r.cpu.Round(time.Millisecond),
-			mib(r.maxRSS), r.st.FilesWritten, mib(r.st.BytesWritten), r.st.Packed, r.st.Signed, r.wall.Seconds()/cp.wall.Seconds())
+		ratio := "-"
+		if o.cp {
+			ratio = fmt.Sprintf("%.2f", r.wall.Seconds()/cp.wall.Seconds())
+		}
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%d\t%s\t%d\t%d\t%s\t\n", r.name, r.wall.Round(time.Millisecond), r.cpu.Round(time.Millisecond),
+			mib(r.maxRSS), r.st.FilesWritten, mib(r.st.BytesWritten), r.st.Packed, r.st.Signed, ratio)
 	}
 	fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%d\t%s\t\t\t1.00\t\n", cp.name, cp.wall.Round(time.Millisecond), cp.cpu.Round(time.Millisecond), mib(cp.maxRSS), full.Objects, mib(full.ObjectBytes))
 	w.Flush()
+	fmt.Printf("no-op rebuild / full build: %.2f wall, %.2f CPU\n", builds[1].wall.Seconds()/builds[0].wall.Seconds(), builds[1].cpu.Seconds()/builds[0].cpu.Seconds())
+	if hugo != nil {
+		reportHugo(builds[0], *hugo, hugoFiles)
+	}
 	if pub != nil {
 		pub.report()
 	}
