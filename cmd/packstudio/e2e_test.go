@@ -378,7 +378,10 @@ func TestPublishKilled(t *testing.T) {
 	}
 }
 
-var linkAttr = regexp.MustCompile(`(?:href|src)="([^"#]+)`)
+var (
+	linkAttr = regexp.MustCompile(`(?:href|src)="([^"#]+)`)
+	baseTag  = regexp.MustCompile(`<base href="([^"]*)">`)
+)
 
 // checkConsistent reads every page and URL list in the bucket and checks
 // that each relative link and each listed URL names an object that exists.
@@ -397,11 +400,16 @@ func checkConsistent(t *testing.T, b publish.Bucket, base string) {
 	for _, o := range list {
 		switch {
 		case strings.HasSuffix(o.Key, ".html"):
-			for _, m := range linkAttr.FindAllStringSubmatch(string(readObject2(t, b, o.Key)), -1) {
+			// Links resolve against the page's <base href> when it has one.
+			doc, dir := string(readObject2(t, b, o.Key)), path.Dir(o.Key)
+			if m := baseTag.FindStringSubmatch(doc); m != nil {
+				doc, dir = strings.Replace(doc, m[0], "", 1), path.Join(dir, m[1])
+			}
+			for _, m := range linkAttr.FindAllStringSubmatch(doc, -1) {
 				if strings.Contains(m[1], "://") {
 					continue
 				}
-				if target := path.Join(path.Dir(o.Key), m[1]); !exists[target] {
+				if target := path.Join(dir, m[1]); !exists[target] {
 					broken++
 					if broken < 5 {
 						t.Errorf("%s links to %s, which is not in the bucket", o.Key, target)
