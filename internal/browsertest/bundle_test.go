@@ -227,6 +227,11 @@ func (b builderPage) walk(t *testing.T, p *Page, cat *catalog.Catalog, rng *rand
 			if pick == "" && len(want) > 1 && rng.IntN(4) > 0 {
 				pick = want[1+rng.IntN(len(want)-1)] // mostly choose something
 			}
+			// Half the time, a version that rules out others, so the
+			// later steps have something to filter.
+			if ruling := b.ruling(want); len(ruling) > 0 && rng.IntN(2) == 0 {
+				pick = ruling[rng.IntN(len(ruling))]
+			}
 			choose(p, layer, pick)
 			c.picked[li] = nil
 			if pick != "" {
@@ -252,6 +257,26 @@ func (b builderPage) walk(t *testing.T, p *Page, cat *catalog.Catalog, rng *rand
 			}
 		}
 	}
+}
+
+// ruling returns the ids among offered that conflict with some other
+// version of the page (pair by pair with catalog.Compatible).
+func (b builderPage) ruling(offered []string) []string {
+	var out []string
+	for _, id := range offered {
+		for _, v := range b.versions {
+			if v.ID() != id {
+				continue
+			}
+			for _, o := range b.versions {
+				if catalog.MayCombine(v.Pack, o.Pack) && !catalog.Compatible(v, o) {
+					out = append(out, id)
+					break
+				}
+			}
+		}
+	}
+	return out
 }
 
 func versionByID(cat *catalog.Catalog, id string) *catalog.PackVersion {
