@@ -134,7 +134,11 @@ func LoadSigner(path string, password []byte) (*Signer, error) {
 		if k.Curve != elliptic.P256() {
 			return nil, fmt.Errorf("signing key %s: ECDSA keys must use P-256 (openssl dgst -sha256 verifies them)", path)
 		}
-		secrets = append(secrets, k.D.FillBytes(make([]byte, 32)))
+		d, err := k.Bytes() // the 32-byte scalar, as the key guard looks for it
+		if err != nil {
+			return nil, fmt.Errorf("signing key %s: %w", path, err)
+		}
+		secrets = append(secrets, d)
 	case *rsa.PrivateKey:
 		if k.N.BitLen() < 2048 {
 			return nil, fmt.Errorf("signing key %s: RSA keys must have at least 2048 bits", path)
