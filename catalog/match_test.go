@@ -1,6 +1,10 @@
 package catalog
 
-import "testing"
+import (
+	"fmt"
+	"strings"
+	"testing"
+)
 
 // fixture builds a small catalog in memory: two products, releases with
 // 22.04-style and three-part versions, and packs of several layers.
@@ -150,9 +154,18 @@ func TestVersionOrder(t *testing.T) {
 	if !MustVersion("1.25").SameAs(MustVersion("1.25.0")) {
 		t.Error("1.25 and 1.25.0 should be the same version")
 	}
-	for _, bad := range []string{"", "../1", "1/2", "abc", "1.2.3.4", "1 2"} {
-		if _, err := ParseVersion(bad); err == nil {
-			t.Errorf("ParseVersion(%q) accepted a bad version", bad)
+	for _, tt := range []struct{ bad, want string }{
+		{"", "may hold only letters, digits"},
+		{"../1", "may hold only letters, digits"},
+		{"1/2", "may hold only letters, digits"},
+		{"1 2", "may hold only letters, digits"},
+		{strings.Repeat("1", 65), "(at most 64)"},
+		{"abc", "is not a version like 1.32.3"},
+		{"1.2.3.4", "is not a version like 1.32.3"},
+	} {
+		_, err := ParseVersion(tt.bad)
+		if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("version %q ", tt.bad)) || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("ParseVersion(%q): error %v, want one naming it with %q", tt.bad, err, tt.want)
 		}
 	}
 }
