@@ -16,11 +16,11 @@ func fixture() *Catalog {
 	}
 	palette := &Product{ID: "palette"}
 	for _, v := range []string{"4.6.0", "4.7.3", "4.8.1"} {
-		palette.Releases = append(palette.Releases, &Release{Product: palette, Version: MustVersion(v)})
+		palette.Releases = append(palette.Releases, &Release{Product: palette, Version: mustVersion(v)})
 	}
 	edge := &Product{ID: "edge"}
 	for _, v := range []string{"22.04", "24.04"} {
-		edge.Releases = append(edge.Releases, &Release{Product: edge, Version: MustVersion(v)})
+		edge.Releases = append(edge.Releases, &Release{Product: edge, Version: mustVersion(v)})
 	}
 	c.Products = []*Product{palette, edge}
 	return c
@@ -29,10 +29,10 @@ func fixture() *Catalog {
 func pv(name, layer, version string, opts ...func(*PackVersion)) *PackVersion {
 	v := &PackVersion{
 		Pack:     &Pack{Name: name, Layer: layer},
-		Version:  MustVersion(version),
+		Version:  mustVersion(version),
 		Clouds:   []string{"aws"},
 		Arch:     []string{"amd64"},
-		Products: map[string]Constraint{"palette": MustConstraint(">=4.6.0 <4.8.0")},
+		Products: map[string]Constraint{"palette": mustConstraint(">=4.6.0 <4.8.0")},
 	}
 	for _, o := range opts {
 		o(v)
@@ -42,7 +42,7 @@ func pv(name, layer, version string, opts ...func(*PackVersion)) *PackVersion {
 
 func requires(pack, layer, versions string) func(*PackVersion) {
 	return func(v *PackVersion) {
-		v.Requires = append(v.Requires, Rule{Pack: pack, Layer: layer, Versions: MustConstraint(versions)})
+		v.Requires = append(v.Requires, Rule{Pack: pack, Layer: layer, Versions: mustConstraint(versions)})
 	}
 }
 
@@ -53,7 +53,7 @@ func TestMatches(t *testing.T) {
 	c := fixture()
 	base := pv("cni-calico", "cni", "3.29.2")
 	ubuntu := pv("ubuntu-edge", "os", "22.04", func(v *PackVersion) {
-		v.Products = map[string]Constraint{"edge": MustConstraint(">=22.04 <24.04")}
+		v.Products = map[string]Constraint{"edge": mustConstraint(">=22.04 <24.04")}
 		v.Clouds = []string{"edge-native"}
 		v.Arch = []string{"amd64", "arm64"}
 		v.FIPS = true
@@ -146,12 +146,12 @@ func TestCompatible(t *testing.T) {
 func TestVersionOrder(t *testing.T) {
 	ordered := []string{"1.0", "1.2.3-rc.1", "1.2.3", "1.25", "1.25.0", "1.32.3", "20.04", "22.04", "26.02.1"}
 	for i := 1; i < len(ordered); i++ {
-		a, b := MustVersion(ordered[i-1]), MustVersion(ordered[i])
+		a, b := mustVersion(ordered[i-1]), mustVersion(ordered[i])
 		if a.Compare(b) >= 0 || b.Compare(a) <= 0 {
 			t.Errorf("want %s < %s", a, b)
 		}
 	}
-	if !MustVersion("1.25").SameAs(MustVersion("1.25.0")) {
+	if !mustVersion("1.25").SameAs(mustVersion("1.25.0")) {
 		t.Error("1.25 and 1.25.0 should be the same version")
 	}
 	for _, tt := range []struct{ bad, want string }{

@@ -48,11 +48,6 @@ func newCompatIndex(cat *catalog.Catalog) *compatIndex {
 	return x
 }
 
-func (x *compatIndex) denies(i, j int32) bool {
-	d := x.denied[i]
-	return d != nil && d[j/64]&(1<<(j%64)) != 0
-}
-
 // mayCombine is catalog.MayCombine on indices: rules aside, may i and j go
 // in one bundle.
 func (x *compatIndex) mayCombine(i, j int32) bool {
@@ -60,11 +55,6 @@ func (x *compatIndex) mayCombine(i, j int32) bool {
 		return false
 	}
 	return x.layer[i] != x.layer[j] || x.multiple[x.layer[i]]
-}
-
-// compatible is catalog.Compatible on indices.
-func (x *compatIndex) compatible(i, j int32) bool {
-	return x.mayCombine(i, j) && !x.denies(i, j) && !x.denies(j, i)
 }
 
 // conflicts returns, for each position of list (version indices in

@@ -10,13 +10,6 @@ import (
 // demoSite is the demo catalog, built once per test binary.
 func demoSite(t *testing.T) *Site { return Shared(t, "demo", BuildDemo) }
 
-// smallSite is the generator's test site (generator/testdata/site.txtar).
-func smallSite(t *testing.T) *Site {
-	return Shared(t, "small", func(t testing.TB, dir string) *Site {
-		return BuildTxtar(t, filepath.Join(RepoRoot(t), "generator", "testdata", "site.txtar"), dir)
-	})
-}
-
 // roots are the two ways a site is opened: served over HTTP, and from disk.
 func roots(t *testing.T, s *Site) []string {
 	return []string{ServeRoot(t, s.Dir), FileRoot(s.Dir)}
@@ -72,15 +65,6 @@ func (c *builtCatalog) layerName(id string) string {
 	for _, l := range c.Layers {
 		if l.ID == id {
 			return l.Name
-		}
-	}
-	return ""
-}
-
-func (c *builtCatalog) cloudName(id string) string {
-	for _, cl := range c.Clouds {
-		if cl.ID == id {
-			return cl.Name
 		}
 	}
 	return ""

@@ -35,16 +35,6 @@ func SigName(artifact string) string {
 	return strings.TrimSuffix(artifact, ".zst") + SigSuffix
 }
 
-// ArtifactCandidates lists the artifact names a signature may belong to, in
-// the order to try them: "x.sig.bin" → "x.zst", "x".
-func ArtifactCandidates(sig string) []string {
-	base, ok := strings.CutSuffix(sig, SigSuffix)
-	if !ok || base == "" {
-		return nil
-	}
-	return []string{base + ".zst", base}
-}
-
 // Key types keygen can make.
 const (
 	ECDSAP256 = "ecdsa-p256"
@@ -134,7 +124,11 @@ func LoadSigner(path string, password []byte) (*Signer, error) {
 		if k.Curve != elliptic.P256() {
 			return nil, fmt.Errorf("signing key %s: ECDSA keys must use P-256 (openssl dgst -sha256 verifies them)", path)
 		}
-		secrets = append(secrets, k.D.FillBytes(make([]byte, 32)))
+		d, err := k.Bytes()
+		if err != nil {
+			return nil, fmt.Errorf("signing key %s: %w", path, err)
+		}
+		secrets = append(secrets, d)
 	case *rsa.PrivateKey:
 		if k.N.BitLen() < 2048 {
 			return nil, fmt.Errorf("signing key %s: RSA keys must have at least 2048 bits", path)
