@@ -59,6 +59,10 @@ fuzz:
 	$(GO) test ./catalog -run XXX -fuzz FuzzParseVersion -fuzztime 30s
 	$(GO) test ./publish/manifest -run XXX -fuzz FuzzParse -fuzztime 30s
 	$(GO) test ./publish -run XXX -fuzz FuzzParseBundle -fuzztime 30s
+	$(GO) test ./publish -run XXX -fuzz FuzzParseSize -fuzztime 30s
+	$(GO) test ./publish -run XXX -fuzz FuzzReplaceBase -fuzztime 30s
+	$(GO) test ./publish -run XXX -fuzz FuzzParseVolumeIndex -fuzztime 30s
+	$(GO) test ./publish/serve -run XXX -fuzz FuzzCleanPath -fuzztime 30s
 
 clean:
 	rm -rf bin public bucket .packstudio-cache .bench

@@ -103,7 +103,7 @@ func FuzzParseConstraint(f *testing.F) {
 	for _, s := range []string{">=4.6.0 <4.8.0", "~1.29", "^22.04", "1.29 - 1.32", ">=1.29, <1.33 || >=2", "*", "=22.04", "!=1.2", "1.x", ""} {
 		f.Add(s)
 	}
-	probes := []Version{MustVersion("0.1"), MustVersion("1.29.0"), MustVersion("1.32.3"), MustVersion("4.7.3"), MustVersion("22.04"), MustVersion("1.30.0-rc.1")}
+	probes := []Version{mustVersion("0.1"), mustVersion("1.29.0"), mustVersion("1.32.3"), mustVersion("4.7.3"), mustVersion("22.04"), mustVersion("1.30.0-rc.1")}
 	f.Fuzz(func(t *testing.T, s string) {
 		c, err := ParseConstraint(s)
 		if err != nil {

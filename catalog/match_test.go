@@ -1,6 +1,10 @@
 package catalog
 
-import "testing"
+import (
+	"fmt"
+	"strings"
+	"testing"
+)
 
 // fixture builds a small catalog in memory: two products, releases with
 // 22.04-style and three-part versions, and packs of several layers.
@@ -12,11 +16,11 @@ func fixture() *Catalog {
 	}
 	palette := &Product{ID: "palette"}
 	for _, v := range []string{"4.6.0", "4.7.3", "4.8.1"} {
-		palette.Releases = append(palette.Releases, &Release{Product: palette, Version: MustVersion(v)})
+		palette.Releases = append(palette.Releases, &Release{Product: palette, Version: mustVersion(v)})
 	}
 	edge := &Product{ID: "edge"}
 	for _, v := range []string{"22.04", "24.04"} {
-		edge.Releases = append(edge.Releases, &Release{Product: edge, Version: MustVersion(v)})
+		edge.Releases = append(edge.Releases, &Release{Product: edge, Version: mustVersion(v)})
 	}
 	c.Products = []*Product{palette, edge}
 	return c
@@ -25,10 +29,10 @@ func fixture() *Catalog {
 func pv(name, layer, version string, opts ...func(*PackVersion)) *PackVersion {
 	v := &PackVersion{
 		Pack:     &Pack{Name: name, Layer: layer},
-		Version:  MustVersion(version),
+		Version:  mustVersion(version),
 		Clouds:   []string{"aws"},
 		Arch:     []string{"amd64"},
-		Products: map[string]Constraint{"palette": MustConstraint(">=4.6.0 <4.8.0")},
+		Products: map[string]Constraint{"palette": mustConstraint(">=4.6.0 <4.8.0")},
 	}
 	for _, o := range opts {
 		o(v)
@@ -38,7 +42,7 @@ func pv(name, layer, version string, opts ...func(*PackVersion)) *PackVersion {
 
 func requires(pack, layer, versions string) func(*PackVersion) {
 	return func(v *PackVersion) {
-		v.Requires = append(v.Requires, Rule{Pack: pack, Layer: layer, Versions: MustConstraint(versions)})
+		v.Requires = append(v.Requires, Rule{Pack: pack, Layer: layer, Versions: mustConstraint(versions)})
 	}
 }
 
@@ -49,7 +53,7 @@ func TestMatches(t *testing.T) {
 	c := fixture()
 	base := pv("cni-calico", "cni", "3.29.2")
 	ubuntu := pv("ubuntu-edge", "os", "22.04", func(v *PackVersion) {
-		v.Products = map[string]Constraint{"edge": MustConstraint(">=22.04 <24.04")}
+		v.Products = map[string]Constraint{"edge": mustConstraint(">=22.04 <24.04")}
 		v.Clouds = []string{"edge-native"}
 		v.Arch = []string{"amd64", "arm64"}
 		v.FIPS = true
@@ -142,17 +146,26 @@ func TestCompatible(t *testing.T) {
 func TestVersionOrder(t *testing.T) {
 	ordered := []string{"1.0", "1.2.3-rc.1", "1.2.3", "1.25", "1.25.0", "1.32.3", "20.04", "22.04", "26.02.1"}
 	for i := 1; i < len(ordered); i++ {
-		a, b := MustVersion(ordered[i-1]), MustVersion(ordered[i])
+		a, b := mustVersion(ordered[i-1]), mustVersion(ordered[i])
 		if a.Compare(b) >= 0 || b.Compare(a) <= 0 {
 			t.Errorf("want %s < %s", a, b)
 		}
 	}
-	if !MustVersion("1.25").SameAs(MustVersion("1.25.0")) {
+	if !mustVersion("1.25").SameAs(mustVersion("1.25.0")) {
 		t.Error("1.25 and 1.25.0 should be the same version")
 	}
-	for _, bad := range []string{"", "../1", "1/2", "abc", "1.2.3.4", "1 2"} {
-		if _, err := ParseVersion(bad); err == nil {
-			t.Errorf("ParseVersion(%q) accepted a bad version", bad)
+	for _, tt := range []struct{ bad, want string }{
+		{"", "may hold only letters, digits"},
+		{"../1", "may hold only letters, digits"},
+		{"1/2", "may hold only letters, digits"},
+		{"1 2", "may hold only letters, digits"},
+		{strings.Repeat("1", 65), "(at most 64)"},
+		{"abc", "is not a version like 1.32.3"},
+		{"1.2.3.4", "is not a version like 1.32.3"},
+	} {
+		_, err := ParseVersion(tt.bad)
+		if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("version %q ", tt.bad)) || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("ParseVersion(%q): error %v, want one naming it with %q", tt.bad, err, tt.want)
 		}
 	}
 }

@@ -31,15 +31,6 @@ func ParseVersion(s string) (Version, error) {
 	return Version{Raw: s, sv: sv}, nil
 }
 
-// MustVersion is ParseVersion for tests and literals.
-func MustVersion(s string) Version {
-	v, err := ParseVersion(s)
-	if err != nil {
-		panic(err)
-	}
-	return v
-}
-
 func (v Version) String() string { return v.Raw }
 
 // Compare orders versions semantically; equal semantic versions written
@@ -87,15 +78,6 @@ func ParseConstraint(s string) (Constraint, error) {
 		return Constraint{}, fmt.Errorf("constraint %q is not a version range like \">=1.29 <1.33\"", s)
 	}
 	return Constraint{Raw: s, c: c}, nil
-}
-
-// MustConstraint is ParseConstraint for tests and literals.
-func MustConstraint(s string) Constraint {
-	c, err := ParseConstraint(s)
-	if err != nil {
-		panic(err)
-	}
-	return c
 }
 
 func (c Constraint) String() string { return c.Raw }

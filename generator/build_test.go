@@ -218,6 +218,18 @@ func TestBrowseMatchesContract(t *testing.T) {
 	}
 }
 
+// compatEntry is an entry of a compat file (SPEC.md: compat/<product>/…),
+// decoded here to check what compatEntryHead writes as text.
+type compatEntry struct {
+	Name          string   `json:"name"`
+	Version       string   `json:"version"`
+	Layer         string   `json:"layer"`
+	Arch          []string `json:"arch"`
+	FIPS          bool     `json:"fips"`
+	Size          int64    `json:"size"`
+	ConflictsWith []string `json:"conflicts_with"`
+}
+
 // TestCompatMatchesContract checks every compat file against the match and
 // compatibility rules evaluated pair by pair: an entry lists exactly the
 // versions of other packs, of another layer or of the same multiple-choice

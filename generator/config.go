@@ -2,6 +2,7 @@ package generator
 
 import (
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -186,7 +187,8 @@ var safeFileName = regexp.MustCompile(`^[A-Za-z0-9_-][A-Za-z0-9._-]*$`)
 func ParseTTL(s string) (time.Duration, error) {
 	if days, ok := strings.CutSuffix(s, "d"); ok {
 		n, err := strconv.Atoi(days)
-		if err != nil || n <= 0 {
+		// More days than a Duration holds would wrap to a past expiry.
+		if err != nil || n <= 0 || int64(n) > math.MaxInt64/int64(24*time.Hour) {
 			return 0, fmt.Errorf("not a number of days")
 		}
 		return time.Duration(n) * 24 * time.Hour, nil

@@ -96,18 +96,6 @@ type searchRecord struct {
 	Page        string   `json:"page"`
 }
 
-// compatEntry is an entry of a compat file (written by renderCompat,
-// read back by tests).
-type compatEntry struct {
-	Name          string   `json:"name"`
-	Version       string   `json:"version"`
-	Layer         string   `json:"layer"`
-	Arch          []string `json:"arch"`
-	FIPS          bool     `json:"fips"`
-	Size          int64    `json:"size"`
-	ConflictsWith []string `json:"conflicts_with"`
-}
-
 func packPage(name string) string { return "packs/" + name + "/index.html" }
 
 func releaseDir(r *catalog.Release) string {

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path"
 	"path/filepath"
@@ -48,24 +49,35 @@ type VolumeEntry struct {
 const volumeIndexName = "volume.json"
 
 // ParseSize reads sizes like 4.7G, 700M, 25GiB or 1048576 (K, M, G, T are
-// decimal, as on media labels; Ki, Mi, Gi, Ti binary).
+// decimal, as on media labels; Ki, Mi, Gi, Ti binary). A size is at least
+// one byte and fits in an int64.
 func ParseSize(s string) (int64, error) {
 	t := strings.TrimSuffix(strings.TrimSpace(s), "B")
-	mult := float64(1)
+	mult := int64(1)
 	for _, u := range []struct {
 		suffix string
-		m      float64
+		m      int64
 	}{{"Ki", 1 << 10}, {"Mi", 1 << 20}, {"Gi", 1 << 30}, {"Ti", 1 << 40}, {"K", 1e3}, {"M", 1e6}, {"G", 1e9}, {"T", 1e12}} {
 		if strings.HasSuffix(t, u.suffix) {
 			t, mult = strings.TrimSuffix(t, u.suffix), u.m
 			break
 		}
 	}
-	f, err := strconv.ParseFloat(t, 64)
-	if err != nil || f <= 0 {
-		return 0, fmt.Errorf("%q is not a size like 4.7G or 700M", s)
+	bad := fmt.Errorf("%q is not a size like 4.7G or 700M (at least one byte, at most 8 EiB)", s)
+	// Whole numbers exactly: a float64 would round byte counts past 2^53.
+	if n, err := strconv.ParseInt(t, 10, 64); err == nil {
+		if n < 1 || n > math.MaxInt64/mult {
+			return 0, bad
+		}
+		return n * mult, nil
 	}
-	return int64(f * mult), nil
+	f, err := strconv.ParseFloat(t, 64)
+	size := f * float64(mult)
+	// Written so that NaN fails too; 1<<63 is the first float past int64.
+	if err != nil || !(size >= 1 && size < 1<<63) {
+		return 0, bad
+	}
+	return int64(size), nil
 }
 
 // tarOverhead bounds what tar adds around an entry: a header (two with a
@@ -325,15 +337,9 @@ func readVolume(p string, key *sign.Verifier, now time.Time, allowExpired bool, 
 		return &TrustError{Reason: fmt.Sprintf("%s: its manifest expired at %s; pass --allow-expired to accept it", p, m.Expires.Format(time.RFC3339))}
 	}
 	vh := &volumeHead{manifest: m, raw: head[manifest.Name], sig: head[manifest.SigName]}
-	if err := json.Unmarshal(head[volumeIndexName], &vh.index); err != nil {
-		return fmt.Errorf("%s: bad volume.json: %w", p, err)
-	}
-	entries := map[string]VolumeEntry{}
-	for _, e := range vh.index.Entries {
-		if manifest.CheckPath(e.Path) != nil || manifest.CheckPath(e.Name) != nil {
-			return fmt.Errorf("%s: volume.json names an unsafe path", p)
-		}
-		entries[e.Name] = e
+	entries, err := parseVolumeIndex(head[volumeIndexName], &vh.index)
+	if err != nil {
+		return fmt.Errorf("%s: %w", p, err)
 	}
 	if err := start(vh); err != nil {
 		return err
@@ -354,6 +360,23 @@ func readVolume(p string, key *sign.Verifier, now time.Time, allowExpired bool, 
 			return err
 		}
 	}
+}
+
+// parseVolumeIndex decodes volume.json into idx and returns its entries by
+// tar entry name. The index is not signed: only safe paths pass, and what
+// the entries claim is checked against the manifest and the tar headers.
+func parseVolumeIndex(data []byte, idx *VolumeIndex) (map[string]VolumeEntry, error) {
+	if err := json.Unmarshal(data, idx); err != nil {
+		return nil, fmt.Errorf("bad volume.json: %w", err)
+	}
+	entries := map[string]VolumeEntry{}
+	for _, e := range idx.Entries {
+		if manifest.CheckPath(e.Path) != nil || manifest.CheckPath(e.Name) != nil {
+			return nil, errors.New("volume.json names an unsafe path")
+		}
+		entries[e.Name] = e
+	}
+	return entries, nil
 }
 
 // Unpack rebuilds a tree in dest from volumes, in any order: whole objects

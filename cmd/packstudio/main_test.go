@@ -161,22 +161,27 @@ func TestBadInputExitCodes(t *testing.T) {
 	}
 }
 
+// TestUsageErrorsExit2: each usage error exits 2 with a one-line reason
+// that names its own fault.
 func TestUsageErrorsExit2(t *testing.T) {
 	dir := t.TempDir()
-	for _, args := range [][]string{
-		{"build", "--no-such-flag"},
-		{"verify"},
-		{"keygen"},
-		{"keygen", "--out", "k", "--type", "dsa"},
-		{"build", "--config", "missing.toml"},
-		{"sign", "--key", "missing.pem", "file"},
-		{"verify", "--key", "missing.pem", dir},
-		{"verify", "https://"},
-		{"mirror", "http:///no-host", filepath.Join(dir, "m")},
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"build", "--no-such-flag"}, "unknown flag: --no-such-flag"},
+		{[]string{"verify"}, "accepts 1 arg(s), received 0"},
+		{[]string{"keygen"}, "keygen needs --out PREFIX"},
+		{[]string{"keygen", "--out", "k", "--type", "dsa"}, `unknown key type "dsa"`},
+		{[]string{"build", "--config", "missing.toml"}, "missing.toml: cannot read the site config"},
+		{[]string{"sign", "--key", "missing.pem", "file"}, "signing key: open missing.pem"},
+		{[]string{"verify", "--key", "missing.pem", dir}, "public key: open missing.pem"},
+		{[]string{"verify", "https://"}, "target https://: not an http(s) URL with a host"},
+		{[]string{"mirror", "http:///no-host", filepath.Join(dir, "m")}, "target http:///no-host: not an http(s) URL with a host"},
 	} {
-		code, _, errOut := runCLI(t, dir, nil, args...)
-		if code != 2 || !strings.HasPrefix(errOut, "packstudio: ") {
-			t.Errorf("%v: exit %d, want 2 with a one-line reason; stderr:\n%s", args, code, errOut)
+		code, _, errOut := runCLI(t, dir, nil, tt.args...)
+		if code != 2 || !strings.HasPrefix(errOut, "packstudio: ") || !strings.Contains(errOut, tt.want) {
+			t.Errorf("%v: exit %d, want 2 with a one-line reason holding %q; stderr:\n%s", tt.args, code, tt.want, errOut)
 		}
 	}
 }

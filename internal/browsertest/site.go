@@ -15,8 +15,6 @@ import (
 	"testing"
 	"time"
 
-	"golang.org/x/tools/txtar"
-
 	"github.com/packstudio/packstudio/catalog"
 	"github.com/packstudio/packstudio/generator"
 	"github.com/packstudio/packstudio/publish/serve"
@@ -33,26 +31,6 @@ type Site struct {
 
 // buildTime keeps manifests and pages stable across runs (golden files).
 var buildTime = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
-
-// BuildTxtar extracts a txtar site (site.toml, catalog/, content/…, with
-// its signing key expected at key/site.pem) into dir and builds it.
-func BuildTxtar(t testing.TB, archive, dir string) *Site {
-	t.Helper()
-	ar, err := txtar.ParseFile(archive)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, f := range ar.Files {
-		p := filepath.Join(dir, filepath.FromSlash(f.Name))
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, f.Data, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return buildSite(t, filepath.Join(dir, "site.toml"), filepath.Join(dir, "key"))
-}
 
 // BuildDemo builds the demo catalog (testdata/demo of this repository) into
 // dir with a test signing key.
@@ -134,12 +112,6 @@ func Serve(t testing.TB, dir string) string {
 		h.Close()
 	})
 	return "http://" + ln.Addr().String()
-}
-
-// FileURL is the file:// URL of a path inside the tree at dir.
-func FileURL(dir, rel string) string {
-	abs, _ := filepath.Abs(filepath.Join(dir, filepath.FromSlash(rel)))
-	return "file://" + filepath.ToSlash(abs)
 }
 
 // Shared builds a site once per test binary, by key; Main removes it.

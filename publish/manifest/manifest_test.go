@@ -34,33 +34,62 @@ func TestEncodeParseRoundTrip(t *testing.T) {
 	}
 }
 
+// TestParseRejects: each bad manifest is refused for its own fault, named
+// in the message, not for some other fault the edit happened to make.
 func TestParseRejects(t *testing.T) {
 	good := string(sample().Encode())
-	tests := map[string]string{
-		"traversal":     strings.Replace(good, `"index.html"`, `"../etc/passwd"`, 1),
-		"absolute":      strings.Replace(good, `"index.html"`, `"/etc/passwd"`, 1),
-		"dot segment":   strings.Replace(good, `"index.html"`, `"a/./b"`, 1),
-		"backslash":     strings.Replace(good, `"index.html"`, `"a\\\\b"`, 1),
-		"empty segment": strings.Replace(good, `"index.html"`, `"a//b"`, 1),
-		"lists itself":  strings.Replace(good, `"index.html"`, `"manifest.json"`, 1),
-		"duplicate":     strings.Replace(good, `"index.html"`, `"artifacts/packs/a/a-1.zst"`, 1),
-		"negative size": strings.Replace(good, `"size": 10`, `"size": -1`, 1),
-		"short digest":  strings.Replace(good, strings.Repeat("0", 64), "00", 1),
-		"upper digest":  strings.Replace(good, strings.Repeat("f", 64), strings.Repeat("F", 64), 1),
-		"unknown field": strings.Replace(good, `"version"`, `"versoin"`, 1),
-		"zero version":  strings.Replace(good, `"version": 3`, `"version": 0`, 1),
-		"trailing data": good + "{}",
-		"no expiry":     strings.Replace(good, `"expires"`, `"expired"`, 1),
-		"control char":  strings.Replace(good, `"index.html"`, `"a\u0001b"`, 1),
-		"mirror state":  strings.Replace(good, `"index.html"`, `".packstudio-mirror/state.json"`, 1),
-		"dot folder":    strings.Replace(good, `"index.html"`, `"a/.x/b"`, 1),
-		"dot file":      strings.Replace(good, `"index.html"`, `".hidden"`, 1),
+	object := func(p string) string { return strings.Replace(good, `"index.html"`, p, 1) }
+	const unclean = `is not a clean relative path inside the tree`
+	const dotted = `has a segment starting with ".", which is reserved for bookkeeping`
+	tests := []struct{ name, data, want string }{
+		{"traversal", object(`"../etc/passwd"`), `path "../etc/passwd" ` + unclean},
+		{"absolute", object(`"/etc/passwd"`), `path "/etc/passwd" ` + unclean},
+		{"dot segment", object(`"a/./b"`), `path "a/./b" ` + unclean},
+		{"backslash", object(`"a\\b"`), `holds a control character or backslash`},
+		{"empty segment", object(`"a//b"`), `path "a//b" ` + unclean},
+		{"lists itself", object(`"manifest.json"`), `the manifest cannot list itself`},
+		{"lists its signature", object(`"manifest.json.sig.bin"`), `the manifest cannot list itself`},
+		{"duplicate", object(`"artifacts/packs/a/a-1.zst"`), `object "artifacts/packs/a/a-1.zst" is listed twice`},
+		{"negative size", strings.Replace(good, `"size": 10`, `"size": -1`, 1), `object "index.html" has a negative size`},
+		{"short digest", strings.Replace(good, strings.Repeat("0", 64), "00", 1), `object "index.html": sha256 must be 64 lower-case hex digits`},
+		{"upper digest", strings.Replace(good, strings.Repeat("f", 64), strings.Repeat("F", 64), 1), `object "artifacts/packs/a/a-1.zst": sha256 must be 64 lower-case hex digits`},
+		{"non-hex digest", strings.Replace(good, strings.Repeat("0", 64), strings.Repeat("g", 64), 1), `object "index.html": sha256 must be 64 lower-case hex digits`},
+		{"unknown field", strings.Replace(good, `"version"`, `"versoin"`, 1), `unknown field "versoin"`},
+		{"zero version", strings.Replace(good, `"version": 3`, `"version": 0`, 1), `version 0 is not a positive number`},
+		{"no version", withoutKey(t, good, "version"), `version 0 is not a positive number`},
+		{"trailing data", good + "{}", `data after the manifest object`},
+		{"no expiry", withoutKey(t, good, "expires"), `generated and expires must be set`},
+		{"no generated", withoutKey(t, good, "generated"), `generated and expires must be set`},
+		{"control char", object(`"a\u0001b"`), `holds a control character or backslash`},
+		{"mirror state", object(`".packstudio-mirror/state.json"`), `path ".packstudio-mirror/state.json" ` + dotted},
+		{"dot folder", object(`"a/.x/b"`), `path "a/.x/b" ` + dotted},
+		{"dot file", object(`".hidden"`), `path ".hidden" ` + dotted},
+		{"not JSON", "version: 3", `manifest.json: invalid character`},
 	}
-	for name, data := range tests {
-		if _, err := Parse([]byte(data)); err == nil {
-			t.Errorf("%s: accepted", name)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Parse([]byte(tt.data))
+			if err == nil || !strings.HasPrefix(err.Error(), "manifest.json: ") || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("error %v, want one naming manifest.json with %q", err, tt.want)
+			}
+		})
+	}
+}
+
+// withoutKey removes the line of a top-level key from an encoded manifest,
+// so that a case tests the key's absence and nothing else.
+func withoutKey(t *testing.T, encoded, key string) string {
+	t.Helper()
+	var kept []string
+	for _, line := range strings.Split(encoded, "\n") {
+		if !strings.HasPrefix(line, `  "`+key+`": `) {
+			kept = append(kept, line)
 		}
 	}
+	if len(kept) != strings.Count(encoded, "\n") {
+		t.Fatalf("the encoded manifest has no line for %q", key)
+	}
+	return strings.Join(kept, "\n")
 }
 
 func TestParseNamesTheDotPath(t *testing.T) {
@@ -82,8 +111,8 @@ func TestCheckBaseURL(t *testing.T) {
 	}
 	for _, bad := range []string{"", "packs.example.com", "ftp://a/", "https:///x", "https://a/?q", "https://a/#f",
 		"https://a/ -o /etc/x", "https://a/\t", "https://a/\n", "https://a/'", `https://a/"`, `https://a/\`, "https://a/\x7f"} {
-		if _, err := CheckBaseURL(bad); err == nil {
-			t.Errorf("%q accepted", bad)
+		if _, err := CheckBaseURL(bad); err == nil || !strings.Contains(err.Error(), "not an absolute http(s) URL") {
+			t.Errorf("%q: error %v, want one asking for an absolute http(s) URL", bad, err)
 		}
 	}
 }

@@ -35,16 +35,6 @@ func SigName(artifact string) string {
 	return strings.TrimSuffix(artifact, ".zst") + SigSuffix
 }
 
-// ArtifactCandidates lists the artifact names a signature may belong to, in
-// the order to try them: "x.sig.bin" → "x.zst", "x".
-func ArtifactCandidates(sig string) []string {
-	base, ok := strings.CutSuffix(sig, SigSuffix)
-	if !ok || base == "" {
-		return nil
-	}
-	return []string{base + ".zst", base}
-}
-
 // Key types keygen can make.
 const (
 	ECDSAP256 = "ecdsa-p256"
