@@ -21,6 +21,10 @@ const (
 	SigName = "manifest.json.sig.bin"
 )
 
+// DefaultPublicKeyName is the tree's public key file when the site does
+// not name another (public_key_name).
+const DefaultPublicKeyName = "public_key.pem"
+
 // TmpDir holds files being written inside a tree or a local bucket, so
 // that renames stay on one file system; a dot-folder, so no manifest
 // lists it.
