@@ -140,7 +140,7 @@ func LoadConfig(file string, o Overrides) (*Config, error) {
 		keyName, keyNameAt = raw.Signing.PublicKeyName, "signing.public_key_name"
 	}
 	if keyName == "" {
-		keyName = "public_key.pem"
+		keyName = manifest.DefaultPublicKeyName
 	}
 	if !safeFileName.MatchString(keyName) || keyName == "manifest.json" {
 		add(keyNameAt, `use a plain file name of letters, digits, '.', '_' and '-', like "public_key.pem"`,

@@ -19,10 +19,9 @@ import (
 	"github.com/packstudio/packstudio/publish/manifest"
 )
 
-// tmpDir holds files being written inside the output directory, so that
-// each appears at its place by one rename and a killed build leaves its
-// debris in one place, removed by the next build.
-const tmpDir = ".packstudio-tmp"
+// Files being written go to manifest.TmpDir inside the output directory,
+// so that each appears at its place by one rename and a killed build
+// leaves its debris in one place, removed by the next build.
 
 // tree is the output directory. It writes a file only when its bytes
 // differ from what is there, always by temp file and rename, and records
@@ -52,7 +51,7 @@ type tree struct {
 
 func openTree(root string) (*tree, error) {
 	root = filepath.Clean(root) // prune compares it with cleaned paths
-	t := &tree{root: root, tmp: filepath.Join(root, tmpDir), objects: map[string]manifest.Object{},
+	t := &tree{root: root, tmp: filepath.Join(root, manifest.TmpDir), objects: map[string]manifest.Object{},
 		stamps: map[string]stamp{}, fixMode: umaskStrips(0o644)}
 	if err := os.RemoveAll(t.tmp); err != nil {
 		return nil, err

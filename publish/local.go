@@ -17,10 +17,6 @@ import (
 	"github.com/packstudio/packstudio/publish/manifest"
 )
 
-// localTmp is where LocalBucket stages objects before renaming them into
-// place; it is inside the bucket so the rename stays on one filesystem.
-const localTmp = ".packstudio-tmp"
-
 // LocalBucket is a bucket in a local directory (file://DIR). Every write
 // goes to a temp file that is synced, then renamed into place, and the
 // directory synced: an object is never seen half-written, even after a
@@ -36,7 +32,7 @@ func OpenLocal(dir string) (*LocalBucket, error) {
 	if fi, err := os.Stat(dir); err == nil && !fi.IsDir() {
 		return nil, &TargetError{Target: "file://" + dir, Reason: "is a file, not a directory"}
 	}
-	if err := os.MkdirAll(filepath.Join(dir, localTmp), 0o755); err != nil {
+	if err := os.MkdirAll(filepath.Join(dir, manifest.TmpDir), 0o755); err != nil {
 		return nil, &TargetError{Target: "file://" + dir, Reason: err.Error()}
 	}
 	root, err := os.OpenRoot(dir)
@@ -50,7 +46,7 @@ func (b *LocalBucket) String() string { return "file://" + b.dir }
 
 // Close releases the directory and removes leftover temp files.
 func (b *LocalBucket) Close() error {
-	b.root.RemoveAll(localTmp)
+	b.root.RemoveAll(manifest.TmpDir)
 	return b.root.Close()
 }
 
@@ -102,7 +98,7 @@ func (b *LocalBucket) Put(ctx context.Context, key string, body io.ReadSeeker, m
 	if err := manifest.CheckPath(key); err != nil || Ignored(key) {
 		return fmt.Errorf("put %q: not a valid object key", key)
 	}
-	tmp, err := os.CreateTemp(filepath.Join(b.dir, localTmp), "put-*")
+	tmp, err := os.CreateTemp(filepath.Join(b.dir, manifest.TmpDir), "put-*")
 	if err != nil {
 		return err
 	}
@@ -136,7 +132,7 @@ func (b *LocalBucket) Put(ctx context.Context, key string, body io.ReadSeeker, m
 	}
 	// Through the root, like every other access: a folder swapped for a
 	// symlink after mkdirs checked it cannot lead the rename outside.
-	if err := b.root.Rename(filepath.Join(localTmp, filepath.Base(tmp.Name())), filepath.FromSlash(key)); err != nil {
+	if err := b.root.Rename(filepath.Join(manifest.TmpDir, filepath.Base(tmp.Name())), filepath.FromSlash(key)); err != nil {
 		return err
 	}
 	done = true

@@ -92,13 +92,17 @@ func Mirror(ctx context.Context, src Reader, key *sign.Verifier, dest string, o 
 	if err := checkAdoptable(dest, o.Force); err != nil {
 		return nil, err
 	}
-	m, raw, sig, err := fetchManifestRetry(ctx, src, key, o.Retries, o.MaxManifestSize)
+	m, raw, sig, err := fetchManifestRetry(ctx, src, key, o.Retries, o.MaxManifestSize, manifest.Policy{Now: o.Now, AllowExpired: o.AllowExpired})
+	var expired *manifest.ExpiredError
+	if errors.As(err, &expired) {
+		return &MirrorResult{Manifest: m}, &TrustError{Reason: expired.Error() + "; the publisher must renew it, or pass --allow-expired; nothing was written"}
+	}
 	if err != nil {
 		return nil, err
 	}
 	res := &MirrorResult{Manifest: m}
-	if err := checkExpiry(m, o, res); err != nil {
-		return res, err
+	if exp := m.Expiry(o.Now); exp != nil {
+		res.Notes = append(res.Notes, fmt.Sprintf("mirroring an EXPIRED manifest: it expired %s ago (at %s)", exp.Age, exp.Expires.Format(time.RFC3339)))
 	}
 	if err := checkAgainstState(m, raw, key, state); err != nil {
 		return res, err
@@ -190,9 +194,9 @@ func Mirror(ctx context.Context, src Reader, key *sign.Verifier, dest string, o 
 
 // fetchManifestRetry fetches the manifest, retrying transient failures and
 // a signature that does not match because a publish replaced the manifest
-// between the two reads. A missing, too large or invalid manifest is not
-// retried.
-func fetchManifestRetry(ctx context.Context, src Reader, key *sign.Verifier, attempts int, limit int64) (*manifest.Manifest, []byte, []byte, error) {
+// between the two reads. A missing, too large, invalid or expired manifest
+// is not retried; an expired one comes back with its *manifest.ExpiredError.
+func fetchManifestRetry(ctx context.Context, src Reader, key *sign.Verifier, attempts int, limit int64, p manifest.Policy) (*manifest.Manifest, []byte, []byte, error) {
 	var lastErr error
 	for i := 0; i < attempts; i++ {
 		if i > 0 {
@@ -200,13 +204,14 @@ func fetchManifestRetry(ctx context.Context, src Reader, key *sign.Verifier, att
 				return nil, nil, nil, err
 			}
 		}
-		m, raw, sig, err := fetchManifest(ctx, src, key, limit)
-		if err == nil {
-			return m, raw, sig, nil
+		m, raw, sig, err := fetchManifest(ctx, src, key, limit, p)
+		var expired *manifest.ExpiredError
+		if err == nil || errors.As(err, &expired) {
+			return m, raw, sig, err
 		}
 		lastErr = err
 		var tooLarge *TooLargeError
-		var invalid *invalidManifest
+		var invalid *manifest.InvalidError
 		if errors.Is(err, ErrNotExist) || errors.As(err, &tooLarge) || errors.As(err, &invalid) {
 			break
 		}
@@ -215,21 +220,6 @@ func fetchManifestRetry(ctx context.Context, src Reader, key *sign.Verifier, att
 		return nil, nil, nil, &TrustError{Reason: fmt.Sprintf("%s at %s: %v; nothing was written", manifest.Name, src, lastErr)}
 	}
 	return nil, nil, nil, fmt.Errorf("%s at %s: %w", manifest.Name, src, lastErr)
-}
-
-// checkExpiry refuses an expired manifest unless allowed, and notes it
-// when it is.
-func checkExpiry(m *manifest.Manifest, o MirrorOptions, res *MirrorResult) error {
-	if !m.Expired(o.Now) {
-		return nil
-	}
-	age := o.Now.Sub(m.Expires).Round(time.Minute)
-	if !o.AllowExpired {
-		return &TrustError{Reason: fmt.Sprintf("%s expired %s ago (at %s); the publisher must renew it, or pass --allow-expired; nothing was written",
-			manifest.Name, age, m.Expires.Format(time.RFC3339))}
-	}
-	res.Notes = append(res.Notes, fmt.Sprintf("mirroring an EXPIRED manifest: it expired %s ago (at %s)", age, m.Expires.Format(time.RFC3339)))
-	return nil
 }
 
 type mirrorer struct {

@@ -113,7 +113,7 @@ func checkAgainstState(m *manifest.Manifest, raw []byte, key *sign.Verifier, sta
 		return nil
 	}
 	if state.KeyID != "" && state.KeyID != key.KeyID() {
-		return &TrustError{Reason: fmt.Sprintf("the destination was mirrored with key %s…, not %s…; refusing to mix publishers; nothing was written", state.KeyID[:16], key.KeyID()[:16])}
+		return &TrustError{Reason: fmt.Sprintf("the destination was mirrored with key %s, not %s; refusing to mix publishers; nothing was written", sign.ShortKeyID(state.KeyID), sign.ShortKeyID(key.KeyID()))}
 	}
 	switch {
 	case m.Version < state.Version:

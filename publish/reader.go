@@ -101,8 +101,8 @@ type HTTPReader struct {
 
 // OpenURL returns a reader for the site at base.
 func OpenURL(base string, client *http.Client) (*HTTPReader, error) {
-	u, err := url.Parse(base)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+	u, ok := manifest.ParseHTTPURL(base)
+	if !ok {
 		return nil, &TargetError{Target: base, Reason: "not an http(s) URL with a host"}
 	}
 	if !strings.HasSuffix(u.Path, "/") {

@@ -81,8 +81,8 @@ func OpenS3(ctx context.Context, target string, o S3Options) (*S3Bucket, error) 
 	if o.MultipartThreshold <= 0 {
 		o.MultipartThreshold = 64 << 20
 	}
-	if o.Endpoint != "" && !strings.HasPrefix(o.Endpoint, "http://") && !strings.HasPrefix(o.Endpoint, "https://") {
-		return nil, &TargetError{Target: target, Reason: fmt.Sprintf("endpoint %q must start with http:// or https://", o.Endpoint)}
+	if _, ok := manifest.ParseHTTPURL(o.Endpoint); o.Endpoint != "" && !ok {
+		return nil, &TargetError{Target: target, Reason: fmt.Sprintf("endpoint %q must be an http:// or https:// URL with a host", o.Endpoint)}
 	}
 
 	// A BuildableClient, not a plain http.Client: the SDK adds the

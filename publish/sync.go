@@ -103,11 +103,11 @@ func Publish(ctx context.Context, dir string, key *sign.Verifier, dst Bucket, o 
 		return nil, &TargetError{Target: dir, Reason: err.Error()}
 	}
 	defer local.Close()
-	m, raw, sig, err := fetchManifest(ctx, local, key, DefaultMaxManifestSize)
+	m, raw, sig, err := fetchManifest(ctx, local, key, DefaultMaxManifestSize, anyDate)
 	if err != nil {
 		return nil, fmt.Errorf("the built tree %s: %s: %w; rebuild it before publishing", dir, manifest.Name, err)
 	}
-	served, sraw, ssig, serr := fetchManifest(ctx, dst, key, DefaultMaxManifestSize)
+	served, sraw, ssig, serr := fetchManifest(ctx, dst, key, DefaultMaxManifestSize, anyDate)
 	live := serr == nil && bytes.Equal(sraw, raw) && bytes.Equal(ssig, sig)
 	if live && !o.Prune && !o.Repair {
 		// The manifest goes last, so a bucket serving exactly this manifest
@@ -133,10 +133,11 @@ func Publish(ctx context.Context, dir string, key *sign.Verifier, dst Bucket, o 
 	return res, nil
 }
 
-// fetchManifest reads and verifies a manifest, keeping its exact bytes
-// and those of its signature. Until the signature is checked the manifest
-// is anyone's bytes: at most limit of them are read (0: the default).
-func fetchManifest(ctx context.Context, r Reader, key *sign.Verifier, limit int64) (*manifest.Manifest, []byte, []byte, error) {
+// fetchManifest reads a manifest and opens it under the policy (see
+// manifest.Open), keeping its exact bytes and those of its signature.
+// Until the signature is checked the manifest is anyone's bytes: at most
+// limit of them are read (0: the default).
+func fetchManifest(ctx context.Context, r Reader, key *sign.Verifier, limit int64, p manifest.Policy) (*manifest.Manifest, []byte, []byte, error) {
 	if limit <= 0 {
 		limit = DefaultMaxManifestSize
 	}
@@ -158,21 +159,23 @@ func fetchManifest(ctx context.Context, r Reader, key *sign.Verifier, limit int6
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	if err := key.Verify(sig, bytes.NewReader(raw)); err != nil {
-		return nil, nil, nil, fmt.Errorf("%w (key %s…): not signed by this key, or altered", err, key.KeyID()[:16])
-	}
-	m, err := manifest.Parse(raw)
-	if err != nil {
-		return nil, nil, nil, &invalidManifest{err}
+	m, err := manifest.Open(raw, sig, key, p)
+	var invalid *manifest.InvalidError
+	var expired *manifest.ExpiredError
+	switch {
+	case errors.As(err, &expired):
+		return m, raw, sig, err
+	case err != nil && !errors.As(err, &invalid):
+		return nil, nil, nil, fmt.Errorf("%w (key %s): not signed by this key, or altered", err, sign.ShortKeyID(key.KeyID()))
+	case err != nil:
+		return nil, nil, nil, err
 	}
 	return m, raw, sig, nil
 }
 
-// invalidManifest is a signed manifest that does not parse or breaks a
-// rule: reading it again gives the same bytes.
-type invalidManifest struct{ error }
-
-func (e *invalidManifest) Unwrap() error { return e.error }
+// anyDate opens a manifest whatever its dates: publishing and comparing
+// with the bucket's manifest judge objects, not time.
+var anyDate = manifest.Policy{AllowExpired: true}
 
 // checkLocalSizes catches a tree changed after it was built, before any
 // upload; contents are checked as they are uploaded. One walk of the tree

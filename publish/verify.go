@@ -113,8 +113,13 @@ func Verify(ctx context.Context, src Reader, key *sign.Verifier, o VerifyOptions
 		o.Jobs = 8
 	}
 	rep := &Report{}
-	m, _, _, err := fetchManifest(ctx, src, key, o.MaxManifestSize)
-	if err != nil {
+	m, _, _, err := fetchManifest(ctx, src, key, o.MaxManifestSize, manifest.Policy{Now: o.Now, AllowExpired: o.AllowExpired})
+	var expired *manifest.ExpiredError
+	switch {
+	case errors.As(err, &expired):
+		// Reported, and every object is still checked.
+		rep.fail(manifest.Name, "expired %s ago (at %s); the publisher must renew it", expired.Age, expired.Expires.Format(time.RFC3339))
+	case err != nil:
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
@@ -122,13 +127,8 @@ func Verify(ctx context.Context, src Reader, key *sign.Verifier, o VerifyOptions
 		return rep, nil
 	}
 	rep.Manifest = m
-	if m.Expired(o.Now) {
-		age := o.Now.Sub(m.Expires).Round(time.Minute)
-		if o.AllowExpired {
-			rep.Notes = append(rep.Notes, fmt.Sprintf("manifest expired %s ago (at %s); accepted because expiry checks are off", age, m.Expires.Format(time.RFC3339)))
-		} else {
-			rep.fail(manifest.Name, "expired %s ago (at %s); the publisher must renew it", age, m.Expires.Format(time.RFC3339))
-		}
+	if exp := m.Expiry(o.Now); exp != nil && o.AllowExpired {
+		rep.Notes = append(rep.Notes, fmt.Sprintf("manifest expired %s ago (at %s); accepted because expiry checks are off", exp.Age, exp.Expires.Format(time.RFC3339)))
 	}
 
 	sigOf, isSig, unsigned, orphans := signedArtifacts(m.Objects)
@@ -213,7 +213,7 @@ func Verify(ctx context.Context, src Reader, key *sign.Verifier, o VerifyOptions
 // FetchManifest reads manifest.json and its signature and returns the
 // manifest only if the signature verifies with key.
 func FetchManifest(ctx context.Context, src Reader, key *sign.Verifier) (*manifest.Manifest, error) {
-	m, _, _, err := fetchManifest(ctx, src, key, DefaultMaxManifestSize)
+	m, _, _, err := fetchManifest(ctx, src, key, DefaultMaxManifestSize, anyDate)
 	return m, err
 }
 

@@ -326,15 +326,16 @@ func readVolume(p string, key *sign.Verifier, now time.Time, allowExpired bool, 
 			return fmt.Errorf("%s: not a packstudio volume: %s before the manifest", p, h.Name)
 		}
 	}
-	if err := key.Verify(head[manifest.SigName], bytes.NewReader(head[manifest.Name])); err != nil {
-		return &TrustError{Reason: fmt.Sprintf("%s: its manifest %v (key %s…); nothing was trusted", p, err, key.KeyID()[:16])}
-	}
-	m, err := manifest.Parse(head[manifest.Name])
-	if err != nil {
+	m, err := manifest.Open(head[manifest.Name], head[manifest.SigName], key, manifest.Policy{Now: now, AllowExpired: allowExpired})
+	var invalid *manifest.InvalidError
+	var expired *manifest.ExpiredError
+	switch {
+	case errors.As(err, &expired):
+		return &TrustError{Reason: fmt.Sprintf("%s: its manifest expired at %s; pass --allow-expired to accept it", p, expired.Expires.Format(time.RFC3339))}
+	case errors.As(err, &invalid):
 		return err
-	}
-	if m.Expired(now) && !allowExpired {
-		return &TrustError{Reason: fmt.Sprintf("%s: its manifest expired at %s; pass --allow-expired to accept it", p, m.Expires.Format(time.RFC3339))}
+	case err != nil:
+		return &TrustError{Reason: fmt.Sprintf("%s: its manifest %v (key %s); nothing was trusted", p, err, sign.ShortKeyID(key.KeyID()))}
 	}
 	vh := &volumeHead{manifest: m, raw: head[manifest.Name], sig: head[manifest.SigName]}
 	entries, err := parseVolumeIndex(head[volumeIndexName], &vh.index)

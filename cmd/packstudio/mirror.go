@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"net/http"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -32,35 +31,6 @@ func openSource(c *cobra.Command, source, endpoint, region string, jobs int) (pu
 		return publish.OpenDir(source)
 	}
 	return nil, &publish.TargetError{Target: source, Reason: "not a source: write https://HOST/PATH, file://DIR or s3://BUCKET/PREFIX"}
-}
-
-// pinnedKey returns the key to verify with: --key; else the key a
-// previous mirror into dest pinned (dest holds its public key, verified
-// with the rest); else, loudly, the source's own key.
-func (e *env) pinnedKey(c *cobra.Command, keyFile, dest string, src publish.Reader) (*sign.Verifier, error) {
-	if keyFile != "" {
-		v, err := sign.LoadPublicKey(keyFile)
-		if err != nil {
-			return nil, usageError{err}
-		}
-		return v, nil
-	}
-	if st, _ := publish.ReadMirrorState(dest); st != nil && st.KeyID != "" {
-		if v, err := sign.LoadPublicKey(filepath.Join(dest, "public_key.pem")); err == nil && v.KeyID() == st.KeyID {
-			return v, nil
-		}
-		return nil, usage("%s was mirrored with key %s…; pass that key with --key", dest, st.KeyID[:16])
-	}
-	data, err := publish.ReadAll(c.Context(), src, "public_key.pem", 1<<20)
-	if err != nil {
-		return nil, usage("mirror needs --key PUB: the publisher's public key, obtained out of band")
-	}
-	v, err := sign.ParsePublicKey(data)
-	if err != nil {
-		return nil, usageError{err}
-	}
-	fmt.Fprintf(e.stderr, "packstudio: WARNING: no --key given; trusting the source's own public_key.pem (fingerprint %s) and pinning it for later mirrors into %s. Check the fingerprint with the publisher, or pass --key.\n", v.KeyID(), dest)
-	return v, nil
 }
 
 func mirrorCmd(e *env) *cobra.Command {
@@ -122,9 +92,12 @@ versions (it does not combine with the other filters).`,
 			if err != nil {
 				return classify(err)
 			}
-			v, err := e.pinnedKey(c, key, dest, src)
+			v, warning, err := publish.TrustedKey(c.Context(), src, publish.KeyOptions{KeyFile: key, Dest: dest, MaxManifestSize: maxSize})
 			if err != nil {
-				return err
+				return classify(err)
+			}
+			if warning != "" {
+				fmt.Fprintln(e.stderr, "packstudio: WARNING:", warning)
 			}
 			if !c.Flags().Changed("prune") {
 				// A full mirror follows its source; a partial one keeps what

@@ -11,6 +11,7 @@ import (
 
 	"github.com/packstudio/packstudio/generator"
 	"github.com/packstudio/packstudio/publish"
+	"github.com/packstudio/packstudio/publish/manifest"
 	"github.com/packstudio/packstudio/publish/sign"
 )
 
@@ -34,7 +35,7 @@ and puts back any object removed or replaced behind its back. S3 credentials com
 (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE, …); AWS_CA_BUNDLE is honoured.`,
 		Example: "  packstudio publish --to file://bucket\n  packstudio publish --to s3://packs/site --endpoint http://127.0.0.1:9000 --prune",
 		RunE: func(c *cobra.Command, _ []string) error {
-			publicKeyName := "public_key.pem"
+			publicKeyName := manifest.DefaultPublicKeyName
 			cfg, err := optionalConfig(c, config, generator.Overrides{Output: dir})
 			if err != nil {
 				return err
@@ -114,7 +115,8 @@ and puts back any object removed or replaced behind its back. S3 credentials com
 func classify(err error) error {
 	var te *publish.TargetError
 	var be *publish.BundleError
-	if errors.As(err, &te) || errors.As(err, &be) {
+	var ke *publish.KeyError
+	if errors.As(err, &te) || errors.As(err, &be) || errors.As(err, &ke) {
 		return usageError{err}
 	}
 	var se *publish.StoreError

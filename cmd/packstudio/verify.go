@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -25,8 +24,8 @@ func verifyCmd(e *env) *cobra.Command {
 		Long: `Check a built tree, a mirror or a published site: the manifest's signature with
 the public key, its expiry, every object's size and SHA-256, and every detached
 signature. Each failure is listed; the exit status is 1 when anything fails.
-Pin the publisher's key with --key; without it the tree's own public_key.pem
-is used, which proves integrity but not who published the tree.`,
+Pin the publisher's key with --key; without it the tree's own public key (its
+public_key_name) is used, which proves integrity but not who published the tree.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
 			target := args[0]
@@ -56,36 +55,22 @@ is used, which proves integrity but not who published the tree.`,
 				src = r
 				// A mirror says what it left out by choice and where its URL
 				// lists point.
-				st, err := publish.ReadMirrorState(dir)
-				if err != nil {
+				if err := opts.ApplyMirrorState(dir); err != nil {
 					return err
 				}
-				if st != nil {
-					opts.LeftOut = setOf(st.LeftOut)
-					opts.RebasedTo = st.BaseURL
-				}
 			}
-			var v *sign.Verifier
 			var err error
-			if key != "" {
-				v, err = sign.LoadPublicKey(key)
-				if err != nil {
-					return usageError{err}
-				}
-			} else {
-				data, err := publish.ReadAll(c.Context(), src, "public_key.pem", 1<<20)
-				if err != nil {
-					return usage("verify: no --key given and the tree has no public_key.pem; pass --key publisher.pub.pem")
-				}
-				if v, err = sign.ParsePublicKey(data); err != nil {
-					return usage("verify: %s: %v", filepath.Join(src.String(), "public_key.pem"), err)
-				}
-				fmt.Fprintf(e.stderr, "packstudio: warning: no --key given; trusting the tree's own public_key.pem (fingerprint %s). Pin the publisher's key with --key.\n", v.KeyID())
-			}
-			opts.Jobs, opts.AllowExpired = jobs, allowExpired
 			if opts.MaxManifestSize, err = publish.ParseSize(maxManifest); err != nil {
 				return usage("--max-manifest-size: %v", err)
 			}
+			v, warning, err := publish.TrustedKey(c.Context(), src, publish.KeyOptions{KeyFile: key, MaxManifestSize: opts.MaxManifestSize})
+			if err != nil {
+				return classify(err)
+			}
+			if warning != "" {
+				fmt.Fprintln(e.stderr, "packstudio: warning:", warning)
+			}
+			opts.Jobs, opts.AllowExpired = jobs, allowExpired
 			rep, err := publish.Verify(c.Context(), src, v, opts)
 			if err != nil {
 				return err

@@ -21,6 +21,15 @@ const (
 	SigName = "manifest.json.sig.bin"
 )
 
+// DefaultPublicKeyName is the tree's public key file when the site does
+// not name another (public_key_name).
+const DefaultPublicKeyName = "public_key.pem"
+
+// TmpDir holds files being written inside a tree or a local bucket, so
+// that renames stay on one file system; a dot-folder, so no manifest
+// lists it.
+const TmpDir = ".packstudio-tmp"
+
 // Object is one file of the tree.
 type Object struct {
 	Path   string `json:"path"`
@@ -169,11 +178,21 @@ func CheckBaseURL(s string) (string, error) {
 	if strings.ContainsFunc(s, func(r rune) bool { return r <= ' ' || r == 0x7f || r == '"' || r == '\'' || r == '\\' }) {
 		return bad()
 	}
-	u, err := url.Parse(s)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" || u.ForceQuery {
+	u, ok := ParseHTTPURL(s)
+	if !ok || u.RawQuery != "" || u.Fragment != "" || u.ForceQuery {
 		return bad()
 	}
 	return strings.TrimSuffix(s, "/") + "/", nil
+}
+
+// ParseHTTPURL parses an absolute http:// or https:// URL with a host: a
+// base URL, a site to read, an S3 endpoint.
+func ParseHTTPURL(s string) (*url.URL, bool) {
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, false
+	}
+	return u, true
 }
 
 // Index maps paths to objects.

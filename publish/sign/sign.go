@@ -243,6 +243,15 @@ func LoadPublicKey(path string) (*Verifier, error) {
 // KeyID is the fingerprint of the public key.
 func (v *Verifier) KeyID() string { return v.keyID }
 
+// ShortKeyID cuts a key fingerprint to the 16 digits messages show,
+// followed by "…"; an id shorter than that is shown whole.
+func ShortKeyID(id string) string {
+	if len(id) <= 16 {
+		return id
+	}
+	return id[:16] + "…"
+}
+
 // ErrBadSignature is what Verify returns for a signature that does not
 // match the data and key: a refusal, not a transient failure.
 var ErrBadSignature = errors.New("signature does not verify with the public key")

@@ -1,0 +1,73 @@
+package manifest
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"time"
+)
+
+// Verifier checks a detached signature over data; sign.Verifier and
+// sign.Signer are both one.
+type Verifier interface {
+	Verify(sig []byte, data io.Reader) error
+}
+
+// Policy says how Open judges a manifest's dates.
+type Policy struct {
+	Now time.Time // default time.Now()
+	// AllowExpired accepts an expired manifest; the caller may still say
+	// so with m.Expiry(now).
+	AllowExpired bool
+}
+
+// InvalidError is a manifest whose signature verified but which does not
+// parse or breaks a rule: reading it again gives the same bytes.
+type InvalidError struct{ Err error }
+
+func (e *InvalidError) Error() string { return e.Err.Error() }
+func (e *InvalidError) Unwrap() error { return e.Err }
+
+// ExpiredError is a manifest past its expiry date.
+type ExpiredError struct {
+	Expires time.Time
+	Age     time.Duration // how long ago, to the minute
+}
+
+func (e *ExpiredError) Error() string {
+	return fmt.Sprintf("%s expired %s ago (at %s)", Name, e.Age, e.Expires.Format(time.RFC3339))
+}
+
+// Expiry returns an *ExpiredError when m has expired at now, else nil.
+func (m *Manifest) Expiry(now time.Time) *ExpiredError {
+	if !m.Expired(now) {
+		return nil
+	}
+	return &ExpiredError{Expires: m.Expires, Age: now.Sub(m.Expires).Round(time.Minute)}
+}
+
+// Open is the one way to trust a manifest: it checks the signature sig over
+// raw with key, before anything of raw is read; then parses raw; then its
+// expiry under p. A bad signature is key's error (sign.ErrBadSignature);
+// a bad manifest an *InvalidError. An expired manifest the policy does not
+// allow comes back together with an *ExpiredError, so that a verifier can
+// still report on its objects; everyone else stops at the error.
+func Open(raw, sig []byte, key Verifier, p Policy) (*Manifest, error) {
+	if err := key.Verify(sig, bytes.NewReader(raw)); err != nil {
+		return nil, err
+	}
+	m, err := Parse(raw)
+	if err != nil {
+		return nil, &InvalidError{err}
+	}
+	if p.AllowExpired {
+		return m, nil
+	}
+	if p.Now.IsZero() {
+		p.Now = time.Now()
+	}
+	if exp := m.Expiry(p.Now); exp != nil {
+		return m, exp
+	}
+	return m, nil
+}
