@@ -57,9 +57,9 @@ fuzz:
 	$(GO) test ./catalog -run XXX -fuzz FuzzLocate -fuzztime 30s
 	$(GO) test ./catalog -run XXX -fuzz FuzzParseConstraint -fuzztime 30s
 	$(GO) test ./catalog -run XXX -fuzz FuzzParseVersion -fuzztime 30s
-	$(GO) test ./publish/manifest -run XXX -fuzz FuzzParse -fuzztime 30s
+	$(GO) test ./internal/tree -run XXX -fuzz FuzzParse -fuzztime 30s
 	$(GO) test ./publish -run XXX -fuzz FuzzParseBundle -fuzztime 30s
-	$(GO) test ./publish -run XXX -fuzz FuzzParseSize -fuzztime 30s
+	$(GO) test ./internal/bytesize -run XXX -fuzz FuzzParse -fuzztime 30s
 	$(GO) test ./publish -run XXX -fuzz FuzzReplaceBase -fuzztime 30s
 	$(GO) test ./publish -run XXX -fuzz FuzzParseVolumeIndex -fuzztime 30s
 	$(GO) test ./publish/serve -run XXX -fuzz FuzzCleanPath -fuzztime 30s

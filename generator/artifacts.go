@@ -18,7 +18,7 @@ import (
 	"github.com/packstudio/packstudio/generator/pack"
 	"github.com/packstudio/packstudio/internal/atomicfile"
 	"github.com/packstudio/packstudio/internal/keyguard"
-	"github.com/packstudio/packstudio/publish/sign"
+	"github.com/packstudio/packstudio/internal/tree"
 )
 
 // Signer signs SHA-256 digests; publish/sign.Signer is the real one.
@@ -48,7 +48,7 @@ func (a *Artifact) SigName() string { return path.Base(a.SigPath) }
 
 func newArtifact(kind, dir, name string, src catalog.Source, m pack.Method, root string) *Artifact {
 	p := dir + "/" + name
-	return &Artifact{Kind: kind, Path: p, SigPath: dir + "/" + sign.SigName(name), source: src, method: m, root: root}
+	return &Artifact{Kind: kind, Path: p, SigPath: dir + "/" + tree.SigPath(name), source: src, method: m, root: root}
 }
 
 // artifactsOf lists every artifact of the catalog: a .zst per pack version
@@ -155,7 +155,7 @@ type artifactStats struct {
 
 // makeArtifacts packs and signs every artifact in parallel, reusing the
 // cache for unchanged sources. It fills in each artifact's size and digest.
-func makeArtifacts(ctx context.Context, out *tree, cache *artifactCache, signer Signer, guard *keyguard.Guard, all []*Artifact, jobs int, progress func(done, total int)) (artifactStats, error) {
+func makeArtifacts(ctx context.Context, out *outTree, cache *artifactCache, signer Signer, guard *keyguard.Guard, all []*Artifact, jobs int, progress func(done, total int)) (artifactStats, error) {
 	var (
 		stats artifactStats
 		mu    sync.Mutex
@@ -205,7 +205,7 @@ func makeArtifacts(ctx context.Context, out *tree, cache *artifactCache, signer 
 	return stats, errors.Join(errs...)
 }
 
-func makeArtifact(out *tree, cache *artifactCache, signer Signer, guard *keyguard.Guard, a *Artifact) (packed, signed bool, err error) {
+func makeArtifact(out *outTree, cache *artifactCache, signer Signer, guard *keyguard.Guard, a *Artifact) (packed, signed bool, err error) {
 	fp, err := pack.Fingerprint(a.source.Path)
 	if err != nil {
 		return false, false, err
@@ -261,7 +261,7 @@ func makeArtifact(out *tree, cache *artifactCache, signer Signer, guard *keyguar
 // packArtifact packs the source in one pass (read, hash input, compress,
 // hash output) into a temp file and puts it in place unless the same bytes
 // are already there.
-func packArtifact(out *tree, a *Artifact, guard *keyguard.Guard) (sum, inputSum []byte, err error) {
+func packArtifact(out *outTree, a *Artifact, guard *keyguard.Guard) (sum, inputSum []byte, err error) {
 	f, err := out.create()
 	if err != nil {
 		return nil, nil, err

@@ -14,7 +14,7 @@ import (
 	"github.com/klauspost/compress/zstd"
 
 	"github.com/packstudio/packstudio/generator/pack"
-	"github.com/packstudio/packstudio/publish/sign"
+	"github.com/packstudio/packstudio/internal/tree"
 )
 
 // TestLargeArtifactAnyCoreCount builds the test site, with a file source
@@ -47,7 +47,7 @@ func TestLargeArtifactAnyCoreCount(t *testing.T) {
 			t.Fatal(err)
 		}
 		got = append(got, []byte(s.read(art)))
-		out, err := exec.Command("openssl", "dgst", "-sha256", "-verify", s.out("public_key.pem"), "-signature", s.out(path.Dir(art)+"/"+sign.SigName(path.Base(art))), s.out(art)).CombinedOutput()
+		out, err := exec.Command("openssl", "dgst", "-sha256", "-verify", s.out("public_key.pem"), "-signature", s.out(path.Dir(art)+"/"+tree.SigPath(path.Base(art))), s.out(art)).CombinedOutput()
 		if err != nil || !strings.Contains(string(out), "Verified OK") {
 			t.Errorf("GOMAXPROCS=%d: openssl rejects the signature: %v %s", procs, err, out)
 		}

@@ -13,7 +13,7 @@ import (
 	"github.com/packstudio/packstudio/catalog"
 	"github.com/packstudio/packstudio/content"
 	"github.com/packstudio/packstudio/internal/keyguard"
-	"github.com/packstudio/packstudio/publish/manifest"
+	"github.com/packstudio/packstudio/internal/tree"
 	"github.com/packstudio/packstudio/theme"
 )
 
@@ -60,8 +60,8 @@ type builder struct {
 	cat    *catalog.Catalog
 	plan   *plan
 	compat *compatIndex
-	out    *tree
-	prev   *manifest.Manifest // the last build's, if it verifies
+	out    *outTree
+	prev   *tree.Manifest // the last build's, if it verifies
 	html   *template.Template
 	theme  *theme.Theme
 	assets []theme.Asset

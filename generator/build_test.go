@@ -21,7 +21,7 @@ import (
 	"github.com/klauspost/compress/zstd"
 
 	"github.com/packstudio/packstudio/catalog"
-	"github.com/packstudio/packstudio/publish/manifest"
+	"github.com/packstudio/packstudio/internal/tree"
 )
 
 // goldenFiles are compared byte for byte with testdata/golden. Artifacts
@@ -65,7 +65,7 @@ func TestGolden(t *testing.T) {
 	sigLine := regexp.MustCompile(`(\.sig\.bin", "size": )\d+(, "sha256": ")[0-9a-f]{64}`)
 	for _, f := range goldenFiles {
 		got := s.read(f)
-		if f == manifest.Name { // signatures differ on every signing
+		if f == tree.ManifestName { // signatures differ on every signing
 			got = sigLine.ReplaceAllString(got, "${1}(size)${2}(signature digest)")
 		}
 		golden := filepath.Join("testdata", "golden", filepath.FromSlash(f))
@@ -489,7 +489,7 @@ func TestChangeOnePack(t *testing.T) {
 	sort.Strings(changed)
 	for _, f := range changed {
 		switch {
-		case strings.HasPrefix(f, "artifacts/packs/lb-metallb-helm/"), f == manifest.Name, f == manifest.SigName:
+		case strings.HasPrefix(f, "artifacts/packs/lb-metallb-helm/"), f == tree.ManifestName, f == tree.ManifestSigName:
 		case strings.HasSuffix(f, "SHA256SUMS"), strings.HasPrefix(f, "packs/lb-metallb-helm/"), f == "catalog.json",
 			strings.HasPrefix(f, "compat/"), // compat entries carry the artifact's size
 			strings.HasPrefix(f, "bundle/"): // builder pages inline its size and digest

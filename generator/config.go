@@ -12,7 +12,7 @@ import (
 
 	"github.com/packstudio/packstudio/catalog"
 	"github.com/packstudio/packstudio/internal/keyguard"
-	"github.com/packstudio/packstudio/publish/manifest"
+	"github.com/packstudio/packstudio/internal/tree"
 )
 
 // Config is a loaded site.toml. Paths are resolved against the directory of
@@ -128,7 +128,7 @@ func LoadConfig(file string, o Overrides) (*Config, error) {
 	if o.BaseURL != "" {
 		base = o.BaseURL
 	}
-	if b, err := manifest.CheckBaseURL(base); err != nil {
+	if b, err := tree.CheckBaseURL(base); err != nil {
 		add("base_url", `set base_url = "https://packs.example.com/" (absolute; used in URL lists)`,
 			"base_url %q: %v", base, err)
 	} else {
@@ -140,7 +140,7 @@ func LoadConfig(file string, o Overrides) (*Config, error) {
 		keyName, keyNameAt = raw.Signing.PublicKeyName, "signing.public_key_name"
 	}
 	if keyName == "" {
-		keyName = manifest.DefaultPublicKeyName
+		keyName = tree.DefaultPublicKeyName
 	}
 	if !safeFileName.MatchString(keyName) || keyName == "manifest.json" {
 		add(keyNameAt, `use a plain file name of letters, digits, '.', '_' and '-', like "public_key.pem"`,

@@ -13,8 +13,8 @@ import (
 	"golang.org/x/tools/txtar"
 
 	"github.com/packstudio/packstudio/catalog"
-	"github.com/packstudio/packstudio/publish/sign"
-	"github.com/packstudio/packstudio/publish/sign/signtest"
+	"github.com/packstudio/packstudio/internal/sign"
+	"github.com/packstudio/packstudio/internal/sign/signtest"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")

@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/packstudio/packstudio/internal/atomicfile"
-	"github.com/packstudio/packstudio/publish/manifest"
+	"github.com/packstudio/packstudio/internal/tree"
 )
 
 // ManifestSigner signs the manifest and checks an existing signature.
@@ -35,7 +35,7 @@ func (b *builder) writeManifest() error {
 	for _, o := range objects {
 		// The manifest parser refuses dot segments (bookkeeping such as a
 		// mirror's state); a build must never sign a manifest nobody can read.
-		if manifest.HasDotSegment(o.Path) {
+		if tree.HasDotSegment(o.Path) {
 			return fmt.Errorf("%s: a path with a segment starting with \".\" cannot be published; rename it", o.Path)
 		}
 	}
@@ -43,9 +43,9 @@ func (b *builder) writeManifest() error {
 	if !ok {
 		return errors.New("the signer cannot sign manifests")
 	}
-	m := &manifest.Manifest{BaseURL: b.cfg.BaseURL, KeyID: signer.KeyID(), Objects: objects}
+	m := &tree.Manifest{BaseURL: b.cfg.BaseURL, KeyID: signer.KeyID(), Objects: objects}
 	old := b.prev
-	if old != nil && manifest.SameObjects(old, m) && old.BaseURL == m.BaseURL && old.KeyID == m.KeyID {
+	if old != nil && tree.SameObjects(old, m) && old.BaseURL == m.BaseURL && old.KeyID == m.KeyID {
 		b.stats.ManifestVersion = old.Version
 		return b.pruneStale(old)
 	}
@@ -62,7 +62,7 @@ func (b *builder) writeManifest() error {
 	return b.pruneStale(old)
 }
 
-func (b *builder) pruneStale(old *manifest.Manifest) error {
+func (b *builder) pruneStale(old *tree.Manifest) error {
 	if old == nil {
 		return nil
 	}
@@ -73,17 +73,17 @@ func (b *builder) pruneStale(old *manifest.Manifest) error {
 
 // readManifest returns the manifest in dir if it parses, is encoded as this
 // version writes it and its signature verifies with the signer's key.
-func readManifest(dir string, signer ManifestSigner) *manifest.Manifest {
-	data, err := os.ReadFile(filepath.Join(dir, manifest.Name))
+func readManifest(dir string, signer ManifestSigner) *tree.Manifest {
+	data, err := os.ReadFile(filepath.Join(dir, tree.ManifestName))
 	if err != nil {
 		return nil
 	}
-	sig, err := os.ReadFile(filepath.Join(dir, manifest.SigName))
+	sig, err := os.ReadFile(filepath.Join(dir, tree.ManifestSigName))
 	if err != nil {
 		return nil
 	}
 	// Expired or not: an unchanged rebuild keeps its dates.
-	m, err := manifest.Open(data, sig, signer, manifest.Policy{AllowExpired: true})
+	m, err := tree.Open(data, sig, signer, tree.Policy{AllowExpired: true})
 	if err != nil || !bytes.Equal(m.Encode(), data) {
 		return nil
 	}
@@ -92,38 +92,38 @@ func readManifest(dir string, signer ManifestSigner) *manifest.Manifest {
 
 // WriteManifest signs m and writes the signature, then the manifest, each
 // by temp file and rename.
-func WriteManifest(dir string, m *manifest.Manifest, signer ManifestSigner) error {
+func WriteManifest(dir string, m *tree.Manifest, signer ManifestSigner) error {
 	data := m.Encode()
 	digest := sha256.Sum256(data)
 	sig, err := signer.SignDigest(digest[:])
 	if err != nil {
 		return err
 	}
-	if err := writeAtomic(filepath.Join(dir, manifest.SigName), sig); err != nil {
+	if err := writeAtomic(filepath.Join(dir, tree.ManifestSigName), sig); err != nil {
 		return err
 	}
-	return writeAtomic(filepath.Join(dir, manifest.Name), data)
+	return writeAtomic(filepath.Join(dir, tree.ManifestName), data)
 }
 
 // Renew re-signs the manifest in dir with a new generated and expires time
 // and the next version, leaving every other file as it is.
-func Renew(dir string, signer ManifestSigner, ttl time.Duration, now time.Time) (*manifest.Manifest, error) {
-	data, err := os.ReadFile(filepath.Join(dir, manifest.Name))
+func Renew(dir string, signer ManifestSigner, ttl time.Duration, now time.Time) (*tree.Manifest, error) {
+	data, err := os.ReadFile(filepath.Join(dir, tree.ManifestName))
 	if err != nil {
 		return nil, err
 	}
-	sig, err := os.ReadFile(filepath.Join(dir, manifest.SigName))
+	sig, err := os.ReadFile(filepath.Join(dir, tree.ManifestSigName))
 	if err != nil {
 		return nil, err
 	}
 	// Renewing is what an expired manifest needs.
-	m, err := manifest.Open(data, sig, signer, manifest.Policy{AllowExpired: true})
-	var invalid *manifest.InvalidError
+	m, err := tree.Open(data, sig, signer, tree.Policy{AllowExpired: true})
+	var invalid *tree.InvalidError
 	if errors.As(err, &invalid) {
 		return nil, err
 	}
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w; rebuild the site instead of renewing it", manifest.Name, err)
+		return nil, fmt.Errorf("%s: %w; rebuild the site instead of renewing it", tree.ManifestName, err)
 	}
 	now = now.UTC().Truncate(time.Second)
 	m.Version++

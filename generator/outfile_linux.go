@@ -14,7 +14,7 @@ import (
 // plain system calls: an os.File would register each of tens of thousands
 // of small files with the poller (fcntl, epoll_ctl) for nothing, and
 // os.Rename stats the target first. It returns the new file's stamp.
-func (t *tree) writeFile(rel string, data []byte) (stamp, error) {
+func (t *outTree) writeFile(rel string, data []byte) (stamp, error) {
 	full := t.path(rel)
 	if err := t.mkdirs(filepath.Dir(full)); err != nil {
 		return stamp{}, err

@@ -10,7 +10,7 @@ import (
 
 // writeFile writes data to a new temp file and renames it to rel, and
 // returns the new file's stamp.
-func (t *tree) writeFile(rel string, data []byte) (stamp, error) {
+func (t *outTree) writeFile(rel string, data []byte) (stamp, error) {
 	full := t.path(rel)
 	if err := t.mkdirs(filepath.Dir(full)); err != nil {
 		return stamp{}, err

@@ -16,10 +16,10 @@ import (
 	"sync"
 	"sync/atomic"
 
-	"github.com/packstudio/packstudio/publish/manifest"
+	"github.com/packstudio/packstudio/internal/tree"
 )
 
-// Files being written go to manifest.TmpDir inside the output directory,
+// Files being written go to tree.TmpDir inside the output directory,
 // so that each appears at its place by one rename and a killed build
 // leaves its debris in one place, removed by the next build.
 
@@ -28,18 +28,18 @@ import (
 // every object for the manifest. What is there is known from the last
 // manifest and a stat; bytes are read only for a file that changed since
 // the last build wrote it.
-type tree struct {
+type outTree struct {
 	root string
 	tmp  string
 
 	mu      sync.Mutex
-	objects map[string]manifest.Object
+	objects map[string]tree.Object
 
 	dirs sync.Map // directories known to exist
 
 	// What the last build left: its verified manifest and the stamps of
 	// its files (read only during the build), and the stamps of this one.
-	prev      map[string]manifest.Object
+	prev      map[string]tree.Object
 	oldStamps map[string]stamp
 	stamps    map[string]stamp // under mu
 	checkAll  bool             // --check-output: compare every file's bytes
@@ -49,9 +49,9 @@ type tree struct {
 	written, unchanged, bytesWritten, compared atomic.Int64
 }
 
-func openTree(root string) (*tree, error) {
+func openTree(root string) (*outTree, error) {
 	root = filepath.Clean(root) // prune compares it with cleaned paths
-	t := &tree{root: root, tmp: filepath.Join(root, manifest.TmpDir), objects: map[string]manifest.Object{},
+	t := &outTree{root: root, tmp: filepath.Join(root, tree.TmpDir), objects: map[string]tree.Object{},
 		stamps: map[string]stamp{}, fixMode: umaskStrips(0o644)}
 	if err := os.RemoveAll(t.tmp); err != nil {
 		return nil, err
@@ -65,18 +65,18 @@ func openTree(root string) (*tree, error) {
 }
 
 // close removes the temp directory.
-func (t *tree) close() error { return os.RemoveAll(t.tmp) }
+func (t *outTree) close() error { return os.RemoveAll(t.tmp) }
 
-func (t *tree) path(rel string) string { return filepath.Join(t.root, filepath.FromSlash(rel)) }
+func (t *outTree) path(rel string) string { return filepath.Join(t.root, filepath.FromSlash(rel)) }
 
-func (t *tree) record(rel string, size int64, sum []byte) {
+func (t *outTree) record(rel string, size int64, sum []byte) {
 	t.mu.Lock()
-	t.objects[rel] = manifest.Object{Path: rel, Size: size, SHA256: hex.EncodeToString(sum)}
+	t.objects[rel] = tree.Object{Path: rel, Size: size, SHA256: hex.EncodeToString(sum)}
 	t.mu.Unlock()
 }
 
 // object returns the recorded object at rel.
-func (t *tree) object(rel string) (manifest.Object, bool) {
+func (t *outTree) object(rel string) (tree.Object, bool) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	o, ok := t.objects[rel]
@@ -84,10 +84,10 @@ func (t *tree) object(rel string) (manifest.Object, bool) {
 }
 
 // sortedObjects returns every recorded object sorted by path.
-func (t *tree) sortedObjects() []manifest.Object {
+func (t *outTree) sortedObjects() []tree.Object {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	out := make([]manifest.Object, 0, len(t.objects))
+	out := make([]tree.Object, 0, len(t.objects))
 	for _, o := range t.objects {
 		out = append(out, o)
 	}
@@ -99,7 +99,7 @@ func (t *tree) sortedObjects() []manifest.Object {
 // A file the last build wrote and nobody touched since holds what the last
 // manifest says: no need to read it. A file the last manifest did not list
 // is written without looking.
-func (t *tree) write(rel string, data []byte) error {
+func (t *outTree) write(rel string, data []byte) error {
 	sum := sha256.Sum256(data)
 	t.record(rel, int64(len(data)), sum[:])
 	switch state, old, st := t.state(rel); state {
@@ -126,12 +126,12 @@ func (t *tree) write(rel string, data []byte) error {
 }
 
 // keep counts a file left as it was.
-func (t *tree) keep(rel string, st stamp) {
+func (t *outTree) keep(rel string, st stamp) {
 	t.setStamp(rel, st)
 	t.unchanged.Add(1)
 }
 
-func (t *tree) setStamp(rel string, st stamp) {
+func (t *outTree) setStamp(rel string, st stamp) {
 	t.mu.Lock()
 	t.stamps[rel] = st
 	t.mu.Unlock()
@@ -139,17 +139,17 @@ func (t *tree) setStamp(rel string, st stamp) {
 
 // tempName names a new file in the temp directory, which this build
 // made empty: no other writer picks the same name.
-func (t *tree) tempName() string {
+func (t *outTree) tempName() string {
 	return filepath.Join(t.tmp, "w-"+strconv.FormatInt(t.tmpSeq.Add(1), 36))
 }
 
 // create opens a new temp file for content that will be placed later.
-func (t *tree) create() (*os.File, error) {
+func (t *outTree) create() (*os.File, error) {
 	return os.CreateTemp(t.tmp, "f-*")
 }
 
 // place closes the temp file f and renames it to rel.
-func (t *tree) place(f *os.File, rel string, size int64) error {
+func (t *outTree) place(f *os.File, rel string, size int64) error {
 	tmp := f.Name()
 	if err := f.Chmod(0o644); err != nil {
 		f.Close()
@@ -179,7 +179,7 @@ func (t *tree) place(f *os.File, rel string, size int64) error {
 // root is seen from the start, so the walk up stops there). What
 // stands in the way of a directory, a symlink included, is an error: the
 // build never writes through a link out of the tree.
-func (t *tree) mkdirs(dir string) error {
+func (t *outTree) mkdirs(dir string) error {
 	if _, ok := t.dirs.Load(dir); ok {
 		return nil
 	}
@@ -240,7 +240,7 @@ func contentMatches(p string, data []byte) (fs.FileInfo, bool) {
 var cmpBufs = sync.Pool{New: func() any { b := make([]byte, 64<<10); return &b }}
 
 // hashFile hashes an output file, counted as a file read to compare.
-func (t *tree) hashFile(p string) ([]byte, int64, error) {
+func (t *outTree) hashFile(p string) ([]byte, int64, error) {
 	t.compared.Add(1)
 	return fileSHA256(p)
 }
@@ -262,11 +262,11 @@ func fileSHA256(p string) ([]byte, int64, error) {
 
 // prune removes files that an earlier manifest listed and this build did
 // not write, then the directories left empty.
-func (t *tree) prune(old []manifest.Object) (int, error) {
+func (t *outTree) prune(old []tree.Object) (int, error) {
 	removed := 0
 	dirs := map[string]bool{}
 	for _, o := range old {
-		if _, ok := t.object(o.Path); ok || manifest.CheckPath(o.Path) != nil {
+		if _, ok := t.object(o.Path); ok || tree.CheckPath(o.Path) != nil {
 			continue
 		}
 		full := t.path(o.Path)

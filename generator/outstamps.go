@@ -7,7 +7,7 @@ import (
 	"path/filepath"
 
 	"github.com/packstudio/packstudio/internal/atomicfile"
-	"github.com/packstudio/packstudio/publish/manifest"
+	"github.com/packstudio/packstudio/internal/tree"
 )
 
 // stamp is what a stat of an output file says about it: when size, time
@@ -46,7 +46,7 @@ func loadStamps(cacheDir, root string) map[string]stamp {
 }
 
 // saveStamps records the stamps of the files of this build.
-func (t *tree) saveStamps(cacheDir string) error {
+func (t *outTree) saveStamps(cacheDir string) error {
 	t.mu.Lock()
 	d := stampsData{Output: abs(t.root), Files: make(map[string]stamp, len(t.objects))}
 	for rel := range t.objects {
@@ -68,8 +68,8 @@ func (t *tree) saveStamps(cacheDir string) error {
 // setPrevious gives the tree the last build's verified manifest and the
 // stamps of its files; with checkAll the stamps are not trusted and every
 // file there is compared byte for byte.
-func (t *tree) setPrevious(m *manifest.Manifest, stamps map[string]stamp, checkAll bool) {
-	t.prev = map[string]manifest.Object{}
+func (t *outTree) setPrevious(m *tree.Manifest, stamps map[string]stamp, checkAll bool) {
+	t.prev = map[string]tree.Object{}
 	if m != nil {
 		for _, o := range m.Objects {
 			t.prev[o.Path] = o
@@ -88,7 +88,7 @@ const (
 )
 
 // state says how far the file at rel can be trusted, by one lstat at most.
-func (t *tree) state(rel string) (fileState, manifest.Object, stamp) {
+func (t *outTree) state(rel string) (fileState, tree.Object, stamp) {
 	o, listed := t.prev[rel]
 	if !listed {
 		return fileAbsent, o, stamp{}
@@ -106,7 +106,7 @@ func (t *tree) state(rel string) (fileState, manifest.Object, stamp) {
 
 // inPrevious reports whether the last manifest listed rel (so a file
 // there may hold its bytes already).
-func (t *tree) inPrevious(rel string) bool {
+func (t *outTree) inPrevious(rel string) bool {
 	_, ok := t.prev[rel]
 	return ok
 }
@@ -114,7 +114,7 @@ func (t *tree) inPrevious(rel string) bool {
 // trustArtifact reports whether the artifact at full may be taken as the
 // cache says without reading it: always, unless --check-output asked for
 // every file to be read.
-func (t *tree) trustArtifact(full, sha256Hex string) bool {
+func (t *outTree) trustArtifact(full, sha256Hex string) bool {
 	if !t.checkAll {
 		return true
 	}

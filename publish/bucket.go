@@ -2,11 +2,10 @@ package publish
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
-	"fmt"
 	"io"
+
+	"github.com/packstudio/packstudio/internal/tree"
 )
 
 // Bucket is where a tree is published, and where a mirror can read it
@@ -14,12 +13,12 @@ import (
 // tree; a bucket maps them under its prefix. Retries belong to the
 // implementation (the AWS SDK's retryer for S3); concurrency to the caller.
 type Bucket interface {
-	Reader
+	tree.Reader
 	// List returns every object under the bucket's prefix, keys relative
 	// to it. Objects under dot-folders (temp files) are left out.
 	List(ctx context.Context) ([]ObjectInfo, error)
 	// Head returns an object's size and the SHA-256 recorded when it was
-	// put, or ErrNotExist.
+	// put, or tree.ErrNotExist.
 	Head(ctx context.Context, key string) (ObjectInfo, error)
 	// Put stores body under key. The object appears whole or not at all,
 	// and Put fails, leaving any earlier object as it was, when the body's
@@ -52,23 +51,3 @@ func MetaFor(key string, size int64, sha256 string) Meta {
 
 // ErrContentMismatch is returned by Put when the body is not what meta says.
 var ErrContentMismatch = errors.New("content does not match its size and SHA-256")
-
-// TargetError is a bucket that cannot be used as written (bad URL, not a
-// directory): a usage error, unlike a failure of the store itself.
-type TargetError struct {
-	Target string
-	Reason string
-}
-
-func (e *TargetError) Error() string { return fmt.Sprintf("target %s: %s", e.Target, e.Reason) }
-
-// hashReader reads r to its end and returns the SHA-256 (lower-case hex)
-// and length of what it read.
-func hashReader(r io.Reader) (string, int64, error) {
-	h := sha256.New()
-	n, err := io.Copy(h, r)
-	if err != nil {
-		return "", 0, err
-	}
-	return hex.EncodeToString(h.Sum(nil)), n, nil
-}

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/packstudio/packstudio/internal/testenv"
+	"github.com/packstudio/packstudio/internal/tree"
 	"github.com/packstudio/packstudio/publish"
 	"github.com/packstudio/packstudio/publish/buckettest"
 )
@@ -61,7 +62,7 @@ func TestLocalBucketRefusesAFile(t *testing.T) {
 	f := filepath.Join(t.TempDir(), "file")
 	os.WriteFile(f, []byte("x"), 0o644)
 	_, err := publish.OpenTarget(context.Background(), "file://"+f, publish.S3Options{})
-	var te *publish.TargetError
+	var te *tree.TargetError
 	if !errorsAs(err, &te) {
 		t.Fatalf("a file as a bucket: %v", err)
 	}

@@ -4,7 +4,7 @@ import (
 	"path"
 	"strings"
 
-	"github.com/packstudio/packstudio/publish/sign"
+	"github.com/packstudio/packstudio/internal/tree"
 )
 
 // ContentType returns the media type an object is served with. Everything a
@@ -12,7 +12,7 @@ import (
 func ContentType(p string) string {
 	base := path.Base(p)
 	switch {
-	case strings.HasSuffix(base, sign.SigSuffix):
+	case strings.HasSuffix(base, tree.SigSuffix):
 		return "application/octet-stream"
 	case base == "SHA256SUMS":
 		return "text/plain; charset=utf-8"

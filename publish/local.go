@@ -14,7 +14,7 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/packstudio/packstudio/publish/manifest"
+	"github.com/packstudio/packstudio/internal/tree"
 )
 
 // LocalBucket is a bucket in a local directory (file://DIR). Every write
@@ -22,36 +22,37 @@ import (
 // directory synced: an object is never seen half-written, even after a
 // crash. Access goes through os.Root, so no key can leave the directory.
 type LocalBucket struct {
-	dir  string
-	root *os.Root
-	dirs sync.Map
+	dir    string
+	reader *tree.DirReader
+	root   *os.Root
+	dirs   sync.Map
 }
 
 // OpenLocal opens (creating if needed) a directory as a bucket.
 func OpenLocal(dir string) (*LocalBucket, error) {
 	if fi, err := os.Stat(dir); err == nil && !fi.IsDir() {
-		return nil, &TargetError{Target: "file://" + dir, Reason: "is a file, not a directory"}
+		return nil, &tree.TargetError{Target: "file://" + dir, Reason: "is a file, not a directory"}
 	}
-	if err := os.MkdirAll(filepath.Join(dir, manifest.TmpDir), 0o755); err != nil {
-		return nil, &TargetError{Target: "file://" + dir, Reason: err.Error()}
+	if err := os.MkdirAll(filepath.Join(dir, tree.TmpDir), 0o755); err != nil {
+		return nil, &tree.TargetError{Target: "file://" + dir, Reason: err.Error()}
 	}
-	root, err := os.OpenRoot(dir)
+	r, err := tree.OpenDir(dir)
 	if err != nil {
 		return nil, err
 	}
-	return &LocalBucket{dir: dir, root: root}, nil
+	return &LocalBucket{dir: dir, reader: r, root: r.Root()}, nil
 }
 
 func (b *LocalBucket) String() string { return "file://" + b.dir }
 
 // Close releases the directory and removes leftover temp files.
 func (b *LocalBucket) Close() error {
-	b.root.RemoveAll(manifest.TmpDir)
+	b.root.RemoveAll(tree.TmpDir)
 	return b.root.Close()
 }
 
 func (b *LocalBucket) Open(ctx context.Context, key string) (io.ReadCloser, error) {
-	return (&DirReader{root: b.root, dir: b.dir}).Open(ctx, key)
+	return b.reader.Open(ctx, key)
 }
 
 func (b *LocalBucket) List(ctx context.Context) ([]ObjectInfo, error) {
@@ -60,7 +61,7 @@ func (b *LocalBucket) List(ctx context.Context) ([]ObjectInfo, error) {
 		if err != nil {
 			return err
 		}
-		if p != "." && Ignored(p) {
+		if p != "." && tree.Ignored(p) {
 			if d.IsDir() {
 				return fs.SkipDir
 			}
@@ -87,7 +88,7 @@ func (b *LocalBucket) Head(ctx context.Context, key string) (ObjectInfo, error) 
 		return ObjectInfo{}, err
 	}
 	defer rc.Close()
-	digest, n, err := hashReader(rc)
+	digest, n, err := tree.DigestReader(rc)
 	if err != nil {
 		return ObjectInfo{}, err
 	}
@@ -95,10 +96,10 @@ func (b *LocalBucket) Head(ctx context.Context, key string) (ObjectInfo, error) 
 }
 
 func (b *LocalBucket) Put(ctx context.Context, key string, body io.ReadSeeker, meta Meta) error {
-	if err := manifest.CheckPath(key); err != nil || Ignored(key) {
+	if err := tree.CheckPath(key); err != nil || tree.Ignored(key) {
 		return fmt.Errorf("put %q: not a valid object key", key)
 	}
-	tmp, err := os.CreateTemp(filepath.Join(b.dir, manifest.TmpDir), "put-*")
+	tmp, err := os.CreateTemp(filepath.Join(b.dir, tree.TmpDir), "put-*")
 	if err != nil {
 		return err
 	}
@@ -132,7 +133,7 @@ func (b *LocalBucket) Put(ctx context.Context, key string, body io.ReadSeeker, m
 	}
 	// Through the root, like every other access: a folder swapped for a
 	// symlink after mkdirs checked it cannot lead the rename outside.
-	if err := b.root.Rename(filepath.Join(manifest.TmpDir, filepath.Base(tmp.Name())), filepath.FromSlash(key)); err != nil {
+	if err := b.root.Rename(filepath.Join(tree.TmpDir, filepath.Base(tmp.Name())), filepath.FromSlash(key)); err != nil {
 		return err
 	}
 	done = true
@@ -160,7 +161,7 @@ func (b *LocalBucket) mkdirs(dir string) error {
 }
 
 func (b *LocalBucket) Delete(ctx context.Context, key string) error {
-	if err := manifest.CheckPath(key); err != nil {
+	if err := tree.CheckPath(key); err != nil {
 		return fmt.Errorf("delete %q: not a valid object key", key)
 	}
 	err := b.root.Remove(filepath.FromSlash(key))
@@ -178,4 +179,8 @@ func (b *LocalBucket) Delete(ctx context.Context, key string) error {
 		b.dirs.Delete(dir)
 	}
 	return nil
+}
+
+func (b *LocalBucket) OpenFrom(ctx context.Context, key string, offset int64) (io.ReadCloser, int64, error) {
+	return b.reader.OpenFrom(ctx, key, offset)
 }

@@ -26,7 +26,7 @@ import (
 	"github.com/aws/smithy-go"
 	"github.com/aws/smithy-go/middleware"
 
-	"github.com/packstudio/packstudio/publish/manifest"
+	"github.com/packstudio/packstudio/internal/tree"
 )
 
 // S3Options configure an S3 bucket.
@@ -59,19 +59,19 @@ var bucketName = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$`)
 func OpenS3(ctx context.Context, target string, o S3Options) (*S3Bucket, error) {
 	rest, ok := strings.CutPrefix(target, "s3://")
 	if !ok {
-		return nil, &TargetError{Target: target, Reason: "not an s3:// URL"}
+		return nil, &tree.TargetError{Target: target, Reason: "not an s3:// URL"}
 	}
 	name, prefix, _ := strings.Cut(rest, "/")
 	if name == "" {
-		return nil, &TargetError{Target: target, Reason: "no bucket name; write s3://BUCKET or s3://BUCKET/PREFIX"}
+		return nil, &tree.TargetError{Target: target, Reason: "no bucket name; write s3://BUCKET or s3://BUCKET/PREFIX"}
 	}
 	if !bucketName.MatchString(name) || strings.Contains(name, "..") {
-		return nil, &TargetError{Target: target, Reason: fmt.Sprintf("%q is not a valid bucket name (3-63 lower-case letters, digits, '.' and '-')", name)}
+		return nil, &tree.TargetError{Target: target, Reason: fmt.Sprintf("%q is not a valid bucket name (3-63 lower-case letters, digits, '.' and '-')", name)}
 	}
 	prefix = strings.Trim(prefix, "/")
 	if prefix != "" {
-		if err := manifest.CheckPath(prefix); err != nil {
-			return nil, &TargetError{Target: target, Reason: "bad prefix: " + err.Error()}
+		if err := tree.CheckPath(prefix); err != nil {
+			return nil, &tree.TargetError{Target: target, Reason: "bad prefix: " + err.Error()}
 		}
 		prefix += "/"
 	}
@@ -81,8 +81,8 @@ func OpenS3(ctx context.Context, target string, o S3Options) (*S3Bucket, error) 
 	if o.MultipartThreshold <= 0 {
 		o.MultipartThreshold = 64 << 20
 	}
-	if _, ok := manifest.ParseHTTPURL(o.Endpoint); o.Endpoint != "" && !ok {
-		return nil, &TargetError{Target: target, Reason: fmt.Sprintf("endpoint %q must be an http:// or https:// URL with a host", o.Endpoint)}
+	if _, ok := tree.ParseHTTPURL(o.Endpoint); o.Endpoint != "" && !ok {
+		return nil, &tree.TargetError{Target: target, Reason: fmt.Sprintf("endpoint %q must be an http:// or https:// URL with a host", o.Endpoint)}
 	}
 
 	// A BuildableClient, not a plain http.Client: the SDK adds the
@@ -152,7 +152,7 @@ func (b *S3Bucket) Open(ctx context.Context, key string) (io.ReadCloser, error) 
 
 // OpenFrom reads an object from byte offset on (an HTTP Range request).
 func (b *S3Bucket) OpenFrom(ctx context.Context, key string, offset int64) (io.ReadCloser, int64, error) {
-	if err := manifest.CheckPath(key); err != nil {
+	if err := tree.CheckPath(key); err != nil {
 		return nil, 0, err
 	}
 	in := &s3.GetObjectInput{Bucket: &b.bucket, Key: b.key(key)}
@@ -185,7 +185,7 @@ func (b *S3Bucket) List(ctx context.Context) ([]ObjectInfo, error) {
 		}
 		for _, o := range page.Contents {
 			k := strings.TrimPrefix(aws.ToString(o.Key), b.prefix)
-			if manifest.CheckPath(k) != nil || Ignored(k) {
+			if tree.CheckPath(k) != nil || tree.Ignored(k) {
 				continue
 			}
 			out = append(out, ObjectInfo{Key: k, Size: aws.ToInt64(o.Size)})
@@ -208,7 +208,7 @@ func (b *S3Bucket) Head(ctx context.Context, key string) (ObjectInfo, error) {
 // body that changed since it was hashed is refused by the store. Larger
 // objects are hashed first, then uploaded in parts.
 func (b *S3Bucket) Put(ctx context.Context, key string, body io.ReadSeeker, meta Meta) error {
-	if err := manifest.CheckPath(key); err != nil {
+	if err := tree.CheckPath(key); err != nil {
 		return fmt.Errorf("put %q: not a valid object key", key)
 	}
 	sum, err := hex.DecodeString(meta.SHA256)
@@ -261,7 +261,7 @@ func (b *S3Bucket) putMultipart(ctx context.Context, key string, body io.ReadSee
 
 func (b *S3Bucket) Delete(ctx context.Context, key string) error {
 	_, err := b.client.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: &b.bucket, Key: b.key(key)})
-	if err := b.wrap("delete", key, err); err != nil && !errors.Is(err, ErrNotExist) {
+	if err := b.wrap("delete", key, err); err != nil && !errors.Is(err, tree.ErrNotExist) {
 		return err
 	}
 	return nil
@@ -286,7 +286,7 @@ func (b *S3Bucket) wrap(op, key string, err error) error {
 	var nsk *types.NoSuchKey
 	var nf *types.NotFound
 	if errors.As(err, &nsk) || errors.As(err, &nf) {
-		return ErrNotExist
+		return tree.ErrNotExist
 	}
 	what := op
 	if key != "" {
@@ -296,7 +296,7 @@ func (b *S3Bucket) wrap(op, key string, err error) error {
 	if errors.As(err, &api) {
 		switch api.ErrorCode() {
 		case "NoSuchKey", "NotFound":
-			return ErrNotExist
+			return tree.ErrNotExist
 		case "NoSuchBucket":
 			return &StoreError{Op: what, Msg: fmt.Sprintf("bucket %q does not exist at %s", b.bucket, b.endpoint), Err: err}
 		case "InvalidAccessKeyId", "SignatureDoesNotMatch", "AccessDenied", "InvalidToken", "ExpiredToken":
@@ -339,7 +339,7 @@ func rootCause(err error) error {
 
 // checkBody hashes body and rewinds it; it fails if body is not what meta says.
 func checkBody(body io.ReadSeeker, meta Meta) error {
-	digest, n, err := hashReader(body)
+	digest, n, err := tree.DigestReader(body)
 	if err != nil {
 		return err
 	}

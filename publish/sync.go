@@ -3,8 +3,6 @@ package publish
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -15,29 +13,10 @@ import (
 	"sync"
 	"sync/atomic"
 
-	"github.com/packstudio/packstudio/publish/manifest"
-	"github.com/packstudio/packstudio/publish/sign"
+	"github.com/packstudio/packstudio/internal/sign"
+	"github.com/packstudio/packstudio/internal/tree"
+	"github.com/packstudio/packstudio/internal/workers"
 )
-
-// Upload phases. Each starts only when the one before has fully succeeded,
-// so that a reader of the bucket never meets a page or list pointing at an
-// object that is not there yet:
-//
-//  1. artifacts and signatures: nothing in the bucket links to new ones yet;
-//  2. objects new to the bucket (pages, lists, JSON): nothing links to them
-//     until phase 3, so links between new pages are harmless;
-//  3. objects that changed: now they may link to anything of phases 1–2;
-//  4. the manifest's signature, then the manifest.
-//
-// Objects the new manifest drops are deleted (--prune) only after that.
-const (
-	PhaseArtifacts = 1 + iota
-	PhaseNew
-	PhaseChanged
-	PhaseManifest
-)
-
-var phaseNames = map[int]string{PhaseArtifacts: "artifacts", PhaseNew: "new objects", PhaseChanged: "changed objects", PhaseManifest: "manifest"}
 
 // SyncOptions tune Publish.
 type SyncOptions struct {
@@ -49,14 +28,7 @@ type SyncOptions struct {
 	// back. Prune implies it.
 	Repair bool
 	// Progress, when set, is called after each object is uploaded or deleted.
-	Progress func(Progress)
-}
-
-// Progress counts the work done so far.
-type Progress struct {
-	Phase             string
-	Done, Total       int
-	Bytes, TotalBytes int64
+	Progress func(tree.Progress)
 }
 
 // Action is one planned upload.
@@ -64,7 +36,7 @@ type Action struct {
 	Key    string
 	Size   int64
 	SHA256 string
-	Phase  int
+	Phase  tree.Phase
 	Reason string // "new", "changed", or "unverified" (same size, no record of content)
 }
 
@@ -83,7 +55,7 @@ type SyncResult struct {
 	Uploaded int
 	Bytes    int64
 	Deleted  int
-	Failures []Failure
+	Failures []tree.Failure
 }
 
 // ErrSyncFailed is returned when some objects could not be uploaded; the
@@ -98,16 +70,16 @@ func Publish(ctx context.Context, dir string, key *sign.Verifier, dst Bucket, o 
 	if o.Jobs <= 0 {
 		o.Jobs = 16
 	}
-	local, err := OpenDir(dir)
+	local, err := tree.OpenDir(dir)
 	if err != nil {
-		return nil, &TargetError{Target: dir, Reason: err.Error()}
+		return nil, &tree.TargetError{Target: dir, Reason: err.Error()}
 	}
 	defer local.Close()
-	m, raw, sig, err := fetchManifest(ctx, local, key, DefaultMaxManifestSize, anyDate)
+	m, raw, sig, err := tree.Fetch(ctx, local, key, tree.DefaultMaxManifestSize, tree.AnyDate)
 	if err != nil {
-		return nil, fmt.Errorf("the built tree %s: %s: %w; rebuild it before publishing", dir, manifest.Name, err)
+		return nil, fmt.Errorf("the built tree %s: %s: %w; rebuild it before publishing", dir, tree.ManifestName, err)
 	}
-	served, sraw, ssig, serr := fetchManifest(ctx, dst, key, DefaultMaxManifestSize, anyDate)
+	served, sraw, ssig, serr := tree.Fetch(ctx, dst, key, tree.DefaultMaxManifestSize, tree.AnyDate)
 	live := serr == nil && bytes.Equal(sraw, raw) && bytes.Equal(ssig, sig)
 	if live && !o.Prune && !o.Repair {
 		// The manifest goes last, so a bucket serving exactly this manifest
@@ -133,54 +105,10 @@ func Publish(ctx context.Context, dir string, key *sign.Verifier, dst Bucket, o 
 	return res, nil
 }
 
-// fetchManifest reads a manifest and opens it under the policy (see
-// manifest.Open), keeping its exact bytes and those of its signature.
-// Until the signature is checked the manifest is anyone's bytes: at most
-// limit of them are read (0: the default).
-func fetchManifest(ctx context.Context, r Reader, key *sign.Verifier, limit int64, p manifest.Policy) (*manifest.Manifest, []byte, []byte, error) {
-	if limit <= 0 {
-		limit = DefaultMaxManifestSize
-	}
-	sig, err := ReadAll(ctx, r, manifest.SigName, 64<<10)
-	if errors.Is(err, ErrNotExist) {
-		return nil, nil, nil, fmt.Errorf("no %s: the tree is not signed: %w", manifest.SigName, err)
-	}
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	raw, err := ReadAll(ctx, r, manifest.Name, limit)
-	if errors.Is(err, ErrNotExist) {
-		return nil, nil, nil, fmt.Errorf("no %s: this is not a packstudio tree: %w", manifest.Name, err)
-	}
-	var tooLarge *TooLargeError
-	if errors.As(err, &tooLarge) {
-		return nil, nil, nil, fmt.Errorf("%w; refused unread, before its signature could be checked (raise the limit with --max-manifest-size if the site is that large)", err)
-	}
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	m, err := manifest.Open(raw, sig, key, p)
-	var invalid *manifest.InvalidError
-	var expired *manifest.ExpiredError
-	switch {
-	case errors.As(err, &expired):
-		return m, raw, sig, err
-	case err != nil && !errors.As(err, &invalid):
-		return nil, nil, nil, fmt.Errorf("%w (key %s): not signed by this key, or altered", err, sign.ShortKeyID(key.KeyID()))
-	case err != nil:
-		return nil, nil, nil, err
-	}
-	return m, raw, sig, nil
-}
-
-// anyDate opens a manifest whatever its dates: publishing and comparing
-// with the bucket's manifest judge objects, not time.
-var anyDate = manifest.Policy{AllowExpired: true}
-
 // checkLocalSizes catches a tree changed after it was built, before any
 // upload; contents are checked as they are uploaded. One walk of the tree
 // costs far less than a stat through os.Root per object.
-func checkLocalSizes(dir string, m *manifest.Manifest) error {
+func checkLocalSizes(dir string, m *tree.Manifest) error {
 	sizes := map[string]int64{}
 	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -223,7 +151,7 @@ func checkLocalSizes(dir string, m *manifest.Manifest) error {
 // planSync compares the local manifest m with the bucket's listing. served
 // is the bucket's own verified manifest (nil, with servedErr, when there is
 // none); manifestLive says it is byte for byte the local one.
-func planSync(ctx context.Context, m *manifest.Manifest, raw, sig []byte, served *manifest.Manifest, manifestLive bool, servedErr error, dst Bucket, o SyncOptions) (*SyncPlan, error) {
+func planSync(ctx context.Context, m *tree.Manifest, raw, sig []byte, served *tree.Manifest, manifestLive bool, servedErr error, dst Bucket, o SyncOptions) (*SyncPlan, error) {
 	plan := &SyncPlan{}
 	listing, err := dst.List(ctx)
 	if err != nil {
@@ -233,14 +161,14 @@ func planSync(ctx context.Context, m *manifest.Manifest, raw, sig []byte, served
 	for _, obj := range listing {
 		remote[obj.Key] = obj.Size
 	}
-	var known map[string]manifest.Object // contents vouched for by the bucket's manifest
+	var known map[string]tree.Object // contents vouched for by the bucket's manifest
 	if served != nil {
 		known = served.Index()
-	} else if !errors.Is(servedErr, ErrNotExist) {
+	} else if !errors.Is(servedErr, tree.ErrNotExist) {
 		plan.Notes = append(plan.Notes, fmt.Sprintf("the bucket's manifest is not usable (%v); comparing objects one by one", servedErr))
 	}
 
-	var unsure []manifest.Object // same size, content unknown: ask the store
+	var unsure []tree.Object // same size, content unknown: ask the store
 	for _, obj := range m.Objects {
 		size, exists := remote[obj.Path]
 		switch {
@@ -257,7 +185,7 @@ func planSync(ctx context.Context, m *manifest.Manifest, raw, sig []byte, served
 	// HEAD the unsure ones in parallel: the SHA-256 recorded at upload
 	// tells whether a killed publish already put this exact object.
 	var mu sync.Mutex
-	err = parallel(ctx, o.Jobs, len(unsure), func(i int) error {
+	err = workers.Each(ctx, o.Jobs, len(unsure), func(i int) error {
 		obj := unsure[i]
 		info, err := dst.Head(ctx, obj.Path)
 		mu.Lock()
@@ -265,7 +193,7 @@ func planSync(ctx context.Context, m *manifest.Manifest, raw, sig []byte, served
 		switch {
 		case err == nil && info.SHA256 == obj.SHA256 && info.Size == obj.Size:
 			plan.Skipped++
-		case err == nil || errors.Is(err, ErrNotExist):
+		case err == nil || errors.Is(err, tree.ErrNotExist):
 			plan.add(obj, "unverified")
 		default:
 			return err
@@ -279,8 +207,8 @@ func planSync(ctx context.Context, m *manifest.Manifest, raw, sig []byte, served
 		plan.Skipped += 2 // the manifest and its signature, counted as the fast path does
 	} else {
 		plan.Uploads = append(plan.Uploads,
-			Action{Key: manifest.SigName, Size: int64(len(sig)), SHA256: sum(sig), Phase: PhaseManifest, Reason: "new manifest"},
-			Action{Key: manifest.Name, Size: int64(len(raw)), SHA256: sum(raw), Phase: PhaseManifest, Reason: "new manifest"})
+			Action{Key: tree.ManifestSigName, Size: int64(len(sig)), SHA256: tree.Digest(sig), Phase: tree.PhaseManifest, Reason: "new manifest"},
+			Action{Key: tree.ManifestName, Size: int64(len(raw)), SHA256: tree.Digest(raw), Phase: tree.PhaseManifest, Reason: "new manifest"})
 		plan.Bytes += int64(len(sig) + len(raw))
 	}
 	sort.SliceStable(plan.Uploads, func(i, j int) bool {
@@ -288,15 +216,15 @@ func planSync(ctx context.Context, m *manifest.Manifest, raw, sig []byte, served
 		if a.Phase != b.Phase {
 			return a.Phase < b.Phase
 		}
-		if a.Phase == PhaseManifest {
-			return a.Key == manifest.SigName // signature first
+		if a.Phase == tree.PhaseManifest {
+			return a.Key == tree.ManifestSigName // signature first
 		}
 		return a.Key < b.Key
 	})
 	if o.Prune {
 		listed := m.Index()
 		for _, obj := range listing {
-			if _, keep := listed[obj.Key]; !keep && obj.Key != manifest.Name && obj.Key != manifest.SigName {
+			if _, keep := listed[obj.Key]; !keep && obj.Key != tree.ManifestName && obj.Key != tree.ManifestSigName {
 				plan.Deletes = append(plan.Deletes, obj.Key)
 			}
 		}
@@ -305,32 +233,21 @@ func planSync(ctx context.Context, m *manifest.Manifest, raw, sig []byte, served
 	return plan, nil
 }
 
-func (p *SyncPlan) add(obj manifest.Object, reason string) {
-	phase := PhaseChanged
-	switch {
-	case strings.HasPrefix(obj.Path, "artifacts/"):
-		phase = PhaseArtifacts
-	case reason == "new":
-		phase = PhaseNew
-	}
+func (p *SyncPlan) add(obj tree.Object, reason string) {
+	phase := tree.PhaseOf(obj.Path, reason != "new")
 	p.Uploads = append(p.Uploads, Action{Key: obj.Path, Size: obj.Size, SHA256: obj.SHA256, Phase: phase, Reason: reason})
 	p.Bytes += obj.Size
 }
 
-func sum(b []byte) string {
-	s := sha256.Sum256(b)
-	return hex.EncodeToString(s[:])
-}
-
 // execute runs the plan phase by phase; a phase with a failure stops the
 // publish before the next one, so the old manifest stays live.
-func execute(ctx context.Context, local *DirReader, raw, sig []byte, dst Bucket, plan *SyncPlan, o SyncOptions, res *SyncResult) error {
+func execute(ctx context.Context, local *tree.DirReader, raw, sig []byte, dst Bucket, plan *SyncPlan, o SyncOptions, res *SyncResult) error {
 	var done atomic.Int64
 	var doneBytes atomic.Int64
 	total := len(plan.Uploads) + len(plan.Deletes)
 	report := func(phase string) {
 		if o.Progress != nil {
-			o.Progress(Progress{Phase: phase, Done: int(done.Load()), Total: total, Bytes: doneBytes.Load(), TotalBytes: plan.Bytes})
+			o.Progress(tree.Progress{Phase: phase, Done: int(done.Load()), Total: total, Bytes: doneBytes.Load(), TotalBytes: plan.Bytes})
 		}
 	}
 	for start := 0; start < len(plan.Uploads); {
@@ -339,18 +256,18 @@ func execute(ctx context.Context, local *DirReader, raw, sig []byte, dst Bucket,
 			end++
 		}
 		batch := plan.Uploads[start:end]
-		phase := phaseNames[batch[0].Phase]
+		phase := batch[0].Phase.String()
 		jobs := o.Jobs
-		if batch[0].Phase == PhaseManifest {
+		if batch[0].Phase == tree.PhaseManifest {
 			jobs = 1 // signature, then manifest
 		}
 		var mu sync.Mutex
-		parallel(ctx, jobs, len(batch), func(i int) error {
+		workers.Each(ctx, jobs, len(batch), func(i int) error {
 			a := batch[i]
 			err := upload(ctx, local, raw, sig, dst, a)
 			mu.Lock()
 			if err != nil {
-				res.Failures = append(res.Failures, Failure{Path: a.Key, Reason: err.Error()})
+				res.Failures = append(res.Failures, tree.Failure{Path: a.Key, Reason: err.Error()})
 			} else {
 				res.Uploaded++
 				res.Bytes += a.Size
@@ -371,11 +288,11 @@ func execute(ctx context.Context, local *DirReader, raw, sig []byte, dst Bucket,
 		start = end
 	}
 	var mu sync.Mutex
-	parallel(ctx, o.Jobs, len(plan.Deletes), func(i int) error {
+	workers.Each(ctx, o.Jobs, len(plan.Deletes), func(i int) error {
 		err := dst.Delete(ctx, plan.Deletes[i])
 		mu.Lock()
 		if err != nil {
-			res.Failures = append(res.Failures, Failure{Path: plan.Deletes[i], Reason: "delete: " + err.Error()})
+			res.Failures = append(res.Failures, tree.Failure{Path: plan.Deletes[i], Reason: "delete: " + err.Error()})
 		} else {
 			res.Deleted++
 		}
@@ -393,55 +310,21 @@ func execute(ctx context.Context, local *DirReader, raw, sig []byte, dst Bucket,
 	return nil
 }
 
-func upload(ctx context.Context, local *DirReader, raw, sig []byte, dst Bucket, a Action) error {
+func upload(ctx context.Context, local *tree.DirReader, raw, sig []byte, dst Bucket, a Action) error {
 	meta := MetaFor(a.Key, a.Size, a.SHA256)
 	switch a.Key {
-	case manifest.Name:
+	case tree.ManifestName:
 		return dst.Put(ctx, a.Key, bytes.NewReader(raw), meta)
-	case manifest.SigName:
+	case tree.ManifestSigName:
 		return dst.Put(ctx, a.Key, bytes.NewReader(sig), meta)
 	}
 	// A plain open, not one through os.Root (which opens every folder on
 	// the way): the store checks the body against the manifest's SHA-256,
 	// so whatever a path might lead to, only the signed bytes can land.
-	f, err := os.Open(filepath.Join(local.dir, filepath.FromSlash(a.Key)))
+	f, err := os.Open(filepath.Join(local.String(), filepath.FromSlash(a.Key)))
 	if err != nil {
 		return err
 	}
 	defer f.Close()
 	return dst.Put(ctx, a.Key, f, meta)
-}
-
-// parallel runs fn(0..n-1) on up to jobs goroutines and returns the first
-// error, after which no new work starts.
-func parallel(ctx context.Context, jobs, n int, fn func(i int) error) error {
-	if n == 0 {
-		return nil
-	}
-	jobs = min(jobs, n)
-	var (
-		next    atomic.Int64
-		wg      sync.WaitGroup
-		errOnce sync.Once
-		first   error
-		failed  atomic.Bool
-	)
-	for range jobs {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for !failed.Load() && ctx.Err() == nil {
-				i := int(next.Add(1) - 1)
-				if i >= n {
-					return
-				}
-				if err := fn(i); err != nil {
-					errOnce.Do(func() { first = err })
-					failed.Store(true)
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	return first
 }

@@ -10,78 +10,12 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
-	"golang.org/x/tools/txtar"
-
-	"github.com/packstudio/packstudio/generator"
+	"github.com/packstudio/packstudio/internal/tree"
+	"github.com/packstudio/packstudio/internal/treetest"
 	"github.com/packstudio/packstudio/publish"
-	"github.com/packstudio/packstudio/publish/manifest"
-	"github.com/packstudio/packstudio/publish/sign"
-	"github.com/packstudio/packstudio/publish/sign/signtest"
+	"github.com/packstudio/packstudio/publish/verify"
 )
-
-// site is the generator's small test site, built into dir/public.
-type site struct {
-	t      *testing.T
-	dir    string
-	signer *sign.Signer
-	key    *sign.Verifier
-	keyPEM string
-	now    time.Time
-}
-
-func newSite(t *testing.T) *site {
-	t.Helper()
-	ar, err := txtar.ParseFile("../generator/testdata/site.txtar")
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	for _, f := range ar.Files {
-		p := filepath.Join(dir, f.Name)
-		os.MkdirAll(filepath.Dir(p), 0o755)
-		os.WriteFile(p, f.Data, 0o644)
-	}
-	os.MkdirAll(filepath.Join(dir, "key"), 0o700)
-	priv, pub := signtest.WriteKey(t, filepath.Join(dir, "key"), "publish")
-	s := &site{t: t, dir: dir, keyPEM: priv, now: time.Now().Truncate(time.Second)}
-	if s.signer, err = sign.LoadSigner(priv, nil); err != nil {
-		t.Fatal(err)
-	}
-	if s.key, err = sign.LoadPublicKey(pub); err != nil {
-		t.Fatal(err)
-	}
-	s.build()
-	return s
-}
-
-func (s *site) public() string { return filepath.Join(s.dir, "public") }
-
-func (s *site) build() {
-	s.t.Helper()
-	cfg, err := generator.LoadConfig(filepath.Join(s.dir, "site.toml"), generator.Overrides{})
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	s.now = s.now.Add(time.Hour)
-	if _, err := generator.Build(context.Background(), generator.Options{Config: cfg, Signer: s.signer, SigningKey: s.keyPEM, Now: func() time.Time { return s.now }}); err != nil {
-		s.t.Fatal(err)
-	}
-}
-
-func (s *site) manifest() *manifest.Manifest {
-	s.t.Helper()
-	data, err := os.ReadFile(filepath.Join(s.public(), manifest.Name))
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	m, err := manifest.Parse(data)
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	return m
-}
 
 // recorder wraps a bucket and records every Put and Delete in order.
 type recorder struct {
@@ -123,9 +57,9 @@ func (r *recorder) puts() []string {
 	return out
 }
 
-func publishTo(t *testing.T, s *site, b publish.Bucket, o publish.SyncOptions) *publish.SyncResult {
+func publishTo(t *testing.T, s *treetest.Site, b publish.Bucket, o publish.SyncOptions) *publish.SyncResult {
 	t.Helper()
-	res, err := publish.Publish(context.Background(), s.public(), s.key, b, o)
+	res, err := publish.Publish(context.Background(), s.Public(), s.Key, b, o)
 	if err != nil {
 		t.Fatalf("publish: %v", err)
 	}
@@ -153,15 +87,15 @@ func buckets(t *testing.T, test func(t *testing.T, newBucket func() publish.Buck
 // (no upload), then after one pack changed (only what shows it).
 func TestPublishSyncsByContent(t *testing.T) {
 	buckets(t, func(t *testing.T, newBucket func() publish.Bucket) {
-		s := newSite(t)
+		s := treetest.NewSite(t)
 		rec := &recorder{Bucket: newBucket()}
 		first := publishTo(t, s, rec, publish.SyncOptions{})
-		m1 := s.manifest()
+		m1 := s.Manifest()
 		if first.Uploaded != len(m1.Objects)+2 || len(rec.puts()) != first.Uploaded {
 			t.Fatalf("first publish uploaded %d, want %d", first.Uploaded, len(m1.Objects)+2)
 		}
 		checkOrder(t, rec.puts(), nil)
-		rep, err := publish.Verify(context.Background(), rec, s.key, publish.VerifyOptions{})
+		rep, err := verify.Tree(context.Background(), rec, s.Key, verify.Options{})
 		if err != nil || !rep.OK() || rep.Objects != len(m1.Objects) {
 			t.Fatalf("the bucket does not verify: %v %+v", err, rep.Failures)
 		}
@@ -180,10 +114,10 @@ func TestPublishSyncsByContent(t *testing.T) {
 				full.Uploaded, full.Plan.Skipped, again.Plan.Skipped, len(m1.Objects)+2)
 		}
 
-		os.WriteFile(filepath.Join(s.dir, "catalog/payload/metallb/values.yaml"), []byte("version: 0.14.9\npatched: true\n"), 0o644)
-		s.build()
-		m2 := s.manifest()
-		changed := map[string]bool{manifest.Name: true, manifest.SigName: true}
+		os.WriteFile(filepath.Join(s.Dir, "catalog/payload/metallb/values.yaml"), []byte("version: 0.14.9\npatched: true\n"), 0o644)
+		s.Build()
+		m2 := s.Manifest()
+		changed := map[string]bool{tree.ManifestName: true, tree.ManifestSigName: true}
 		old := m1.Index()
 		for _, o := range m2.Objects {
 			if old[o.Path] != o {
@@ -205,7 +139,7 @@ func TestPublishSyncsByContent(t *testing.T) {
 			t.Errorf("the changed pack was not uploaded: %v", got)
 		}
 		checkOrder(t, got, old)
-		if rep, _ := publish.Verify(context.Background(), rec, s.key, publish.VerifyOptions{}); !rep.OK() {
+		if rep, _ := verify.Tree(context.Background(), rec, s.Key, verify.Options{}); !rep.OK() {
 			t.Errorf("after republish: %+v", rep.Failures)
 		}
 	})
@@ -213,10 +147,10 @@ func TestPublishSyncsByContent(t *testing.T) {
 
 // checkOrder checks the phases: artifacts, then objects new to the bucket,
 // then changed ones, then the manifest's signature and the manifest.
-func checkOrder(t *testing.T, puts []string, before map[string]manifest.Object) {
+func checkOrder(t *testing.T, puts []string, before map[string]tree.Object) {
 	t.Helper()
 	n := len(puts)
-	if n < 2 || puts[n-2] != manifest.SigName || puts[n-1] != manifest.Name {
+	if n < 2 || puts[n-2] != tree.ManifestSigName || puts[n-1] != tree.ManifestName {
 		t.Fatalf("the manifest's signature and the manifest are not last: %v", puts[max(0, n-3):])
 	}
 	phase := func(k string) int {
@@ -253,7 +187,7 @@ func contains(list []string, s string) bool {
 // alone, by --repair.
 func TestPublishRepairPutsBackRemovedObjects(t *testing.T) {
 	buckets(t, func(t *testing.T, newBucket func() publish.Bucket) {
-		s := newSite(t)
+		s := treetest.NewSite(t)
 		rec := &recorder{Bucket: newBucket()}
 		publishTo(t, s, rec, publish.SyncOptions{})
 		ctx := context.Background()
@@ -267,7 +201,7 @@ func TestPublishRepairPutsBackRemovedObjects(t *testing.T) {
 		if len(rec.ops) != 0 || fast.Uploaded != 0 || len(fast.Plan.Notes) == 0 || !strings.Contains(fast.Plan.Notes[0], "--repair") {
 			t.Errorf("the fast path did more than read the manifest, or did not point at --repair: %v %+v", rec.ops, fast.Plan.Notes)
 		}
-		if rep, _ := publish.Verify(ctx, rec, s.key, publish.VerifyOptions{}); rep.OK() {
+		if rep, _ := verify.Tree(ctx, rec, s.Key, verify.Options{}); rep.OK() {
 			t.Fatal("verify passes on a bucket missing an artifact")
 		}
 
@@ -276,7 +210,7 @@ func TestPublishRepairPutsBackRemovedObjects(t *testing.T) {
 		if got := rec.puts(); len(got) != 1 || got[0] != gone || repaired.Uploaded != 1 {
 			t.Errorf("--repair uploaded %v, want only %s", got, gone)
 		}
-		if rep, err := publish.Verify(ctx, rec, s.key, publish.VerifyOptions{}); err != nil || !rep.OK() {
+		if rep, err := verify.Tree(ctx, rec, s.Key, verify.Options{}); err != nil || !rep.OK() {
 			t.Errorf("after --repair: %v %+v", err, rep.Failures)
 		}
 	})
@@ -284,11 +218,11 @@ func TestPublishRepairPutsBackRemovedObjects(t *testing.T) {
 
 func TestPublishPruneAfterManifest(t *testing.T) {
 	buckets(t, func(t *testing.T, newBucket func() publish.Bucket) {
-		s := newSite(t)
+		s := treetest.NewSite(t)
 		rec := &recorder{Bucket: newBucket()}
 		publishTo(t, s, rec, publish.SyncOptions{})
-		os.Remove(filepath.Join(s.dir, "catalog/packs/dashboard.toml")) // two versions, and no pack's rules name it
-		s.build()
+		os.Remove(filepath.Join(s.Dir, "catalog/packs/dashboard.toml")) // two versions, and no pack's rules name it
+		s.Build()
 
 		rec.ops = nil
 		res := publishTo(t, s, rec, publish.SyncOptions{})
@@ -308,23 +242,23 @@ func TestPublishPruneAfterManifest(t *testing.T) {
 				t.Errorf("a prune of an already published manifest uploaded: %s", op)
 			}
 		}
-		if _, err := rec.Head(context.Background(), "packs/addon-dashboard/index.html"); !errors.Is(err, publish.ErrNotExist) {
+		if _, err := rec.Head(context.Background(), "packs/addon-dashboard/index.html"); !errors.Is(err, tree.ErrNotExist) {
 			t.Errorf("pruned page still there: %v", err)
 		}
-		if rep, _ := publish.Verify(context.Background(), rec, s.key, publish.VerifyOptions{}); !rep.OK() {
+		if rep, _ := verify.Tree(context.Background(), rec, s.Key, verify.Options{}); !rep.OK() {
 			t.Errorf("after prune: %+v", rep.Failures)
 		}
 	})
 }
 
 func TestPublishDryRunChangesNothing(t *testing.T) {
-	s := newSite(t)
+	s := treetest.NewSite(t)
 	b := &recorder{Bucket: newLocal(t)}
 	res := publishTo(t, s, b, publish.SyncOptions{DryRun: true})
 	if len(b.ops) != 0 {
 		t.Errorf("dry run wrote: %v", b.ops)
 	}
-	if len(res.Plan.Uploads) != len(s.manifest().Objects)+2 || res.Plan.Bytes == 0 {
+	if len(res.Plan.Uploads) != len(s.Manifest().Objects)+2 || res.Plan.Bytes == 0 {
 		t.Errorf("dry run plan: %d uploads, %d bytes", len(res.Plan.Uploads), res.Plan.Bytes)
 	}
 	if list, _ := b.List(context.Background()); len(list) != 0 {
@@ -335,13 +269,13 @@ func TestPublishDryRunChangesNothing(t *testing.T) {
 // TestPublishFailureKeepsOldManifest makes the store refuse one object: the
 // publish fails naming it, and the bucket still serves the old manifest.
 func TestPublishFailureKeepsOldManifest(t *testing.T) {
-	s := newSite(t)
+	s := treetest.NewSite(t)
 	b := &recorder{Bucket: newLocal(t)}
 	publishTo(t, s, b, publish.SyncOptions{})
-	oldManifest := read(t, b, manifest.Name)
+	oldManifest := read(t, b, tree.ManifestName)
 
-	os.WriteFile(filepath.Join(s.dir, "catalog/payload/metallb/values.yaml"), []byte("changed\n"), 0o644)
-	s.build()
+	os.WriteFile(filepath.Join(s.Dir, "catalog/payload/metallb/values.yaml"), []byte("changed\n"), 0o644)
+	s.Build()
 	b.ops = nil
 	b.fail = func(key string) error {
 		if strings.HasSuffix(key, "lb-metallb-helm-0.14.9.zst") {
@@ -349,14 +283,14 @@ func TestPublishFailureKeepsOldManifest(t *testing.T) {
 		}
 		return nil
 	}
-	res, err := publish.Publish(context.Background(), s.public(), s.key, b, publish.SyncOptions{})
+	res, err := publish.Publish(context.Background(), s.Public(), s.Key, b, publish.SyncOptions{})
 	if !errors.Is(err, publish.ErrSyncFailed) {
 		t.Fatalf("publish with a failing object: %v", err)
 	}
 	if len(res.Failures) != 1 || !strings.Contains(res.Failures[0].Path, "lb-metallb-helm-0.14.9.zst") {
 		t.Errorf("failures: %+v", res.Failures)
 	}
-	if got := read(t, b, manifest.Name); !bytes.Equal(got, oldManifest) {
+	if got := read(t, b, tree.ManifestName); !bytes.Equal(got, oldManifest) {
 		t.Error("the manifest changed although an artifact failed")
 	}
 	for _, op := range b.ops {
@@ -366,13 +300,13 @@ func TestPublishFailureKeepsOldManifest(t *testing.T) {
 	}
 	b.fail = nil
 	publishTo(t, s, b, publish.SyncOptions{})
-	if rep, _ := publish.Verify(context.Background(), b, s.key, publish.VerifyOptions{}); !rep.OK() {
+	if rep, _ := verify.Tree(context.Background(), b, s.Key, verify.Options{}); !rep.OK() {
 		t.Errorf("rerun did not complete the publish: %+v", rep.Failures)
 	}
 }
 
 func TestPublishToFileYieldsTheBuiltTree(t *testing.T) {
-	s := newSite(t)
+	s := treetest.NewSite(t)
 	dir := filepath.Join(t.TempDir(), "bucket")
 	b, err := publish.OpenLocal(dir)
 	if err != nil {
@@ -380,8 +314,8 @@ func TestPublishToFileYieldsTheBuiltTree(t *testing.T) {
 	}
 	publishTo(t, s, b, publish.SyncOptions{})
 	b.Close()
-	want := treeFiles(t, s.public())
-	got := treeFiles(t, dir)
+	want := treetest.Files(t, s.Public())
+	got := treetest.Files(t, dir)
 	if len(want) != len(got) {
 		t.Fatalf("bucket has %d files, the build %d", len(got), len(want))
 	}
@@ -393,18 +327,18 @@ func TestPublishToFileYieldsTheBuiltTree(t *testing.T) {
 }
 
 func TestPublishRefusesAChangedTree(t *testing.T) {
-	s := newSite(t)
-	os.WriteFile(filepath.Join(s.public(), "index.html"), []byte("edited after the build"), 0o644)
-	_, err := publish.Publish(context.Background(), s.public(), s.key, newLocal(t), publish.SyncOptions{})
+	s := treetest.NewSite(t)
+	os.WriteFile(filepath.Join(s.Public(), "index.html"), []byte("edited after the build"), 0o644)
+	_, err := publish.Publish(context.Background(), s.Public(), s.Key, newLocal(t), publish.SyncOptions{})
 	if err == nil || !strings.Contains(err.Error(), "index.html: size") {
 		t.Fatalf("publishing a tree that does not match its manifest: %v", err)
 	}
 	// Same size, other bytes: the store refuses the body.
-	s.build()
-	data, _ := os.ReadFile(filepath.Join(s.public(), "index.html"))
+	s.Build()
+	data, _ := os.ReadFile(filepath.Join(s.Public(), "index.html"))
 	data[0] ^= 1
-	os.WriteFile(filepath.Join(s.public(), "index.html"), data, 0o644)
-	res, err := publish.Publish(context.Background(), s.public(), s.key, newLocal(t), publish.SyncOptions{})
+	os.WriteFile(filepath.Join(s.Public(), "index.html"), data, 0o644)
+	res, err := publish.Publish(context.Background(), s.Public(), s.Key, newLocal(t), publish.SyncOptions{})
 	if !errors.Is(err, publish.ErrSyncFailed) || len(res.Failures) != 1 || res.Failures[0].Path != "index.html" {
 		t.Fatalf("a same-size edit was published: %v %+v", err, res)
 	}
@@ -428,20 +362,4 @@ func read(t *testing.T, b publish.Bucket, key string) []byte {
 	defer rc.Close()
 	data, _ := io.ReadAll(rc)
 	return data
-}
-
-func treeFiles(t *testing.T, dir string) map[string][]byte {
-	out := map[string][]byte{}
-	filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
-		if err != nil {
-			t.Fatal(err)
-		}
-		if d.Type().IsRegular() {
-			rel, _ := filepath.Rel(dir, p)
-			data, _ := os.ReadFile(p)
-			out[filepath.ToSlash(rel)] = data
-		}
-		return nil
-	})
-	return out
 }

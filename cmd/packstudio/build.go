@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/packstudio/packstudio/generator"
+	"github.com/packstudio/packstudio/internal/bytesize"
 )
 
 // optionalConfig reads site.toml for commands that also work without one
@@ -65,7 +66,7 @@ reads them all ('packstudio verify' checks a tree against its manifest).`,
 			}
 			fmt.Fprintf(e.stdout, "built %s in %s: %d packs (%d versions), %d combinations, %d rows, %d compat conflicts; artifacts %d packed, %d unchanged, %d signed; files %d written (%s), %d unchanged, %d removed; manifest version %d%s\n",
 				cfg.Output, time.Since(start).Round(time.Millisecond), st.Packs, st.PackVersions, st.Combinations, st.Rows, st.CompatConflicts,
-				st.Packed, st.Reused, st.Signed, st.FilesWritten, byteSize(st.BytesWritten), st.FilesUnchanged, st.Removed,
+				st.Packed, st.Reused, st.Signed, st.FilesWritten, bytesize.Format(st.BytesWritten), st.FilesUnchanged, st.Removed,
 				st.ManifestVersion, map[bool]string{true: "", false: " (unchanged)"}[st.ManifestChanged])
 			if statsFile != "" {
 				data, _ := json.MarshalIndent(st, "", " ")
@@ -120,16 +121,4 @@ func renewCmd(e *env) *cobra.Command {
 	c.Flags().StringVar(&dir, "dir", "", "built tree (default: output in site.toml)")
 	c.Flags().StringVar(&ttl, "ttl", "", "validity from now, e.g. 2160h or 90d (default: manifest_ttl)")
 	return c
-}
-
-func byteSize(n int64) string {
-	switch {
-	case n >= 1<<30:
-		return fmt.Sprintf("%.2f GiB", float64(n)/(1<<30))
-	case n >= 1<<20:
-		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
-	case n >= 1<<10:
-		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
-	}
-	return fmt.Sprintf("%d B", n)
 }

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/packstudio/packstudio/publish"
+	"github.com/packstudio/packstudio/publish/mirror"
 )
 
 // treeFiles returns the regular files under root, relative with slashes,
@@ -22,7 +22,7 @@ func treeFiles(t *testing.T, root string) map[string]string {
 			return err
 		}
 		rel, _ := filepath.Rel(root, p)
-		if d.IsDir() && rel == publish.StateDir {
+		if d.IsDir() && rel == mirror.StateDir {
 			return filepath.SkipDir
 		}
 		if d.Type().IsRegular() {

@@ -21,10 +21,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/packstudio/packstudio/internal/sign"
 	"github.com/packstudio/packstudio/internal/testenv"
+	"github.com/packstudio/packstudio/internal/tree"
 	"github.com/packstudio/packstudio/publish"
-	"github.com/packstudio/packstudio/publish/manifest"
-	"github.com/packstudio/packstudio/publish/sign"
+	"github.com/packstudio/packstudio/publish/verify"
 )
 
 // result is one run of the packstudio process.
@@ -97,8 +98,8 @@ func TestPublishToMinIOCheckedByAWSCLI(t *testing.T) {
 	if !regexp.MustCompile(`uploaded \d+ objects, [\d.]+ MB; skipped 0; deleted 0`).MatchString(out.stdout) {
 		t.Errorf("summary line: %s", out.stdout)
 	}
-	data, _ := os.ReadFile(filepath.Join(dir, "public", manifest.Name))
-	man, _ := manifest.Parse(data)
+	data, _ := os.ReadFile(filepath.Join(dir, "public", tree.ManifestName))
+	man, _ := tree.Parse(data)
 
 	awsRun := func(args ...string) string {
 		t.Helper()
@@ -127,7 +128,7 @@ func TestPublishToMinIOCheckedByAWSCLI(t *testing.T) {
 		"index.html":                  {"text/html; charset=utf-8", "max-age=300"},
 		"assets/style.css":            {"text/css; charset=utf-8", "max-age=300"},
 		"verify/verify-signatures.sh": {"application/x-sh", "max-age=300"},
-		manifest.Name:                 {"application/json", "max-age=300"},
+		tree.ManifestName:             {"application/json", "max-age=300"},
 	}
 	for key, want := range headers {
 		head := awsRun("s3api", "head-object", "--bucket", bucket, "--key", prefix+"/"+key)
@@ -141,7 +142,7 @@ func TestPublishToMinIOCheckedByAWSCLI(t *testing.T) {
 	cli(t, dir, nil, "verify", "--key", "key/site.pub.pem", copyDir).must(t)
 
 	again := cli(t, dir, m.Env(), "publish", "--to", target, "--endpoint", m.Endpoint).must(t)
-	if !strings.Contains(again.stdout, "uploaded 0 objects, 0.0 MB") {
+	if !strings.Contains(again.stdout, "uploaded 0 objects, 0 B") {
 		t.Errorf("republishing unchanged: %s", again.stdout)
 	}
 	dry := cli(t, dir, m.Env(), "publish", "--to", target, "--endpoint", m.Endpoint, "--dry-run").must(t)
@@ -278,7 +279,7 @@ func TestPublishSurvivesFaults(t *testing.T) {
 	}
 	t.Logf("%d requests, %s", p.requests.Load(), strings.TrimSpace(r.stdout[strings.LastIndex(r.stdout, "uploaded"):]))
 	bucket := openS3(t, m, target)
-	rep, err := publish.Verify(context.Background(), bucket, pubKey(t, dir), publish.VerifyOptions{})
+	rep, err := verify.Tree(context.Background(), bucket, pubKey(t, dir), verify.Options{})
 	if err != nil || !rep.OK() {
 		t.Fatalf("bucket after a faulty publish: %v %v", err, rep.Failures)
 	}
@@ -293,7 +294,7 @@ func TestPublishFailsCleanlyWhenTheStoreKeepsFailing(t *testing.T) {
 	target := s3Target(t, m)
 	cli(t, dir, m.Env(), "publish", "--to", target, "--endpoint", m.Endpoint).must(t)
 	bucket := openS3(t, m, target)
-	before := readObject2(t, bucket, manifest.Name)
+	before := readObject2(t, bucket, tree.ManifestName)
 
 	os.WriteFile(filepath.Join(dir, "catalog/payload/metallb/values.yaml"), []byte("changed\n"), 0o644)
 	cli(t, dir, nil, "build").must(t)
@@ -315,7 +316,7 @@ func TestPublishFailsCleanlyWhenTheStoreKeepsFailing(t *testing.T) {
 	if !strings.Contains(r.stderr, "still serves its earlier manifest") {
 		t.Errorf("stderr: %s", r.stderr)
 	}
-	if after := readObject2(t, bucket, manifest.Name); !bytes.Equal(before, after) {
+	if after := readObject2(t, bucket, tree.ManifestName); !bytes.Equal(before, after) {
 		t.Error("the manifest changed although an artifact failed")
 	}
 }
@@ -371,7 +372,7 @@ func TestPublishKilled(t *testing.T) {
 		if rerun > total-done+2 {
 			t.Errorf("round %d: rerun uploaded %d objects; %d of %d were done before the kill", i, rerun, done, total)
 		}
-		rep, err := publish.Verify(context.Background(), bucket, key, publish.VerifyOptions{})
+		rep, err := verify.Tree(context.Background(), bucket, key, verify.Options{})
 		if err != nil || !rep.OK() {
 			t.Fatalf("round %d: bucket after rerun: %v %v", i, err, rep.Failures)
 		}
@@ -492,8 +493,8 @@ func TestDemoPublishedToMinIO(t *testing.T) {
 	target := s3Target(t, m)
 	cli(t, work, m.Env(), "publish", "--to", target, "--endpoint", m.Endpoint).must(t)
 
-	data, _ := os.ReadFile(filepath.Join(out, manifest.Name))
-	man, err := manifest.Parse(data)
+	data, _ := os.ReadFile(filepath.Join(out, tree.ManifestName))
+	man, err := tree.Parse(data)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,7 +10,8 @@ import (
 
 	"github.com/packstudio/packstudio/internal/atomicfile"
 	"github.com/packstudio/packstudio/internal/keyguard"
-	"github.com/packstudio/packstudio/publish/sign"
+	"github.com/packstudio/packstudio/internal/sign"
+	"github.com/packstudio/packstudio/internal/tree"
 )
 
 // passwordEnv names the environment variable holding the key password.
@@ -122,7 +123,7 @@ func signCmd(e *env) *cobra.Command {
 				if err != nil {
 					return fmt.Errorf("%s: %w", f, err)
 				}
-				out := filepath.Join(filepath.Dir(f), sign.SigName(filepath.Base(f)))
+				out := filepath.Join(filepath.Dir(f), tree.SigPath(filepath.Base(f)))
 				if err := atomicfile.Write(out, sig, 0o644); err != nil {
 					return err
 				}

@@ -13,8 +13,9 @@ import (
 
 	"github.com/rogpeppe/go-internal/testscript"
 
-	"github.com/packstudio/packstudio/internal/testenv"
 	"golang.org/x/tools/txtar"
+
+	"github.com/packstudio/packstudio/internal/testenv"
 )
 
 func TestMain(m *testing.M) {

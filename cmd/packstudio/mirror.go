@@ -9,28 +9,31 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/packstudio/packstudio/internal/bytesize"
+	"github.com/packstudio/packstudio/internal/sign"
+	"github.com/packstudio/packstudio/internal/tree"
 	"github.com/packstudio/packstudio/publish"
-	"github.com/packstudio/packstudio/publish/manifest"
-	"github.com/packstudio/packstudio/publish/sign"
+	"github.com/packstudio/packstudio/publish/mirror"
+	"github.com/packstudio/packstudio/publish/verify"
 )
 
 // openSource opens a published site to read: https://, file:// or s3://.
-func openSource(c *cobra.Command, source, endpoint, region string, jobs int) (publish.Reader, error) {
+func openSource(c *cobra.Command, source, endpoint, region string, jobs int) (tree.Reader, error) {
 	switch {
 	case strings.HasPrefix(source, "http://"), strings.HasPrefix(source, "https://"):
 		tr := http.DefaultTransport.(*http.Transport).Clone()
 		tr.MaxIdleConnsPerHost = max(jobs, 8)
 		tr.ResponseHeaderTimeout = time.Minute
-		return publish.OpenURL(source, &http.Client{Transport: tr})
+		return tree.OpenURL(source, &http.Client{Transport: tr})
 	case strings.HasPrefix(source, "file://"):
-		return publish.OpenDir(strings.TrimPrefix(source, "file://"))
+		return tree.OpenDir(strings.TrimPrefix(source, "file://"))
 	case strings.HasPrefix(source, "s3://"):
 		return publish.OpenS3(c.Context(), source, publish.S3Options{Endpoint: endpoint, Region: region, Jobs: jobs})
 	}
 	if fi, err := os.Stat(source); err == nil && fi.IsDir() {
-		return publish.OpenDir(source)
+		return tree.OpenDir(source)
 	}
-	return nil, &publish.TargetError{Target: source, Reason: "not a source: write https://HOST/PATH, file://DIR or s3://BUCKET/PREFIX"}
+	return nil, &tree.TargetError{Target: source, Reason: "not a source: write https://HOST/PATH, file://DIR or s3://BUCKET/PREFIX"}
 }
 
 func mirrorCmd(e *env) *cobra.Command {
@@ -39,7 +42,7 @@ func mirrorCmd(e *env) *cobra.Command {
 		maxManifest                                                 string
 		jobs                                                        int
 		allowExpired, prune, force                                  bool
-		f                                                           publish.Filter
+		f                                                           mirror.Filter
 	)
 	c := &cobra.Command{
 		Use:   "mirror SOURCE DEST [--key PUB] [--jobs N] [filters | --bundle bundle.json] [--volumes DIR --volume-size N]",
@@ -68,23 +71,23 @@ versions (it does not combine with the other filters).`,
 			var size int64
 			if volumes != "" {
 				var err error
-				if size, err = publish.ParseSize(volumeSize); err != nil {
+				if size, err = bytesize.Parse(volumeSize); err != nil {
 					return usage("--volume-size: %v", err)
 				}
 			}
 			if bundle != "" {
-				b, err := publish.ReadBundle(bundle)
+				b, err := mirror.ReadBundle(bundle)
 				if err != nil {
 					return classify(err)
 				}
 				f.Bundle = b
 			}
-			maxSize, err := publish.ParseSize(maxManifest)
+			maxSize, err := bytesize.Parse(maxManifest)
 			if err != nil {
 				return usage("--max-manifest-size: %v", err)
 			}
 			if baseURL != "" {
-				if _, err := manifest.CheckBaseURL(baseURL); err != nil {
+				if _, err := tree.CheckBaseURL(baseURL); err != nil {
 					return usage("--base-url %q: %v", baseURL, err)
 				}
 			}
@@ -92,7 +95,7 @@ versions (it does not combine with the other filters).`,
 			if err != nil {
 				return classify(err)
 			}
-			v, warning, err := publish.TrustedKey(c.Context(), src, publish.KeyOptions{KeyFile: key, Dest: dest, MaxManifestSize: maxSize})
+			v, warning, err := mirror.TrustedKey(c.Context(), src, mirror.KeyOptions{KeyFile: key, Dest: dest, MaxManifestSize: maxSize})
 			if err != nil {
 				return classify(err)
 			}
@@ -106,7 +109,7 @@ versions (it does not combine with the other filters).`,
 			}
 			bar := newProgressBar(e)
 			start := time.Now()
-			res, err := publish.Mirror(c.Context(), src, v, dest, publish.MirrorOptions{
+			res, err := mirror.Mirror(c.Context(), src, v, dest, mirror.Options{
 				Jobs: jobs, AllowExpired: allowExpired, Prune: prune, Filter: &f, Progress: bar.update, SourceName: source,
 				Force: force, MaxManifestSize: maxSize,
 			})
@@ -132,16 +135,16 @@ versions (it does not combine with the other filters).`,
 				}
 			}
 			fmt.Fprintf(e.stdout, "mirrored %s version %d into %s: fetched %d objects (%s, %d resumed), skipped %d already there, removed %d%s; %s at %s/s\n",
-				source, res.Manifest.Version, dest, res.Fetched, mb(res.Bytes), res.Resumed, res.Skipped, res.Removed, partial, elapsed.Round(time.Millisecond), mb(int64(rate)))
+				source, res.Manifest.Version, dest, res.Fetched, bytesize.Format(res.Bytes), res.Resumed, res.Skipped, res.Removed, partial, elapsed.Round(time.Millisecond), bytesize.Format(int64(rate)))
 			if baseURL != "" {
-				n, err := publish.Rebase(dest, baseURL)
+				n, err := mirror.Rebase(dest, baseURL)
 				if err != nil {
 					return classify(err)
 				}
 				fmt.Fprintf(e.stdout, "rebased %d URL lists to %s\n", n, baseURL)
 			}
 			if volumes != "" {
-				paths, notes, err := publish.WriteVolumes(dest, volumes, size)
+				paths, notes, err := mirror.WriteVolumes(dest, volumes, size)
 				for _, n := range notes {
 					fmt.Fprintln(e.stdout, "note:", n)
 				}
@@ -149,7 +152,7 @@ versions (it does not combine with the other filters).`,
 					return err
 				}
 				fmt.Fprintf(e.stdout, "wrote %d volumes of at most %s to %s (each verifies on its own: packstudio verify --key PUB %s)\n",
-					len(paths), mb(size), volumes, paths[0])
+					len(paths), bytesize.Format(size), volumes, paths[0])
 			}
 			return nil
 		},
@@ -185,7 +188,7 @@ signed manifest is unchanged; verify maps the lists back before checking them.`,
 		Example: "  packstudio rebase ./mirror https://mirror.internal.example/packs/",
 		Args:    cobra.ExactArgs(2),
 		RunE: func(c *cobra.Command, args []string) error {
-			n, err := publish.Rebase(args[0], args[1])
+			n, err := mirror.Rebase(args[0], args[1])
 			if err != nil {
 				return classify(err)
 			}
@@ -211,16 +214,16 @@ func unpackCmd(e *env) *cobra.Command {
 			if err != nil {
 				return usageError{err}
 			}
-			m, missing, err := publish.Unpack(vols, dest, v, time.Now(), allowExpired)
+			m, missing, err := mirror.Unpack(vols, dest, v, time.Now(), allowExpired)
 			if err != nil {
 				return err
 			}
-			tree, err := publish.OpenDir(dest)
+			tree, err := tree.OpenDir(dest)
 			if err != nil {
 				return err
 			}
 			defer tree.Close()
-			rep, err := publish.Verify(c.Context(), tree, v, publish.VerifyOptions{AllowExpired: allowExpired, LeftOut: setOf(missing)})
+			rep, err := verify.Tree(c.Context(), tree, v, verify.Options{AllowExpired: allowExpired, LeftOut: setOf(missing)})
 			if err != nil {
 				return err
 			}

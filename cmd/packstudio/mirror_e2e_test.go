@@ -19,7 +19,7 @@ import (
 	"time"
 
 	"github.com/packstudio/packstudio/internal/testenv"
-	"github.com/packstudio/packstudio/publish"
+	"github.com/packstudio/packstudio/publish/mirror"
 )
 
 // serveCLI runs `packstudio serve DIR` on a free port and returns its URL.
@@ -58,7 +58,7 @@ func sameFiles(t *testing.T, a, b string) {
 				t.Fatal(err)
 			}
 			rel, _ := filepath.Rel(root, p)
-			if d.IsDir() && rel == publish.StateDir {
+			if d.IsDir() && rel == mirror.StateDir {
 				return filepath.SkipDir
 			}
 			if d.Type().IsRegular() {
@@ -224,7 +224,7 @@ func TestMirrorKilledResumes(t *testing.T) {
 			}
 			placed := 0
 			filepath.WalkDir(dest, func(p string, d os.DirEntry, err error) error {
-				if err == nil && d.IsDir() && d.Name() == publish.StateDir {
+				if err == nil && d.IsDir() && d.Name() == mirror.StateDir {
 					return filepath.SkipDir
 				}
 				if err == nil && d.Type().IsRegular() {

@@ -6,7 +6,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/packstudio/packstudio/publish"
+	"github.com/packstudio/packstudio/internal/bytesize"
+	"github.com/packstudio/packstudio/internal/tree"
 )
 
 // progressBar draws one updating line on a terminal: objects, bytes and
@@ -22,7 +23,7 @@ type progressBar struct {
 
 func newProgressBar(e *env) *progressBar { return &progressBar{e: e, start: time.Now()} }
 
-func (p *progressBar) update(pr publish.Progress) {
+func (p *progressBar) update(pr tree.Progress) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if !p.e.tty {
@@ -44,7 +45,7 @@ func (p *progressBar) update(pr publish.Progress) {
 	}
 	rate := float64(pr.Bytes) / max(now.Sub(p.start).Seconds(), 0.001)
 	fmt.Fprintf(p.e.stdout, "\r[%s%s] %d/%d objects, %s/%s, %s/s %-16s", strings.Repeat("#", filled), strings.Repeat(".", width-filled),
-		pr.Done, pr.Total, mb(pr.Bytes), mb(pr.TotalBytes), mb(int64(rate)), pr.Phase)
+		pr.Done, pr.Total, bytesize.Format(pr.Bytes), bytesize.Format(pr.TotalBytes), bytesize.Format(int64(rate)), pr.Phase)
 	p.drawn = true
 }
 

@@ -10,9 +10,11 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/packstudio/packstudio/generator"
+	"github.com/packstudio/packstudio/internal/bytesize"
+	"github.com/packstudio/packstudio/internal/sign"
+	"github.com/packstudio/packstudio/internal/tree"
 	"github.com/packstudio/packstudio/publish"
-	"github.com/packstudio/packstudio/publish/manifest"
-	"github.com/packstudio/packstudio/publish/sign"
+	"github.com/packstudio/packstudio/publish/mirror"
 )
 
 func publishCmd(e *env) *cobra.Command {
@@ -35,7 +37,7 @@ and puts back any object removed or replaced behind its back. S3 credentials com
 (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE, …); AWS_CA_BUNDLE is honoured.`,
 		Example: "  packstudio publish --to file://bucket\n  packstudio publish --to s3://packs/site --endpoint http://127.0.0.1:9000 --prune",
 		RunE: func(c *cobra.Command, _ []string) error {
-			publicKeyName := manifest.DefaultPublicKeyName
+			publicKeyName := tree.DefaultPublicKeyName
 			cfg, err := optionalConfig(c, config, generator.Overrides{Output: dir})
 			if err != nil {
 				return err
@@ -92,7 +94,7 @@ and puts back any object removed or replaced behind its back. S3 credentials com
 				}
 				elapsed := time.Since(start)
 				fmt.Fprintf(e.stdout, "uploaded %d objects, %s; skipped %d; deleted %d (%s to %s in %s)\n",
-					res.Uploaded, mb(res.Bytes), res.Plan.Skipped, res.Deleted, dir, bucket, elapsed.Round(time.Millisecond))
+					res.Uploaded, bytesize.Format(res.Bytes), res.Plan.Skipped, res.Deleted, dir, bucket, elapsed.Round(time.Millisecond))
 			}
 			return classify(err)
 		},
@@ -113,9 +115,9 @@ and puts back any object removed or replaced behind its back. S3 credentials com
 // classify maps publish errors to exit codes: a bad target is a usage
 // error (2); everything else failed work (1).
 func classify(err error) error {
-	var te *publish.TargetError
-	var be *publish.BundleError
-	var ke *publish.KeyError
+	var te *tree.TargetError
+	var be *mirror.BundleError
+	var ke *tree.KeyError
 	if errors.As(err, &te) || errors.As(err, &be) || errors.As(err, &ke) {
 		return usageError{err}
 	}
@@ -127,18 +129,16 @@ func classify(err error) error {
 }
 
 func printPlan(w io.Writer, p *publish.SyncPlan, b publish.Bucket) {
-	phase := 0
+	var phase tree.Phase
 	for _, a := range p.Uploads {
 		if a.Phase != phase {
 			phase = a.Phase
 			fmt.Fprintf(w, "phase %d:\n", phase)
 		}
-		fmt.Fprintf(w, "  upload %s (%s, %s)\n", a.Key, mb(a.Size), a.Reason)
+		fmt.Fprintf(w, "  upload %s (%s, %s)\n", a.Key, bytesize.Format(a.Size), a.Reason)
 	}
 	for _, d := range p.Deletes {
 		fmt.Fprintf(w, "  delete %s\n", d)
 	}
-	fmt.Fprintf(w, "dry run: would upload %d objects, %s; skip %d; delete %d (to %s)\n", len(p.Uploads), mb(p.Bytes), p.Skipped, len(p.Deletes), b)
+	fmt.Fprintf(w, "dry run: would upload %d objects, %s; skip %d; delete %d (to %s)\n", len(p.Uploads), bytesize.Format(p.Bytes), p.Skipped, len(p.Deletes), b)
 }
-
-func mb(n int64) string { return fmt.Sprintf("%.1f MB", float64(n)/1e6) }

@@ -7,8 +7,11 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/packstudio/packstudio/publish"
-	"github.com/packstudio/packstudio/publish/sign"
+	"github.com/packstudio/packstudio/internal/bytesize"
+	"github.com/packstudio/packstudio/internal/sign"
+	"github.com/packstudio/packstudio/internal/tree"
+	"github.com/packstudio/packstudio/publish/mirror"
+	"github.com/packstudio/packstudio/publish/verify"
 )
 
 func verifyCmd(e *env) *cobra.Command {
@@ -32,8 +35,8 @@ public_key_name) is used, which proves integrity but not who published the tree.
 			if strings.HasSuffix(target, ".tar") {
 				return e.verifyVolume(target, key, allowExpired)
 			}
-			var src publish.Reader
-			var opts publish.VerifyOptions
+			var src tree.Reader
+			var opts verify.Options
 			switch {
 			case strings.HasPrefix(target, "http://"), strings.HasPrefix(target, "https://"), strings.HasPrefix(target, "s3://"):
 				r, err := openSource(c, target, endpoint, region, jobs)
@@ -42,12 +45,12 @@ public_key_name) is used, which proves integrity but not who published the tree.
 				}
 				src = r
 				// A re-hosted copy's URL lists point at where it is served.
-				if h, ok := r.(*publish.HTTPReader); ok {
+				if h, ok := r.(*tree.HTTPReader); ok {
 					opts.RebasedTo = h.String()
 				}
 			default:
 				dir := strings.TrimPrefix(target, "file://")
-				r, err := publish.OpenDir(dir)
+				r, err := tree.OpenDir(dir)
 				if err != nil {
 					return usage("verify: %v", err)
 				}
@@ -60,10 +63,10 @@ public_key_name) is used, which proves integrity but not who published the tree.
 				}
 			}
 			var err error
-			if opts.MaxManifestSize, err = publish.ParseSize(maxManifest); err != nil {
+			if opts.MaxManifestSize, err = bytesize.Parse(maxManifest); err != nil {
 				return usage("--max-manifest-size: %v", err)
 			}
-			v, warning, err := publish.TrustedKey(c.Context(), src, publish.KeyOptions{KeyFile: key, MaxManifestSize: opts.MaxManifestSize})
+			v, warning, err := mirror.TrustedKey(c.Context(), src, mirror.KeyOptions{KeyFile: key, MaxManifestSize: opts.MaxManifestSize})
 			if err != nil {
 				return classify(err)
 			}
@@ -71,7 +74,7 @@ public_key_name) is used, which proves integrity but not who published the tree.
 				fmt.Fprintln(e.stderr, "packstudio: warning:", warning)
 			}
 			opts.Jobs, opts.AllowExpired = jobs, allowExpired
-			rep, err := publish.Verify(c.Context(), src, v, opts)
+			rep, err := verify.Tree(c.Context(), src, v, opts)
 			if err != nil {
 				return err
 			}
@@ -102,7 +105,7 @@ public_key_name) is used, which proves integrity but not who published the tree.
 				return errReported
 			}
 			fmt.Fprintf(e.stdout, "%s: verified manifest version %d (expires %s), %d objects (%s), %d signatures\n",
-				src, version, rep.Manifest.Expires.Format(time.RFC3339), rep.Objects, byteSize(rep.Bytes), rep.Signatures)
+				src, version, rep.Manifest.Expires.Format(time.RFC3339), rep.Objects, bytesize.Format(rep.Bytes), rep.Signatures)
 			return nil
 		},
 	}
@@ -125,7 +128,7 @@ func (e *env) verifyVolume(p, key string, allowExpired bool) error {
 	if err != nil {
 		return usageError{err}
 	}
-	rep, err := publish.VerifyVolume(p, v, time.Now(), allowExpired)
+	rep, err := mirror.VerifyVolume(p, v, time.Now(), allowExpired)
 	if err != nil {
 		return err
 	}
@@ -141,6 +144,6 @@ func (e *env) verifyVolume(p, key string, allowExpired bool) error {
 		parts = fmt.Sprintf(", and %d parts of split objects (checked when unpacked)", rep.Parts)
 	}
 	fmt.Fprintf(e.stdout, "%s: volume %d of %d verified: manifest version %d, %d objects (%s)%s\n",
-		p, rep.Index.Volume, rep.Index.Volumes, rep.Manifest.Version, rep.Objects, byteSize(rep.Bytes), parts)
+		p, rep.Index.Volume, rep.Index.Volumes, rep.Manifest.Version, rep.Objects, bytesize.Format(rep.Bytes), parts)
 	return nil
 }

@@ -1,4 +1,4 @@
-package publish
+package atomicfile
 
 import (
 	"os"
@@ -6,9 +6,9 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// syncFS flushes every write of the filesystem holding dir: one call
+// SyncFS flushes every write of the filesystem holding dir: one call
 // instead of an fsync per object.
-func syncFS(dir string) error {
+func SyncFS(dir string) error {
 	d, err := os.Open(dir)
 	if err != nil {
 		return err

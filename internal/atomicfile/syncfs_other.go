@@ -1,11 +1,11 @@
 //go:build !linux
 
-package publish
+package atomicfile
 
 import "syscall"
 
-// syncFS flushes the filesystem's writes.
-func syncFS(string) error {
+// SyncFS flushes the filesystem's writes.
+func SyncFS(string) error {
 	syscall.Sync()
 	return nil
 }

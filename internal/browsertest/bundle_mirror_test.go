@@ -8,8 +8,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/packstudio/packstudio/publish"
-	"github.com/packstudio/packstudio/publish/sign"
+	"github.com/packstudio/packstudio/internal/sign"
+	"github.com/packstudio/packstudio/internal/tree"
+	"github.com/packstudio/packstudio/publish/mirror"
 )
 
 // TestBuilderBundleMirrors closes the loop the builder exists for: a bundle
@@ -33,12 +34,12 @@ func TestBuilderBundleMirrors(t *testing.T) {
 	if err := os.WriteFile(file, []byte(download(p, "bundle.json")), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	b, err := publish.ReadBundle(file)
+	b, err := mirror.ReadBundle(file)
 	if err != nil {
 		t.Fatalf("mirror --bundle refuses what the page saved: %v", err)
 	}
 
-	src, err := publish.OpenURL(root, nil)
+	src, err := tree.OpenURL(root, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -47,7 +48,7 @@ func TestBuilderBundleMirrors(t *testing.T) {
 		t.Fatal(err)
 	}
 	dest := filepath.Join(t.TempDir(), "mirror")
-	if _, err := publish.Mirror(context.Background(), src, key, dest, publish.MirrorOptions{Now: buildTime, Filter: &publish.Filter{Bundle: b}}); err != nil {
+	if _, err := mirror.Mirror(context.Background(), src, key, dest, mirror.Options{Now: buildTime, Filter: &mirror.Filter{Bundle: b}}); err != nil {
 		t.Fatalf("mirror --bundle: %v", err)
 	}
 	var want, got []string

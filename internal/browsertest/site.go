@@ -17,9 +17,9 @@ import (
 
 	"github.com/packstudio/packstudio/catalog"
 	"github.com/packstudio/packstudio/generator"
+	"github.com/packstudio/packstudio/internal/sign"
+	"github.com/packstudio/packstudio/internal/sign/signtest"
 	"github.com/packstudio/packstudio/publish/serve"
-	"github.com/packstudio/packstudio/publish/sign"
-	"github.com/packstudio/packstudio/publish/sign/signtest"
 )
 
 // Site is a built output tree and the catalog it was built from.

@@ -25,16 +25,6 @@ import (
 	"github.com/sigstore/sigstore/pkg/signature/options"
 )
 
-// SigSuffix ends every detached signature's name.
-const SigSuffix = ".sig.bin"
-
-// SigName names the detached signature of an artifact: a final ".zst" is
-// dropped, then ".sig.bin" added (cni-calico-3.29.2.zst → cni-calico-3.29.2.sig.bin,
-// palette-4.7.3.tar.zst → palette-4.7.3.tar.sig.bin, x.iso → x.iso.sig.bin).
-func SigName(artifact string) string {
-	return strings.TrimSuffix(artifact, ".zst") + SigSuffix
-}
-
 // Key types keygen can make.
 const (
 	ECDSAP256 = "ecdsa-p256"

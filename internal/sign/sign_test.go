@@ -10,25 +10,6 @@ import (
 	"testing"
 )
 
-func TestSigName(t *testing.T) {
-	tests := map[string]string{
-		"cni-calico-3.29.2.zst": "cni-calico-3.29.2.sig.bin",
-		"palette-4.7.3.tar.zst": "palette-4.7.3.tar.sig.bin",
-		"appliance-4.7.3.iso":   "appliance-4.7.3.iso.sig.bin",
-		"palette-4.7.3.tgz":     "palette-4.7.3.tgz.sig.bin",
-		"manifest.json":         "manifest.json.sig.bin",
-		"weird.zst.zst":         "weird.zst.sig.bin",
-		"ubuntu-aws-22.04.zst":  "ubuntu-aws-22.04.sig.bin",
-	}
-	for in, want := range tests {
-		if got := SigName(in); got != want {
-			t.Errorf("SigName(%q) = %q, want %q", in, got, want)
-		}
-	}
-}
-
-// TestOpenSSLVerifies signs with each key type and checks the signature
-// with the real openssl command line, as a user without packstudio would.
 func TestOpenSSLVerifies(t *testing.T) {
 	openssl, err := exec.LookPath("openssl")
 	if err != nil {
@@ -68,7 +49,7 @@ func TestOpenSSLVerifies(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				sigFile := filepath.Join(dir, SigName("cni-calico-3.29.2.zst"))
+				sigFile := filepath.Join(dir, "cni-calico-3.29.2.sig.bin")
 				os.WriteFile(sigFile, sig, 0o644)
 				out, err := exec.Command(openssl, "dgst", "-sha256", "-verify", pubFile, "-signature", sigFile, art).CombinedOutput()
 				if err != nil || !strings.Contains(string(out), "Verified OK") {

@@ -1,6 +1,4 @@
-// Package manifest defines manifest.json, the signed index of every object
-// of a built tree, bucket or mirror: its path, size and SHA-256.
-package manifest
+package tree
 
 import (
 	"bytes"
@@ -14,21 +12,6 @@ import (
 	"strings"
 	"time"
 )
-
-// Names of the manifest and its detached signature at the root of a tree.
-const (
-	Name    = "manifest.json"
-	SigName = "manifest.json.sig.bin"
-)
-
-// DefaultPublicKeyName is the tree's public key file when the site does
-// not name another (public_key_name).
-const DefaultPublicKeyName = "public_key.pem"
-
-// TmpDir holds files being written inside a tree or a local bucket, so
-// that renames stay on one file system; a dot-folder, so no manifest
-// lists it.
-const TmpDir = ".packstudio-tmp"
 
 // Object is one file of the tree.
 type Object struct {
@@ -111,7 +94,7 @@ func Parse(data []byte) (*Manifest, error) {
 			// could overwrite them.
 			return nil, fmt.Errorf("manifest.json: object %d: path %q has a segment starting with \".\", which is reserved for bookkeeping; the publisher must rename it", i, o.Path)
 		}
-		if o.Path == Name || o.Path == SigName {
+		if o.Path == ManifestName || o.Path == ManifestSigName {
 			return nil, fmt.Errorf("manifest.json: object %d: the manifest cannot list itself", i)
 		}
 		if seen[o.Path] {

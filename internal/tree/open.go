@@ -1,4 +1,4 @@
-package manifest
+package tree
 
 import (
 	"bytes"
@@ -35,7 +35,7 @@ type ExpiredError struct {
 }
 
 func (e *ExpiredError) Error() string {
-	return fmt.Sprintf("%s expired %s ago (at %s)", Name, e.Age, e.Expires.Format(time.RFC3339))
+	return fmt.Sprintf("%s expired %s ago (at %s)", ManifestName, e.Age, e.Expires.Format(time.RFC3339))
 }
 
 // Expiry returns an *ExpiredError when m has expired at now, else nil.

@@ -1,4 +1,4 @@
-package manifest_test
+package tree_test
 
 import (
 	"errors"
@@ -6,9 +6,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/packstudio/packstudio/publish/manifest"
-	"github.com/packstudio/packstudio/publish/sign"
-	"github.com/packstudio/packstudio/publish/sign/signtest"
+	"github.com/packstudio/packstudio/internal/sign"
+	"github.com/packstudio/packstudio/internal/sign/signtest"
+	"github.com/packstudio/packstudio/internal/tree"
 )
 
 func TestOpen(t *testing.T) {
@@ -24,8 +24,8 @@ func TestOpen(t *testing.T) {
 		t.Fatal(err)
 	}
 	t0 := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
-	m := &manifest.Manifest{Version: 1, Generated: t0, Expires: t0.Add(time.Hour), KeyID: signer.KeyID(),
-		Objects: []manifest.Object{{Path: "index.html", Size: 1, SHA256: strings.Repeat("0", 64)}}}
+	m := &tree.Manifest{Version: 1, Generated: t0, Expires: t0.Add(time.Hour), KeyID: signer.KeyID(),
+		Objects: []tree.Object{{Path: "index.html", Size: 1, SHA256: strings.Repeat("0", 64)}}}
 	raw := m.Encode()
 	signRaw := func(data []byte) []byte {
 		sig, err := signer.Sign(strings.NewReader(string(data)))
@@ -35,34 +35,34 @@ func TestOpen(t *testing.T) {
 		return sig
 	}
 	sig := signRaw(raw)
-	inTime := manifest.Policy{Now: t0.Add(time.Minute)}
-	late := manifest.Policy{Now: t0.Add(3 * time.Hour)}
+	inTime := tree.Policy{Now: t0.Add(time.Minute)}
+	late := tree.Policy{Now: t0.Add(3 * time.Hour)}
 
-	if got, err := manifest.Open(raw, sig, signer, inTime); err != nil || got.Version != 1 {
+	if got, err := tree.Open(raw, sig, signer, inTime); err != nil || got.Version != 1 {
 		t.Fatalf("a good manifest: %v, %v", got, err)
 	}
-	if _, err := manifest.Open(raw, sig, other, inTime); !errors.Is(err, sign.ErrBadSignature) {
+	if _, err := tree.Open(raw, sig, other, inTime); !errors.Is(err, sign.ErrBadSignature) {
 		t.Errorf("another key: got %v, want ErrBadSignature", err)
 	}
 	altered := []byte(strings.Replace(string(raw), `"version": 1`, `"version": 2`, 1))
-	if _, err := manifest.Open(altered, sig, signer, inTime); !errors.Is(err, sign.ErrBadSignature) {
+	if _, err := tree.Open(altered, sig, signer, inTime); !errors.Is(err, sign.ErrBadSignature) {
 		t.Errorf("altered bytes: got %v, want ErrBadSignature", err)
 	}
 	// A signed manifest that breaks a rule is invalid, not a bad signature.
 	bad := []byte(strings.Replace(string(raw), `"index.html"`, `"../x"`, 1))
-	var invalid *manifest.InvalidError
-	if _, err := manifest.Open(bad, signRaw(bad), signer, inTime); !errors.As(err, &invalid) {
+	var invalid *tree.InvalidError
+	if _, err := tree.Open(bad, signRaw(bad), signer, inTime); !errors.As(err, &invalid) {
 		t.Errorf("signed but invalid: got %v, want *InvalidError", err)
 	}
 	// Expired: the manifest comes back with the error, so that a verifier
 	// can still check its objects.
-	got, err := manifest.Open(raw, sig, signer, late)
-	var expired *manifest.ExpiredError
+	got, err := tree.Open(raw, sig, signer, late)
+	var expired *tree.ExpiredError
 	if !errors.As(err, &expired) || got == nil || expired.Age != 2*time.Hour || !expired.Expires.Equal(m.Expires) {
 		t.Errorf("expired: got %v, %v; want the manifest and an ExpiredError 2h old", got, err)
 	}
 	late.AllowExpired = true
-	if got, err := manifest.Open(raw, sig, signer, late); err != nil || got.Expiry(late.Now) == nil {
+	if got, err := tree.Open(raw, sig, signer, late); err != nil || got.Expiry(late.Now) == nil {
 		t.Errorf("expired but allowed: got %v, %v; want the manifest, still saying it expired", got, err)
 	}
 }

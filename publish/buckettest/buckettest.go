@@ -14,6 +14,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/packstudio/packstudio/internal/tree"
 	"github.com/packstudio/packstudio/publish"
 )
 
@@ -97,10 +98,10 @@ func Run(t *testing.T, newBucket func(t *testing.T) publish.Bucket, o Options) {
 
 	t.Run("Missing", func(t *testing.T) {
 		b := newBucket(t)
-		if _, err := b.Head(ctx, "nope.html"); !errors.Is(err, publish.ErrNotExist) {
+		if _, err := b.Head(ctx, "nope.html"); !errors.Is(err, tree.ErrNotExist) {
 			t.Errorf("head of a missing object: %v", err)
 		}
-		if _, err := b.Open(ctx, "nope.html"); !errors.Is(err, publish.ErrNotExist) {
+		if _, err := b.Open(ctx, "nope.html"); !errors.Is(err, tree.ErrNotExist) {
 			t.Errorf("open of a missing object: %v", err)
 		}
 		if err := b.Delete(ctx, "nope.html"); err != nil {
@@ -118,7 +119,7 @@ func Run(t *testing.T, newBucket func(t *testing.T) publish.Bucket, o Options) {
 		if err := b.Delete(ctx, "a/b/c.json"); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := b.Head(ctx, "a/b/c.json"); !errors.Is(err, publish.ErrNotExist) {
+		if _, err := b.Head(ctx, "a/b/c.json"); !errors.Is(err, tree.ErrNotExist) {
 			t.Errorf("after delete: %v", err)
 		}
 		if list, _ := b.List(ctx); len(list) != 0 {
@@ -143,7 +144,7 @@ func Run(t *testing.T, newBucket func(t *testing.T) publish.Bucket, o Options) {
 		if err == nil {
 			t.Error("a refused put of a new object succeeded")
 		}
-		if _, err := b.Head(ctx, "new.html"); !errors.Is(err, publish.ErrNotExist) {
+		if _, err := b.Head(ctx, "new.html"); !errors.Is(err, tree.ErrNotExist) {
 			t.Errorf("a refused put left an object: %v", err)
 		}
 	})

@@ -1,4 +1,4 @@
-package publish
+package mirror
 
 import (
 	"bytes"
@@ -11,7 +11,7 @@ import (
 	"os"
 	"strings"
 
-	"github.com/packstudio/packstudio/publish/manifest"
+	"github.com/packstudio/packstudio/internal/tree"
 )
 
 // Bundle is a bundle.json saved by the bundle builder (SPEC §6): pack
@@ -152,10 +152,10 @@ func (b *Bundle) listPath() string {
 // pack versions. Like Filter, it trusts only the tree's own lists, each
 // checked against the manifest: the context's browse list says what is
 // offered there, each pack's index.json where its artifacts are.
-func (b *Bundle) selectArtifacts(ctx context.Context, src Reader, m *manifest.Manifest) (map[string]bool, error) {
+func (b *Bundle) selectArtifacts(ctx context.Context, src tree.Reader, m *tree.Manifest) (map[string]bool, error) {
 	read := manifestReader(ctx, src, m)
 	data, err := read(b.listPath())
-	if errors.Is(err, ErrNotExist) {
+	if errors.Is(err, tree.ErrNotExist) {
 		return nil, &BundleError{File: b.File, Problems: []string{fmt.Sprintf(
 			"%s is not a context of this site (it has no %s); check the product, version and cloud ids in catalog.json", b.context(), b.listPath())}}
 	}
@@ -224,7 +224,7 @@ type packIndexVersion struct {
 func readPackIndex(read func(string) ([]byte, error), name string) (*packIndex, error) {
 	p := "packs/" + name + "/index.json"
 	data, err := read(p)
-	if errors.Is(err, ErrNotExist) {
+	if errors.Is(err, tree.ErrNotExist) {
 		return nil, nil
 	}
 	if err != nil {

@@ -1,4 +1,4 @@
-package publish
+package mirror
 
 import (
 	"context"
@@ -8,8 +8,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/packstudio/packstudio/publish/manifest"
-	"github.com/packstudio/packstudio/publish/sign"
+	"github.com/packstudio/packstudio/internal/tree"
 )
 
 // Filter selects the artifacts of a partial mirror with the facets of the
@@ -63,10 +62,10 @@ func orAll(vs []string) []string {
 // the catalog's match rules, so a partial mirror selects exactly what the
 // site shows for the same filters. Each list read is checked against the
 // manifest before it is trusted.
-func (f *Filter) selectArtifacts(ctx context.Context, src Reader, m *manifest.Manifest) (map[string]bool, error) {
+func (f *Filter) selectArtifacts(ctx context.Context, src tree.Reader, m *tree.Manifest) (map[string]bool, error) {
 	if f.Bundle != nil {
 		if len(f.Products)+len(f.Versions)+len(f.Clouds)+len(f.Layers)+len(f.Arches)+len(f.FIPS) > 0 {
-			return nil, &TargetError{Target: f.String(),
+			return nil, &tree.TargetError{Target: f.String(),
 				Reason: "a bundle is an exact selection already: drop the other filters, or change the bundle in the builder"}
 		}
 		return f.Bundle.selectArtifacts(ctx, src, m)
@@ -74,11 +73,11 @@ func (f *Filter) selectArtifacts(ctx context.Context, src Reader, m *manifest.Ma
 	read := manifestReader(ctx, src, m)
 	for _, fv := range f.FIPS {
 		if fv != "fips" && fv != "non-fips" {
-			return nil, &TargetError{Target: "--fips " + fv, Reason: `use "fips" or "non-fips"`}
+			return nil, &tree.TargetError{Target: "--fips " + fv, Reason: `use "fips" or "non-fips"`}
 		}
 	}
 	if len(f.Versions) > 0 && len(f.Products) == 0 {
-		return nil, &TargetError{Target: "--version", Reason: "versions belong to products: add --product"}
+		return nil, &tree.TargetError{Target: "--version", Reason: "versions belong to products: add --product"}
 	}
 	keep := map[string]bool{}
 	type pv struct{ product, version string }
@@ -100,7 +99,7 @@ func (f *Filter) selectArtifacts(ctx context.Context, src Reader, m *manifest.Ma
 					for _, fv := range orAll(f.FIPS) {
 						p := strings.Join([]string{"browse", x.product, x.version, c, l, a, fv, "index.json"}, "/")
 						data, err := read(p)
-						if err == ErrNotExist {
+						if err == tree.ErrNotExist {
 							continue // e.g. a version that only one of the products has
 						}
 						if err != nil {
@@ -116,7 +115,7 @@ func (f *Filter) selectArtifacts(ctx context.Context, src Reader, m *manifest.Ma
 						for _, pk := range list.Packs {
 							base := "artifacts/packs/" + pk.Name + "/" + pk.Name + "-" + pk.Version
 							keep[base+".zst"] = true
-							keep[base+sign.SigSuffix] = true
+							keep[base+tree.SigSuffix] = true
 						}
 					}
 				}
@@ -124,7 +123,7 @@ func (f *Filter) selectArtifacts(ctx context.Context, src Reader, m *manifest.Ma
 		}
 	}
 	if !found {
-		return nil, &TargetError{Target: f.String(), Reason: "matches no browse combination of this site; check the product, version, cloud, layer and arch ids in catalog.json"}
+		return nil, &tree.TargetError{Target: f.String(), Reason: "matches no browse combination of this site; check the product, version, cloud, layer and arch ids in catalog.json"}
 	}
 	// Release artifacts go with their product and version, unless the
 	// filter asks only for packs of some cloud, layer, arch or FIPS mode.
@@ -164,20 +163,20 @@ func (f *Filter) selectArtifacts(ctx context.Context, src Reader, m *manifest.Ma
 }
 
 // manifestReader returns a reader of the tree's lists that trusts a file
-// only when the manifest lists it with that digest; ErrNotExist when the
+// only when the manifest lists it with that digest; tree.ErrNotExist when the
 // manifest does not list it.
-func manifestReader(ctx context.Context, src Reader, m *manifest.Manifest) func(p string) ([]byte, error) {
+func manifestReader(ctx context.Context, src tree.Reader, m *tree.Manifest) func(p string) ([]byte, error) {
 	idx := m.Index()
 	return func(p string) ([]byte, error) {
 		obj, ok := idx[p]
 		if !ok {
-			return nil, ErrNotExist
+			return nil, tree.ErrNotExist
 		}
-		data, err := ReadAll(ctx, src, p, 256<<20)
+		data, err := tree.ReadAll(ctx, src, p, 256<<20)
 		if err != nil {
 			return nil, err
 		}
-		if sum(data) != obj.SHA256 {
+		if tree.Digest(data) != obj.SHA256 {
 			return nil, fmt.Errorf("%s: does not match the manifest", p)
 		}
 		return data, nil

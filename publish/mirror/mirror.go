@@ -1,4 +1,4 @@
-package publish
+package mirror
 
 import (
 	"context"
@@ -18,12 +18,13 @@ import (
 	"time"
 
 	"github.com/packstudio/packstudio/internal/atomicfile"
-	"github.com/packstudio/packstudio/publish/manifest"
-	"github.com/packstudio/packstudio/publish/sign"
+	"github.com/packstudio/packstudio/internal/sign"
+	"github.com/packstudio/packstudio/internal/tree"
+	"github.com/packstudio/packstudio/internal/workers"
 )
 
-// MirrorOptions tune Mirror.
-type MirrorOptions struct {
+// Options tune Mirror.
+type Options struct {
 	Jobs         int       // parallel downloads; default 8
 	Now          time.Time // default time.Now()
 	AllowExpired bool      // mirror an expired manifest (the result says how old)
@@ -33,27 +34,27 @@ type MirrorOptions struct {
 	Prune    bool
 	Filter   *Filter // nil or empty for a full mirror
 	Retries  int     // attempts per object; default 5
-	Progress func(Progress)
+	Progress func(tree.Progress)
 	// SourceName is recorded in the state file (the URL as typed).
 	SourceName string
 	// Force adopts a destination that holds files but is not a mirror
 	// yet. Even then prune removes only what an earlier mirror wrote.
 	Force bool
 	// MaxManifestSize bounds the manifest read before its signature is
-	// checked; default DefaultMaxManifestSize.
+	// checked; default tree.DefaultMaxManifestSize.
 	MaxManifestSize int64
 }
 
-// MirrorResult is what a mirror did.
-type MirrorResult struct {
-	Manifest *manifest.Manifest
+// Result is what a mirror did.
+type Result struct {
+	Manifest *tree.Manifest
 	Fetched  int   // objects downloaded
 	Resumed  int   // of which continued from an interrupted download
 	Bytes    int64 // bytes downloaded
 	Skipped  int   // objects already in place with the right digest
 	Removed  int
 	LeftOut  int // artifacts a partial mirror left out by choice
-	Failures []Failure
+	Failures []tree.Failure
 	Notes    []string
 }
 
@@ -63,16 +64,16 @@ type TrustError struct{ Reason string }
 
 func (e *TrustError) Error() string { return e.Reason }
 
-// ErrMirrorFailed is returned when some objects could not be fetched and
+// ErrFailed is returned when some objects could not be fetched and
 // verified; the result names them. Nothing unverified is left in place.
-var ErrMirrorFailed = errors.New("mirror did not complete")
+var ErrFailed = errors.New("mirror did not complete")
 
 // Mirror copies the tree at src into the local directory dest, verifying
 // everything: the manifest's signature with the pinned key, its expiry and
 // version against the last mirror into dest, then each object's size and
 // SHA-256 before it takes its place. Objects already in dest with the right
 // digest are not fetched; interrupted downloads resume.
-func Mirror(ctx context.Context, src Reader, key *sign.Verifier, dest string, o MirrorOptions) (*MirrorResult, error) {
+func Mirror(ctx context.Context, src tree.Reader, key *sign.Verifier, dest string, o Options) (*Result, error) {
 	if o.Jobs <= 0 {
 		o.Jobs = 8
 	}
@@ -83,24 +84,24 @@ func Mirror(ctx context.Context, src Reader, key *sign.Verifier, dest string, o 
 		o.Now = time.Now()
 	}
 	if fi, err := os.Stat(dest); err == nil && !fi.IsDir() {
-		return nil, &TargetError{Target: dest, Reason: "is a file, not a directory"}
+		return nil, &tree.TargetError{Target: dest, Reason: "is a file, not a directory"}
 	}
-	state, err := ReadMirrorState(dest)
+	state, err := ReadState(dest)
 	if err != nil {
 		return nil, err
 	}
 	if err := checkAdoptable(dest, o.Force); err != nil {
 		return nil, err
 	}
-	m, raw, sig, err := fetchManifestRetry(ctx, src, key, o.Retries, o.MaxManifestSize, manifest.Policy{Now: o.Now, AllowExpired: o.AllowExpired})
-	var expired *manifest.ExpiredError
+	m, raw, sig, err := fetchManifestRetry(ctx, src, key, o.Retries, o.MaxManifestSize, tree.Policy{Now: o.Now, AllowExpired: o.AllowExpired})
+	var expired *tree.ExpiredError
 	if errors.As(err, &expired) {
-		return &MirrorResult{Manifest: m}, &TrustError{Reason: expired.Error() + "; the publisher must renew it, or pass --allow-expired; nothing was written"}
+		return &Result{Manifest: m}, &TrustError{Reason: expired.Error() + "; the publisher must renew it, or pass --allow-expired; nothing was written"}
 	}
 	if err != nil {
 		return nil, err
 	}
-	res := &MirrorResult{Manifest: m}
+	res := &Result{Manifest: m}
 	if exp := m.Expiry(o.Now); exp != nil {
 		res.Notes = append(res.Notes, fmt.Sprintf("mirroring an EXPIRED manifest: it expired %s ago (at %s)", exp.Age, exp.Expires.Format(time.RFC3339)))
 	}
@@ -152,18 +153,18 @@ func Mirror(ctx context.Context, src Reader, key *sign.Verifier, dest string, o 
 	}
 	if len(res.Failures) > 0 {
 		sort.Slice(res.Failures, func(i, j int) bool { return res.Failures[i].Path < res.Failures[j].Path })
-		return res, fmt.Errorf("%w: %d objects failed; %s still holds its earlier manifest", ErrMirrorFailed, len(res.Failures), dest)
+		return res, fmt.Errorf("%w: %d objects failed; %s still holds its earlier manifest", ErrFailed, len(res.Failures), dest)
 	}
 
 	// Everything is in place and verified: flush it all to disk, then the
 	// manifest goes last.
-	if err := syncFS(dest); err != nil {
+	if err := atomicfile.SyncFS(dest); err != nil {
 		return res, err
 	}
-	if err := atomicfile.Write(filepath.Join(dest, manifest.SigName), sig, 0o644); err != nil {
+	if err := atomicfile.Write(filepath.Join(dest, tree.ManifestSigName), sig, 0o644); err != nil {
 		return res, err
 	}
-	if err := atomicfile.Write(filepath.Join(dest, manifest.Name), raw, 0o644); err != nil {
+	if err := atomicfile.Write(filepath.Join(dest, tree.ManifestName), raw, 0o644); err != nil {
 		return res, err
 	}
 	if o.Prune {
@@ -182,7 +183,7 @@ func Mirror(ctx context.Context, src Reader, key *sign.Verifier, dest string, o 
 	}
 	leftOut = kept
 	res.LeftOut = len(leftOut)
-	newState := &MirrorState{Version: m.Version, ManifestSHA256: sum(raw), KeyID: key.KeyID(), Source: o.SourceName, LeftOut: leftOut}
+	newState := &State{Version: m.Version, ManifestSHA256: tree.Digest(raw), KeyID: key.KeyID(), Source: o.SourceName, LeftOut: leftOut}
 	if !o.Filter.Empty() {
 		newState.Filter = o.Filter
 	}
@@ -195,8 +196,8 @@ func Mirror(ctx context.Context, src Reader, key *sign.Verifier, dest string, o 
 // fetchManifestRetry fetches the manifest, retrying transient failures and
 // a signature that does not match because a publish replaced the manifest
 // between the two reads. A missing, too large, invalid or expired manifest
-// is not retried; an expired one comes back with its *manifest.ExpiredError.
-func fetchManifestRetry(ctx context.Context, src Reader, key *sign.Verifier, attempts int, limit int64, p manifest.Policy) (*manifest.Manifest, []byte, []byte, error) {
+// is not retried; an expired one comes back with its *tree.ExpiredError.
+func fetchManifestRetry(ctx context.Context, src tree.Reader, key *sign.Verifier, attempts int, limit int64, p tree.Policy) (*tree.Manifest, []byte, []byte, error) {
 	var lastErr error
 	for i := 0; i < attempts; i++ {
 		if i > 0 {
@@ -204,48 +205,48 @@ func fetchManifestRetry(ctx context.Context, src Reader, key *sign.Verifier, att
 				return nil, nil, nil, err
 			}
 		}
-		m, raw, sig, err := fetchManifest(ctx, src, key, limit, p)
-		var expired *manifest.ExpiredError
+		m, raw, sig, err := tree.Fetch(ctx, src, key, limit, p)
+		var expired *tree.ExpiredError
 		if err == nil || errors.As(err, &expired) {
 			return m, raw, sig, err
 		}
 		lastErr = err
-		var tooLarge *TooLargeError
-		var invalid *manifest.InvalidError
-		if errors.Is(err, ErrNotExist) || errors.As(err, &tooLarge) || errors.As(err, &invalid) {
+		var tooLarge *tree.TooLargeError
+		var invalid *tree.InvalidError
+		if errors.Is(err, tree.ErrNotExist) || errors.As(err, &tooLarge) || errors.As(err, &invalid) {
 			break
 		}
 	}
 	if errors.Is(lastErr, sign.ErrBadSignature) {
-		return nil, nil, nil, &TrustError{Reason: fmt.Sprintf("%s at %s: %v; nothing was written", manifest.Name, src, lastErr)}
+		return nil, nil, nil, &TrustError{Reason: fmt.Sprintf("%s at %s: %v; nothing was written", tree.ManifestName, src, lastErr)}
 	}
-	return nil, nil, nil, fmt.Errorf("%s at %s: %w", manifest.Name, src, lastErr)
+	return nil, nil, nil, fmt.Errorf("%s at %s: %w", tree.ManifestName, src, lastErr)
 }
 
 type mirrorer struct {
-	src  Reader
+	src  tree.Reader
 	root *os.Root // every write into dest goes through it: no symlink leads out
 	dest string
-	o    MirrorOptions
+	o    Options
 	mu   sync.Mutex
-	res  *MirrorResult
+	res  *Result
 	dirs sync.Map // folders known to exist
 }
 
 type fetch struct {
-	obj   manifest.Object
-	phase int
+	obj   tree.Object
+	phase tree.Phase
 }
 
 // inventory returns the wanted objects dest lacks or holds with other
 // bytes, in publish's phases so that a mirror being served stays
 // consistent while it updates.
-func (mr *mirrorer) inventory(ctx context.Context, wanted []manifest.Object) ([]fetch, error) {
+func (mr *mirrorer) inventory(ctx context.Context, wanted []tree.Object) ([]fetch, error) {
 	var (
 		need []fetch
 		mu   sync.Mutex
 	)
-	err := parallel(ctx, mr.o.Jobs, len(wanted), func(i int) error {
+	err := workers.Each(ctx, mr.o.Jobs, len(wanted), func(i int) error {
 		obj := wanted[i]
 		have, size, err := mr.digest(obj.Path)
 		if err != nil && !errors.Is(err, fs.ErrNotExist) {
@@ -261,14 +262,7 @@ func (mr *mirrorer) inventory(ctx context.Context, wanted []manifest.Object) ([]
 		case err == nil && size == obj.Size && have == obj.SHA256:
 			mr.res.Skipped++
 		default:
-			phase := PhaseChanged
-			switch {
-			case strings.HasPrefix(obj.Path, "artifacts/"):
-				phase = PhaseArtifacts
-			case errors.Is(err, fs.ErrNotExist):
-				phase = PhaseNew
-			}
-			need = append(need, fetch{obj, phase})
+			need = append(need, fetch{obj, tree.PhaseOf(obj.Path, !errors.Is(err, fs.ErrNotExist))})
 		}
 		return nil
 	})
@@ -293,14 +287,14 @@ func (mr *mirrorer) digest(p string) (string, int64, error) {
 	if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() {
 		return "", 0, fs.ErrNotExist
 	}
-	return hashReader(f)
+	return tree.DigestReader(f)
 }
 
 // fail records an object that could not be mirrored.
 func (mr *mirrorer) fail(p string, err error) {
 	mr.mu.Lock()
 	defer mr.mu.Unlock()
-	mr.res.Failures = append(mr.res.Failures, Failure{Path: p, Reason: err.Error()})
+	mr.res.Failures = append(mr.res.Failures, tree.Failure{Path: p, Reason: err.Error()})
 }
 
 func (mr *mirrorer) fetchAll(ctx context.Context, need []fetch) error {
@@ -316,13 +310,13 @@ func (mr *mirrorer) fetchAll(ctx context.Context, need []fetch) error {
 			end++
 		}
 		batch := need[start:end]
-		parallel(ctx, mr.o.Jobs, len(batch), func(i int) error {
+		workers.Each(ctx, mr.o.Jobs, len(batch), func(i int) error {
 			f := batch[i]
 			n, resumed, err := mr.fetchOne(ctx, f.obj)
 			mr.mu.Lock()
 			var cannotPlace *placeError
 			if err != nil {
-				mr.res.Failures = append(mr.res.Failures, Failure{Path: f.obj.Path, Reason: err.Error()})
+				mr.res.Failures = append(mr.res.Failures, tree.Failure{Path: f.obj.Path, Reason: err.Error()})
 				// An object this folder cannot hold will never be there:
 				// holding back the phases after it would not help.
 				if !errors.As(err, &cannotPlace) {
@@ -339,7 +333,7 @@ func (mr *mirrorer) fetchAll(ctx context.Context, need []fetch) error {
 			d := done
 			mr.mu.Unlock()
 			if mr.o.Progress != nil {
-				mr.o.Progress(Progress{Phase: phaseNames[f.phase], Done: int(doneN.Add(1)), Total: len(need), Bytes: d, TotalBytes: total})
+				mr.o.Progress(tree.Progress{Phase: f.phase.String(), Done: int(doneN.Add(1)), Total: len(need), Bytes: d, TotalBytes: total})
 			}
 			return nil
 		})
@@ -357,7 +351,7 @@ func (mr *mirrorer) fetchAll(ctx context.Context, need []fetch) error {
 // fetchOne downloads one object into a partial file, resuming what an
 // earlier run left, verifies size and SHA-256, and only then renames it
 // into place. It retries transient failures from where it stopped.
-func (mr *mirrorer) fetchOne(ctx context.Context, obj manifest.Object) (fetched int64, resumed bool, err error) {
+func (mr *mirrorer) fetchOne(ctx context.Context, obj tree.Object) (fetched int64, resumed bool, err error) {
 	partial := filepath.Join(StateDir, "partial", scratchName(obj))
 	progressed := false
 	for attempt := 0; attempt < mr.o.Retries; attempt++ {
@@ -378,7 +372,7 @@ func (mr *mirrorer) fetchOne(ctx context.Context, obj manifest.Object) (fetched 
 		err = ferr
 		var bad *badContent
 		var cannotPlace *placeError
-		if errors.As(ferr, &bad) || errors.As(ferr, &cannotPlace) || errors.Is(ferr, ErrNotExist) || ctx.Err() != nil {
+		if errors.As(ferr, &bad) || errors.As(ferr, &cannotPlace) || errors.Is(ferr, tree.ErrNotExist) || ctx.Err() != nil {
 			break // a wrong, missing or unplaceable object does not get better by asking again
 		}
 	}
@@ -389,8 +383,8 @@ func (mr *mirrorer) fetchOne(ctx context.Context, obj manifest.Object) (fetched 
 // downloaded or joined: one per path and content, so that objects with
 // equal bytes are handled side by side, and a changed object never
 // resumes old bytes.
-func scratchName(obj manifest.Object) string {
-	return sum([]byte(obj.Path))[:32] + "-" + obj.SHA256[:32]
+func scratchName(obj tree.Object) string {
+	return tree.Digest([]byte(obj.Path))[:32] + "-" + obj.SHA256[:32]
 }
 
 // placeError is a verified object that dest cannot hold (a name too long
@@ -420,7 +414,7 @@ type badContent struct{ msg string }
 
 func (e *badContent) Error() string { return e.msg }
 
-func (mr *mirrorer) tryFetch(ctx context.Context, obj manifest.Object, partial string) (n int64, resumed, done bool, err error) {
+func (mr *mirrorer) tryFetch(ctx context.Context, obj tree.Object, partial string) (n int64, resumed, done bool, err error) {
 	// The partial folder is packstudio's own: plain paths are safe there.
 	f, err := os.OpenFile(filepath.Join(mr.dest, partial), os.O_RDWR|os.O_CREATE, 0o644)
 	if err != nil {
@@ -487,8 +481,8 @@ func (mr *mirrorer) tryFetch(ctx context.Context, obj manifest.Object, partial s
 }
 
 // openFrom opens an object at an offset when the source can, else whole.
-func openFrom(ctx context.Context, src Reader, p string, offset int64) (io.ReadCloser, int64, error) {
-	if rr, ok := src.(RangeReader); ok {
+func openFrom(ctx context.Context, src tree.Reader, p string, offset int64) (io.ReadCloser, int64, error) {
+	if rr, ok := src.(tree.RangeReader); ok {
 		return rr.OpenFrom(ctx, p, offset)
 	}
 	rc, err := src.Open(ctx, p)
@@ -498,7 +492,7 @@ func openFrom(ctx context.Context, src Reader, p string, offset int64) (io.ReadC
 // prune removes the files an earlier mirror wrote (owned) that are not
 // wanted any more, then the folders left empty. Nothing else in dest is
 // touched: files put there by anyone else stay.
-func (mr *mirrorer) prune(owned map[string]bool, wanted []manifest.Object) error {
+func (mr *mirrorer) prune(owned map[string]bool, wanted []tree.Object) error {
 	keep := make(map[string]bool, len(wanted))
 	for _, o := range wanted {
 		keep[o.Path] = true

@@ -1,4 +1,4 @@
-package publish_test
+package mirror_test
 
 import (
 	"bytes"
@@ -15,47 +15,29 @@ import (
 	"testing"
 	"time"
 
+	"github.com/packstudio/packstudio/internal/sign"
+	"github.com/packstudio/packstudio/internal/sign/signtest"
+	"github.com/packstudio/packstudio/internal/testenv"
+	"github.com/packstudio/packstudio/internal/tree"
+	"github.com/packstudio/packstudio/internal/treetest"
 	"github.com/packstudio/packstudio/publish"
-	"github.com/packstudio/packstudio/publish/manifest"
-	"github.com/packstudio/packstudio/publish/serve"
-	"github.com/packstudio/packstudio/publish/sign"
-	"github.com/packstudio/packstudio/publish/sign/signtest"
+	"github.com/packstudio/packstudio/publish/mirror"
+	"github.com/packstudio/packstudio/publish/verify"
 )
 
-// serveDir serves a tree over HTTP with packstudio's own handler.
-func serveDir(t *testing.T, dir string, wrap func(http.Handler) http.Handler) *publish.HTTPReader {
+func mirrorTo(t *testing.T, src tree.Reader, key *sign.Verifier, dest string, o mirror.Options) (*mirror.Result, error) {
 	t.Helper()
-	h, err := serve.New(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { h.Close() })
-	var handler http.Handler = h
-	if wrap != nil {
-		handler = wrap(h)
-	}
-	srv := httptest.NewServer(handler)
-	t.Cleanup(srv.Close)
-	r, err := publish.OpenURL(srv.URL+"/", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return r
+	return mirror.Mirror(context.Background(), src, key, dest, o)
 }
 
-func mirror(t *testing.T, src publish.Reader, key *sign.Verifier, dest string, o publish.MirrorOptions) (*publish.MirrorResult, error) {
+func verifyDir(t *testing.T, dir string, key *sign.Verifier, o verify.Options) *verify.Report {
 	t.Helper()
-	return publish.Mirror(context.Background(), src, key, dest, o)
-}
-
-func verifyDir(t *testing.T, dir string, key *sign.Verifier, o publish.VerifyOptions) *publish.Report {
-	t.Helper()
-	r, err := publish.OpenDir(dir)
+	r, err := tree.OpenDir(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer r.Close()
-	rep, err := publish.Verify(context.Background(), r, key, o)
+	rep, err := verify.Tree(context.Background(), r, key, o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -65,9 +47,9 @@ func verifyDir(t *testing.T, dir string, key *sign.Verifier, o publish.VerifyOpt
 // sameTree checks that dest holds exactly the files of src, bookkeeping aside.
 func sameTree(t *testing.T, src, dest string) {
 	t.Helper()
-	want, got := treeFiles(t, src), treeFiles(t, dest)
+	want, got := treetest.Files(t, src), treetest.Files(t, dest)
 	for p := range got {
-		if strings.HasPrefix(p, publish.StateDir+"/") {
+		if strings.HasPrefix(p, mirror.StateDir+"/") {
 			delete(got, p)
 		}
 	}
@@ -82,45 +64,45 @@ func sameTree(t *testing.T, src, dest string) {
 }
 
 func TestMirrorOverHTTP(t *testing.T) {
-	s := newSite(t)
-	src := serveDir(t, s.public(), nil)
+	s := treetest.NewSite(t)
+	src := treetest.ServeDir(t, s.Public(), nil)
 	dest := filepath.Join(t.TempDir(), "mirror")
-	res, err := mirror(t, src, s.key, dest, publish.MirrorOptions{Prune: true})
+	res, err := mirrorTo(t, src, s.Key, dest, mirror.Options{Prune: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Fetched != len(s.manifest().Objects) {
-		t.Errorf("fetched %d of %d objects", res.Fetched, len(s.manifest().Objects))
+	if res.Fetched != len(s.Manifest().Objects) {
+		t.Errorf("fetched %d of %d objects", res.Fetched, len(s.Manifest().Objects))
 	}
-	sameTree(t, s.public(), dest)
-	if rep := verifyDir(t, dest, s.key, publish.VerifyOptions{}); !rep.OK() {
+	sameTree(t, s.Public(), dest)
+	if rep := verifyDir(t, dest, s.Key, verify.Options{}); !rep.OK() {
 		t.Fatalf("mirror does not verify: %v", rep.Failures)
 	}
-	again, err := mirror(t, src, s.key, dest, publish.MirrorOptions{Prune: true})
-	if err != nil || again.Fetched != 0 || again.Skipped != len(s.manifest().Objects) {
+	again, err := mirrorTo(t, src, s.Key, dest, mirror.Options{Prune: true})
+	if err != nil || again.Fetched != 0 || again.Skipped != len(s.Manifest().Objects) {
 		t.Errorf("second mirror fetched %d, skipped %d: %v", again.Fetched, again.Skipped, err)
 	}
 
 	// A new version with one pack changed and one removed: only the
 	// changes are fetched and the removed pack's files pruned.
-	os.WriteFile(filepath.Join(s.dir, "catalog/payload/k3s/values.yaml"), []byte("version: 1.33.5\nnew: true\n"), 0o644)
-	os.Remove(filepath.Join(s.dir, "catalog/packs/dashboard.toml")) // two versions, and no pack's rules name it
-	before := s.manifest().Index()
-	s.build()
+	os.WriteFile(filepath.Join(s.Dir, "catalog/payload/k3s/values.yaml"), []byte("version: 1.33.5\nnew: true\n"), 0o644)
+	os.Remove(filepath.Join(s.Dir, "catalog/packs/dashboard.toml")) // two versions, and no pack's rules name it
+	before := s.Manifest().Index()
+	s.Build()
 	changed := 0
-	for _, o := range s.manifest().Objects {
+	for _, o := range s.Manifest().Objects {
 		if before[o.Path] != o {
 			changed++
 		}
 	}
-	third, err := mirror(t, src, s.key, dest, publish.MirrorOptions{Prune: true})
+	third, err := mirrorTo(t, src, s.Key, dest, mirror.Options{Prune: true})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if third.Fetched != changed || third.Removed != 6 {
 		t.Errorf("update: fetched %d (%d changed), removed %d (want 6: two artifacts, their signatures, page and JSON)", third.Fetched, changed, third.Removed)
 	}
-	sameTree(t, s.public(), dest)
+	sameTree(t, s.Public(), dest)
 }
 
 // tamper serves one object with other bytes.
@@ -137,14 +119,14 @@ func tamper(key string, body []byte) func(http.Handler) http.Handler {
 }
 
 func TestMirrorRefusesTamperedObject(t *testing.T) {
-	s := newSite(t)
+	s := treetest.NewSite(t)
 	victim := "artifacts/packs/ubuntu/ubuntu-22.04.zst"
-	evil, _ := os.ReadFile(filepath.Join(s.public(), victim))
+	evil, _ := os.ReadFile(filepath.Join(s.Public(), victim))
 	evil[len(evil)/2] ^= 0x40 // same size, other bytes
-	src := serveDir(t, s.public(), tamper(victim, evil))
+	src := treetest.ServeDir(t, s.Public(), tamper(victim, evil))
 	dest := filepath.Join(t.TempDir(), "mirror")
-	res, err := mirror(t, src, s.key, dest, publish.MirrorOptions{})
-	if !errors.Is(err, publish.ErrMirrorFailed) {
+	res, err := mirrorTo(t, src, s.Key, dest, mirror.Options{})
+	if !errors.Is(err, mirror.ErrFailed) {
 		t.Fatalf("a tampered object was accepted: %v", err)
 	}
 	if len(res.Failures) != 1 || res.Failures[0].Path != victim || !strings.Contains(res.Failures[0].Reason, "tampered") {
@@ -153,10 +135,10 @@ func TestMirrorRefusesTamperedObject(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dest, victim)); !errors.Is(err, os.ErrNotExist) {
 		t.Error("the tampered object was left in place")
 	}
-	if entries, _ := os.ReadDir(filepath.Join(dest, publish.StateDir, "partial")); len(entries) != 0 {
+	if entries, _ := os.ReadDir(filepath.Join(dest, mirror.StateDir, "partial")); len(entries) != 0 {
 		t.Errorf("unverified bytes left behind: %v", entries)
 	}
-	if _, err := os.Stat(filepath.Join(dest, manifest.Name)); !errors.Is(err, os.ErrNotExist) {
+	if _, err := os.Stat(filepath.Join(dest, tree.ManifestName)); !errors.Is(err, os.ErrNotExist) {
 		t.Error("a manifest was written for an incomplete mirror")
 	}
 }
@@ -206,32 +188,32 @@ func flaky(count *atomic.Int64) func(http.Handler) http.Handler {
 }
 
 func TestMirrorRetriesAndResumes(t *testing.T) {
-	s := newSite(t)
+	s := treetest.NewSite(t)
 	var requests atomic.Int64
-	src := serveDir(t, s.public(), flaky(&requests))
+	src := treetest.ServeDir(t, s.Public(), flaky(&requests))
 	dest := filepath.Join(t.TempDir(), "mirror")
-	res, err := mirror(t, src, s.key, dest, publish.MirrorOptions{Jobs: 16})
+	res, err := mirrorTo(t, src, s.Key, dest, mirror.Options{Jobs: 16})
 	if err != nil {
 		t.Fatalf("%v %+v", err, res.Failures[:min(3, len(res.Failures))])
 	}
 	if res.Resumed < 50 {
 		t.Errorf("only %d downloads resumed after truncation", res.Resumed)
 	}
-	sameTree(t, s.public(), dest)
+	sameTree(t, s.Public(), dest)
 	t.Logf("%d requests for %d objects, %d resumed", requests.Load(), res.Fetched, res.Resumed)
 }
 
 func TestMirrorTrustRules(t *testing.T) {
-	s := newSite(t)
-	src := serveDir(t, s.public(), nil)
+	s := treetest.NewSite(t)
+	src := treetest.ServeDir(t, s.Public(), nil)
 
 	t.Run("foreign key", func(t *testing.T) {
 		dir := t.TempDir()
 		_, pub := signtest.WriteKey(t, dir, "someone else")
 		other, _ := sign.LoadPublicKey(pub)
 		dest := filepath.Join(dir, "mirror")
-		_, err := mirror(t, src, other, dest, publish.MirrorOptions{})
-		var te *publish.TrustError
+		_, err := mirrorTo(t, src, other, dest, mirror.Options{})
+		var te *mirror.TrustError
 		if !errors.As(err, &te) || !strings.Contains(err.Error(), "signature does not verify") {
 			t.Fatalf("a manifest signed by another key: %v", err)
 		}
@@ -243,15 +225,15 @@ func TestMirrorTrustRules(t *testing.T) {
 	t.Run("expired", func(t *testing.T) {
 		dest := filepath.Join(t.TempDir(), "mirror")
 		later := time.Now().Add(800 * time.Hour)
-		_, err := mirror(t, src, s.key, dest, publish.MirrorOptions{Now: later})
-		var te *publish.TrustError
+		_, err := mirrorTo(t, src, s.Key, dest, mirror.Options{Now: later})
+		var te *mirror.TrustError
 		if !errors.As(err, &te) || !strings.Contains(err.Error(), "expired") {
 			t.Fatalf("an expired manifest: %v", err)
 		}
 		if _, err := os.Stat(dest); !errors.Is(err, os.ErrNotExist) {
 			t.Error("something was written for an expired manifest")
 		}
-		res, err := mirror(t, src, s.key, dest, publish.MirrorOptions{Now: later, AllowExpired: true})
+		res, err := mirrorTo(t, src, s.Key, dest, mirror.Options{Now: later, AllowExpired: true})
 		if err != nil || len(res.Notes) == 0 || !strings.Contains(res.Notes[0], "EXPIRED") || !strings.Contains(res.Notes[0], "ago") {
 			t.Fatalf("--allow-expired: %v %v", err, res.Notes)
 		}
@@ -259,20 +241,20 @@ func TestMirrorTrustRules(t *testing.T) {
 
 	t.Run("rollback", func(t *testing.T) {
 		old := filepath.Join(t.TempDir(), "v1")
-		copyTree(t, s.public(), old)
-		os.WriteFile(filepath.Join(s.dir, "catalog/payload/k3s/values.yaml"), []byte("v2\n"), 0o644)
-		s.build()
+		treetest.CopyTree(t, s.Public(), old)
+		os.WriteFile(filepath.Join(s.Dir, "catalog/payload/k3s/values.yaml"), []byte("v2\n"), 0o644)
+		s.Build()
 		dest := filepath.Join(t.TempDir(), "mirror")
-		if _, err := mirror(t, src, s.key, dest, publish.MirrorOptions{}); err != nil {
+		if _, err := mirrorTo(t, src, s.Key, dest, mirror.Options{}); err != nil {
 			t.Fatal(err)
 		}
-		before := treeFiles(t, dest)
-		_, err := mirror(t, serveDir(t, old, nil), s.key, dest, publish.MirrorOptions{Prune: true})
-		var te *publish.TrustError
+		before := treetest.Files(t, dest)
+		_, err := mirrorTo(t, treetest.ServeDir(t, old, nil), s.Key, dest, mirror.Options{Prune: true})
+		var te *mirror.TrustError
 		if !errors.As(err, &te) || !strings.Contains(err.Error(), "rollback") {
 			t.Fatalf("an older manifest: %v", err)
 		}
-		after := treeFiles(t, dest)
+		after := treetest.Files(t, dest)
 		if len(before) != len(after) {
 			t.Error("a refused rollback changed the mirror")
 		}
@@ -285,11 +267,11 @@ func TestMirrorTrustRules(t *testing.T) {
 }
 
 func TestPartialMirror(t *testing.T) {
-	s := newSite(t)
-	src := serveDir(t, s.public(), nil)
+	s := treetest.NewSite(t)
+	src := treetest.ServeDir(t, s.Public(), nil)
 	dest := filepath.Join(t.TempDir(), "mirror")
-	f := &publish.Filter{Layers: []string{"cni"}, Clouds: []string{"aws"}}
-	res, err := mirror(t, src, s.key, dest, publish.MirrorOptions{Filter: f, Prune: true})
+	f := &mirror.Filter{Layers: []string{"cni"}, Clouds: []string{"aws"}}
+	res, err := mirrorTo(t, src, s.Key, dest, mirror.Options{Filter: f, Prune: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -308,24 +290,24 @@ func TestPartialMirror(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dest, "browse/all/all/all/all/all/all/index.html")); err != nil {
 		t.Error("a partial mirror lacks the pages")
 	}
-	st, err := publish.ReadMirrorState(dest)
+	st, err := mirror.ReadState(dest)
 	if err != nil || st.Filter == nil || len(st.LeftOut) != res.LeftOut || res.LeftOut == 0 {
 		t.Fatalf("state: %+v %v", st, err)
 	}
-	if rep := verifyDir(t, dest, s.key, publish.VerifyOptions{LeftOut: map[string]bool{}}); rep.OK() {
+	if rep := verifyDir(t, dest, s.Key, verify.Options{LeftOut: map[string]bool{}}); rep.OK() {
 		t.Error("without knowing the filter, verify should miss the left-out artifacts")
 	}
 	left := map[string]bool{}
 	for _, p := range st.LeftOut {
 		left[p] = true
 	}
-	rep := verifyDir(t, dest, s.key, publish.VerifyOptions{LeftOut: left})
+	rep := verifyDir(t, dest, s.Key, verify.Options{LeftOut: left})
 	if !rep.OK() || len(rep.LeftOut) != res.LeftOut {
 		t.Errorf("partial mirror: %v; %d left out listed, %d in state", rep.Failures, len(rep.LeftOut), res.LeftOut)
 	}
 
 	// Without pruning, a second filter adds to the first.
-	more, err := mirror(t, src, s.key, dest, publish.MirrorOptions{Filter: &publish.Filter{Layers: []string{"k8s"}}})
+	more, err := mirrorTo(t, src, s.Key, dest, mirror.Options{Filter: &mirror.Filter{Layers: []string{"k8s"}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -334,17 +316,17 @@ func TestPartialMirror(t *testing.T) {
 			t.Errorf("after two partial mirrors %s is missing", p)
 		}
 	}
-	st, _ = publish.ReadMirrorState(dest)
+	st, _ = mirror.ReadState(dest)
 	if more.LeftOut >= res.LeftOut || len(st.LeftOut) != more.LeftOut {
 		t.Errorf("left out: %d after the first filter, %d after both (state %d)", res.LeftOut, more.LeftOut, len(st.LeftOut))
 	}
-	if rep := verifyDir(t, dest, s.key, publish.VerifyOptions{LeftOut: setOfStrings(st.LeftOut)}); !rep.OK() {
+	if rep := verifyDir(t, dest, s.Key, verify.Options{LeftOut: setOfStrings(st.LeftOut)}); !rep.OK() {
 		t.Errorf("accumulated partial mirror: %v", rep.Failures)
 	}
 
 	// Releases come with a product/version filter, not with a layer one.
 	dest2 := filepath.Join(t.TempDir(), "mirror2")
-	if _, err := mirror(t, src, s.key, dest2, publish.MirrorOptions{Filter: &publish.Filter{Products: []string{"palette"}, Versions: []string{"4.6.2"}}}); err != nil {
+	if _, err := mirrorTo(t, src, s.Key, dest2, mirror.Options{Filter: &mirror.Filter{Products: []string{"palette"}, Versions: []string{"4.6.2"}}}); err != nil {
 		t.Fatal(err)
 	}
 	for _, p := range []string{"artifacts/releases/palette/4.6.2/palette-appliance-4.6.2.iso", "artifacts/packs/ubuntu/ubuntu-20.04.zst"} {
@@ -355,18 +337,18 @@ func TestPartialMirror(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dest2, "artifacts/releases/palette/4.7.3/palette-4.7.3.tar.zst")); err == nil {
 		t.Error("another release's artifacts were mirrored")
 	}
-	if _, err := mirror(t, src, s.key, filepath.Join(t.TempDir(), "x"), publish.MirrorOptions{Filter: &publish.Filter{Clouds: []string{"mars"}}}); err == nil {
+	if _, err := mirrorTo(t, src, s.Key, filepath.Join(t.TempDir(), "x"), mirror.Options{Filter: &mirror.Filter{Clouds: []string{"mars"}}}); err == nil {
 		t.Error("a filter matching nothing was accepted")
 	}
 }
 
 func TestRebase(t *testing.T) {
-	s := newSite(t)
+	s := treetest.NewSite(t)
 	dest := filepath.Join(t.TempDir(), "mirror")
-	if _, err := mirror(t, serveDir(t, s.public(), nil), s.key, dest, publish.MirrorOptions{}); err != nil {
+	if _, err := mirrorTo(t, treetest.ServeDir(t, s.Public(), nil), s.Key, dest, mirror.Options{}); err != nil {
 		t.Fatal(err)
 	}
-	n, err := publish.Rebase(dest, "http://mirror.internal:8443/packs")
+	n, err := mirror.Rebase(dest, "http://mirror.internal:8443/packs")
 	if err != nil || n < 100 {
 		t.Fatalf("rebased %d lists: %v", n, err)
 	}
@@ -376,34 +358,34 @@ func TestRebase(t *testing.T) {
 			t.Fatalf("line not rebased: %s", line)
 		}
 	}
-	st, _ := publish.ReadMirrorState(dest)
-	if rep := verifyDir(t, dest, s.key, publish.VerifyOptions{}); rep.OK() {
+	st, _ := mirror.ReadState(dest)
+	if rep := verifyDir(t, dest, s.Key, verify.Options{}); rep.OK() {
 		t.Error("a rebased tree verified without mapping the lists back")
 	}
-	if rep := verifyDir(t, dest, s.key, publish.VerifyOptions{RebasedTo: st.BaseURL}); !rep.OK() {
+	if rep := verifyDir(t, dest, s.Key, verify.Options{RebasedTo: st.BaseURL}); !rep.OK() {
 		t.Errorf("rebased tree: %v", rep.Failures)
 	}
 	// Rebasing again (to another base, then back) keeps it verifiable.
-	if _, err := publish.Rebase(dest, "https://packs.example.com/studio/"); err != nil {
+	if _, err := mirror.Rebase(dest, "https://packs.example.com/studio/"); err != nil {
 		t.Fatal(err)
 	}
-	if st, _ := publish.ReadMirrorState(dest); st.BaseURL != "" {
+	if st, _ := mirror.ReadState(dest); st.BaseURL != "" {
 		t.Errorf("back on the original base, the state still says %q", st.BaseURL)
 	}
-	sameTree(t, s.public(), dest)
+	sameTree(t, s.Public(), dest)
 }
 
 func TestVolumes(t *testing.T) {
-	s := newSite(t)
+	s := treetest.NewSite(t)
 	// A big ISO, so that one object is larger than a volume.
 	iso := make([]byte, 3<<20)
 	for i := range iso {
 		iso[i] = byte(i % 253)
 	}
-	os.WriteFile(filepath.Join(s.dir, "catalog/releases/appliance.iso"), iso, 0o644)
-	s.build()
+	os.WriteFile(filepath.Join(s.Dir, "catalog/releases/appliance.iso"), iso, 0o644)
+	s.Build()
 	volDir := filepath.Join(t.TempDir(), "vols")
-	paths, notes, err := publish.WriteVolumes(s.public(), volDir, 2<<20)
+	paths, notes, err := mirror.WriteVolumes(s.Public(), volDir, 2<<20)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -416,7 +398,7 @@ func TestVolumes(t *testing.T) {
 		if fi.Size() > 2<<20 {
 			t.Errorf("%s is %d bytes, more than the volume size", p, fi.Size())
 		}
-		rep, err := publish.VerifyVolume(p, s.key, time.Now(), false)
+		rep, err := mirror.VerifyVolume(p, s.Key, time.Now(), false)
 		if err != nil || !rep.OK() {
 			t.Fatalf("%s does not verify on its own: %v %v", p, err, rep.Failures)
 		}
@@ -432,15 +414,15 @@ func TestVolumes(t *testing.T) {
 	for i, j := 0, len(reversed)-1; i < j; i, j = i+1, j-1 {
 		reversed[i], reversed[j] = reversed[j], reversed[i]
 	}
-	if _, missing, err := publish.Unpack(reversed, dest, s.key, time.Now(), false); err != nil || len(missing) != 0 {
+	if _, missing, err := mirror.Unpack(reversed, dest, s.Key, time.Now(), false); err != nil || len(missing) != 0 {
 		t.Fatalf("unpack: %v, missing %v", err, missing)
 	}
-	os.RemoveAll(filepath.Join(dest, publish.StateDir))
-	sameTree(t, s.public(), dest)
+	os.RemoveAll(filepath.Join(dest, mirror.StateDir))
+	sameTree(t, s.Public(), dest)
 
 	// A volume left behind: its objects are reported missing.
 	dest2 := filepath.Join(t.TempDir(), "unpacked2")
-	_, missing, err := publish.Unpack(paths[1:], dest2, s.key, time.Now(), false)
+	_, missing, err := mirror.Unpack(paths[1:], dest2, s.Key, time.Now(), false)
 	if err != nil || len(missing) == 0 {
 		t.Errorf("without volume 1: %v, missing %d", err, len(missing))
 	}
@@ -450,7 +432,7 @@ func TestVolumes(t *testing.T) {
 	data[len(data)-2000] ^= 0xff
 	bad := filepath.Join(t.TempDir(), "bad.tar")
 	os.WriteFile(bad, data, 0o644)
-	rep, err := publish.VerifyVolume(bad, s.key, time.Now(), false)
+	rep, err := mirror.VerifyVolume(bad, s.Key, time.Now(), false)
 	if err == nil && rep.OK() && rep.Parts == 0 {
 		t.Error("a corrupted volume verified")
 	}
@@ -464,48 +446,39 @@ func setOfStrings(list []string) map[string]bool {
 	return m
 }
 
-func copyTree(t *testing.T, src, dst string) {
-	t.Helper()
-	for p, data := range treeFiles(t, src) {
-		full := filepath.Join(dst, filepath.FromSlash(p))
-		os.MkdirAll(filepath.Dir(full), 0o755)
-		if err := os.WriteFile(full, data, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-}
-
 func TestMirrorFromS3AndFile(t *testing.T) {
-	s := newSite(t)
+	s := treetest.NewSite(t)
 	b := newS3(t, "/site")
-	publishTo(t, s, b, publish.SyncOptions{})
+	if _, err := publish.Publish(context.Background(), s.Public(), s.Key, b, publish.SyncOptions{}); err != nil {
+		t.Fatalf("publish: %v", err)
+	}
 	dest := filepath.Join(t.TempDir(), "from-s3")
-	if _, err := mirror(t, b, s.key, dest, publish.MirrorOptions{}); err != nil {
+	if _, err := mirrorTo(t, b, s.Key, dest, mirror.Options{}); err != nil {
 		t.Fatal(err)
 	}
-	sameTree(t, s.public(), dest)
+	sameTree(t, s.Public(), dest)
 
-	local, err := publish.OpenDir(s.public())
+	local, err := tree.OpenDir(s.Public())
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer local.Close()
 	dest2 := filepath.Join(t.TempDir(), "from-file")
-	if _, err := mirror(t, local, s.key, dest2, publish.MirrorOptions{}); err != nil {
+	if _, err := mirrorTo(t, local, s.Key, dest2, mirror.Options{}); err != nil {
 		t.Fatal(err)
 	}
-	sameTree(t, s.public(), dest2)
+	sameTree(t, s.Public(), dest2)
 }
 
 // TestMirrorTruncatedObjectFails serves an object that is always short: it
 // is named, and never put in place.
 func TestMirrorTruncatedObjectFails(t *testing.T) {
-	s := newSite(t)
+	s := treetest.NewSite(t)
 	victim := "artifacts/packs/ubuntu/ubuntu-22.04.zst"
-	src := serveDir(t, s.public(), tamper(victim, []byte("short")))
+	src := treetest.ServeDir(t, s.Public(), tamper(victim, []byte("short")))
 	dest := filepath.Join(t.TempDir(), "mirror")
-	res, err := mirror(t, src, s.key, dest, publish.MirrorOptions{Retries: 2})
-	if !errors.Is(err, publish.ErrMirrorFailed) || len(res.Failures) != 1 || !strings.Contains(res.Failures[0].Reason, "truncated") {
+	res, err := mirrorTo(t, src, s.Key, dest, mirror.Options{Retries: 2})
+	if !errors.Is(err, mirror.ErrFailed) || len(res.Failures) != 1 || !strings.Contains(res.Failures[0].Reason, "truncated") {
 		t.Fatalf("%v %+v", err, res.Failures)
 	}
 	if _, err := os.Stat(filepath.Join(dest, victim)); !errors.Is(err, os.ErrNotExist) {
@@ -513,40 +486,23 @@ func TestMirrorTruncatedObjectFails(t *testing.T) {
 	}
 }
 
-// TestHTTPReaderRangeNotSatisfiable: a 416 to a resumed download starts
-// over from 0 once; a 416 to a whole-object request is an error, not a loop.
-func TestHTTPReaderRangeNotSatisfiable(t *testing.T) {
-	var requests atomic.Int32
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		requests.Add(1)
-		if r.URL.Path == "/ok.txt" && r.Header.Get("Range") == "" {
-			w.Write([]byte("whole"))
-			return
-		}
-		w.WriteHeader(http.StatusRequestedRangeNotSatisfiable)
-	}))
-	defer srv.Close()
-	h, err := publish.OpenURL(srv.URL, nil)
+func newS3(t *testing.T, prefix string) *publish.S3Bucket {
+	t.Helper()
+	m := testenv.SharedMinIO(t)
+	m.SetEnv(t)
+	ctx := context.Background()
+	b, err := publish.OpenS3(ctx, "s3://"+testenv.Bucket(t)+prefix, publish.S3Options{Endpoint: m.Endpoint})
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
+	if err := b.CreateBucket(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
 
-	body, start, err := h.OpenFrom(ctx, "ok.txt", 3)
-	if err != nil || start != 0 {
-		t.Fatalf("a stale resume did not start over: start %d, %v", start, err)
-	}
-	body.Close()
-
-	requests.Store(0)
-	if _, err := h.Open(ctx, "broken.txt"); err == nil || !strings.Contains(err.Error(), "416") {
-		t.Errorf("a 416 to a plain GET gave %v", err)
-	}
-	if _, _, err := h.OpenFrom(ctx, "broken.txt", 5); err == nil {
-		t.Error("a store answering 416 to every request was read")
-	}
-	if n := requests.Load(); n != 3 {
-		t.Errorf("%d requests for a plain GET and one resume, want 3", n)
-	}
+func TestMain(m *testing.M) {
+	code := m.Run()
+	testenv.StopAll()
+	os.Exit(code)
 }

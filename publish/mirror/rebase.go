@@ -1,17 +1,15 @@
-package publish
+package mirror
 
 import (
-	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
 	"os"
 	"path"
 	"path/filepath"
-	"strings"
 
 	"github.com/packstudio/packstudio/internal/atomicfile"
-	"github.com/packstudio/packstudio/publish/manifest"
+	"github.com/packstudio/packstudio/internal/tree"
 )
 
 // Rebase points every URL list (urls.txt) of the tree in dir at a new base
@@ -19,25 +17,25 @@ import (
 // it. The manifest is unchanged; the new base is kept in the mirror state,
 // through which verify maps the lists back. It returns the lists rewritten.
 func Rebase(dir, newBase string) (int, error) {
-	base, err := manifest.CheckBaseURL(newBase)
+	base, err := tree.CheckBaseURL(newBase)
 	if err != nil {
-		return 0, &TargetError{Target: fmt.Sprintf("%q", newBase), Reason: err.Error()}
+		return 0, &tree.TargetError{Target: fmt.Sprintf("%q", newBase), Reason: err.Error()}
 	}
 	newBase = base
-	data, err := os.ReadFile(filepath.Join(dir, manifest.Name))
+	data, err := os.ReadFile(filepath.Join(dir, tree.ManifestName))
 	if err != nil {
-		return 0, &TargetError{Target: dir, Reason: "no manifest.json: not a built tree or mirror"}
+		return 0, &tree.TargetError{Target: dir, Reason: "no manifest.json: not a built tree or mirror"}
 	}
-	m, err := manifest.Parse(data)
+	m, err := tree.Parse(data)
 	if err != nil {
 		return 0, err
 	}
-	st, err := ReadMirrorState(dir)
+	st, err := ReadState(dir)
 	if err != nil {
 		return 0, err
 	}
 	if st == nil {
-		st = &MirrorState{Version: m.Version, ManifestSHA256: sum(data), KeyID: m.KeyID}
+		st = &State{Version: m.Version, ManifestSHA256: tree.Digest(data), KeyID: m.KeyID}
 	}
 	current := m.BaseURL
 	if st.BaseURL != "" {
@@ -56,7 +54,7 @@ func Rebase(dir, newBase string) (int, error) {
 		if err != nil {
 			return n, err
 		}
-		out, err := replaceBase(list, current, newBase)
+		out, err := tree.ReplaceBase(list, current, newBase)
 		if err != nil {
 			return n, fmt.Errorf("%s: %w", o.Path, err)
 		}
@@ -71,22 +69,5 @@ func Rebase(dir, newBase string) (int, error) {
 	if newBase == m.BaseURL {
 		st.BaseURL = ""
 	}
-	return n, WriteMirrorState(dir, st)
-}
-
-// replaceBase swaps the base of every line; a line on another base is an
-// error, not something to guess about.
-func replaceBase(list []byte, from, to string) ([]byte, error) {
-	var out bytes.Buffer
-	sc := bufio.NewScanner(bytes.NewReader(list))
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	for sc.Scan() {
-		line := sc.Text()
-		rest, ok := strings.CutPrefix(line, from)
-		if !ok {
-			return nil, fmt.Errorf("line %q is not under %s", line, from)
-		}
-		out.WriteString(to + rest + "\n")
-	}
-	return out.Bytes(), sc.Err()
+	return n, WriteState(dir, st)
 }

@@ -1,4 +1,4 @@
-package publish
+package mirror
 
 import (
 	"encoding/hex"
@@ -11,8 +11,8 @@ import (
 	"strings"
 
 	"github.com/packstudio/packstudio/internal/atomicfile"
-	"github.com/packstudio/packstudio/publish/manifest"
-	"github.com/packstudio/packstudio/publish/sign"
+	"github.com/packstudio/packstudio/internal/sign"
+	"github.com/packstudio/packstudio/internal/tree"
 )
 
 // StateDir holds a mirror's bookkeeping inside its destination: the state
@@ -21,8 +21,8 @@ import (
 // out of the tree, and no manifest may name a path in it.
 const StateDir = ".packstudio-mirror"
 
-// MirrorState is what a destination remembers of the mirrors into it.
-type MirrorState struct {
+// State is what a destination remembers of the mirrors into it.
+type State struct {
 	// Version and ManifestSHA256 are those of the last manifest mirrored
 	// completely: a lower version is a rollback and is refused.
 	Version        int64  `json:"version"`
@@ -46,8 +46,8 @@ func keptManifestPath(dest, sha string) string {
 	return filepath.Join(dest, StateDir, "manifest-"+sha+".json")
 }
 
-// ReadMirrorState returns the state of a destination, or nil if it has none.
-func ReadMirrorState(dest string) (*MirrorState, error) {
+// ReadState returns the state of a destination, or nil if it has none.
+func ReadState(dest string) (*State, error) {
 	data, err := os.ReadFile(statePath(dest))
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
@@ -55,7 +55,7 @@ func ReadMirrorState(dest string) (*MirrorState, error) {
 	if err != nil {
 		return nil, err
 	}
-	var st MirrorState
+	var st State
 	if err := json.Unmarshal(data, &st); err != nil || !digestOrEmpty(st.KeyID) || !digestOrEmpty(st.ManifestSHA256) {
 		return nil, errors.New(statePath(dest) + ": damaged mirror state; remove it to start over")
 	}
@@ -72,8 +72,8 @@ func digestOrEmpty(s string) bool {
 	return err == nil && len(s) == 64 && strings.ToLower(s) == s
 }
 
-// WriteMirrorState saves the state atomically.
-func WriteMirrorState(dest string, st *MirrorState) error {
+// WriteState saves the state atomically.
+func WriteState(dest string, st *State) error {
 	data, err := json.MarshalIndent(st, "", " ")
 	if err != nil {
 		return err
@@ -88,14 +88,14 @@ func WriteMirrorState(dest string, st *MirrorState) error {
 // first a copy of the manifest, then the state naming it, then the copy
 // of the one before goes. A kill at any point leaves a state whose
 // manifest copy is there.
-func commitState(dest string, st *MirrorState, raw []byte, old *MirrorState) error {
+func commitState(dest string, st *State, raw []byte, old *State) error {
 	if err := os.MkdirAll(filepath.Join(dest, StateDir), 0o755); err != nil {
 		return err
 	}
 	if err := atomicfile.Write(keptManifestPath(dest, st.ManifestSHA256), raw, 0o644); err != nil {
 		return err
 	}
-	if err := WriteMirrorState(dest, st); err != nil {
+	if err := WriteState(dest, st); err != nil {
 		return err
 	}
 	if old != nil && old.ManifestSHA256 != "" && old.ManifestSHA256 != st.ManifestSHA256 {
@@ -108,7 +108,7 @@ func commitState(dest string, st *MirrorState, raw []byte, old *MirrorState) err
 // publishers: signed by another key than the one pinned, older than the
 // version recorded, or the same version with other bytes. Mirror and
 // unpack both call it before they write anything.
-func checkAgainstState(m *manifest.Manifest, raw []byte, key *sign.Verifier, state *MirrorState) error {
+func checkAgainstState(m *tree.Manifest, raw []byte, key *sign.Verifier, state *State) error {
 	if state == nil {
 		return nil
 	}
@@ -118,7 +118,7 @@ func checkAgainstState(m *manifest.Manifest, raw []byte, key *sign.Verifier, sta
 	switch {
 	case m.Version < state.Version:
 		return &TrustError{Reason: fmt.Sprintf("rollback: the source's manifest is version %d, older than version %d already mirrored here; nothing was written", m.Version, state.Version)}
-	case m.Version == state.Version && sum(raw) != state.ManifestSHA256:
+	case m.Version == state.Version && tree.Digest(raw) != state.ManifestSHA256:
 		return &TrustError{Reason: fmt.Sprintf("the source's manifest version %d differs from the version %d already mirrored here; nothing was written", m.Version, state.Version)}
 	}
 	return nil
@@ -139,9 +139,9 @@ func checkAdoptable(dest string, force bool) error {
 		return nil
 	}
 	if err != nil {
-		return &TargetError{Target: dest, Reason: err.Error()}
+		return &tree.TargetError{Target: dest, Reason: err.Error()}
 	}
-	return &TargetError{Target: dest, Reason: fmt.Sprintf("holds %d entries (%s…) but is not a packstudio mirror (no %s/); "+
+	return &tree.TargetError{Target: dest, Reason: fmt.Sprintf("holds %d entries (%s…) but is not a packstudio mirror (no %s/); "+
 		"mirror into an empty or new folder, or pass --force to adopt this one: files the manifest lists are replaced, nothing else is ever deleted",
 		len(entries), entries[0].Name(), StateDir)}
 }
@@ -152,16 +152,16 @@ func checkAdoptable(dest string, force bool) error {
 // manifest is the state's own copy, or else dest's manifest.json when its
 // digest is the one the state recorded (a state written before copies
 // were kept); nil when neither is there.
-func previousObjects(dest string, state *MirrorState) map[string]bool {
+func previousObjects(dest string, state *State) map[string]bool {
 	if state == nil || state.ManifestSHA256 == "" {
 		return nil
 	}
-	for _, p := range []string{keptManifestPath(dest, state.ManifestSHA256), filepath.Join(dest, manifest.Name)} {
+	for _, p := range []string{keptManifestPath(dest, state.ManifestSHA256), filepath.Join(dest, tree.ManifestName)} {
 		raw, err := os.ReadFile(p)
-		if err != nil || sum(raw) != state.ManifestSHA256 {
+		if err != nil || tree.Digest(raw) != state.ManifestSHA256 {
 			continue
 		}
-		m, err := manifest.Parse(raw)
+		m, err := tree.Parse(raw)
 		if err != nil {
 			continue
 		}
@@ -184,3 +184,6 @@ func setOfPaths(list []string) map[string]bool {
 	}
 	return m
 }
+
+// LeftOut is the set of objects a partial mirror left out by choice.
+func LeftOut(st *State) map[string]bool { return setOfPaths(st.LeftOut) }

@@ -1,4 +1,4 @@
-package publish_test
+package mirror_test
 
 import (
 	"context"
@@ -8,16 +8,19 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/packstudio/packstudio/publish"
-	"github.com/packstudio/packstudio/publish/sign"
+	"github.com/packstudio/packstudio/internal/sign"
+	"github.com/packstudio/packstudio/internal/tree"
+	"github.com/packstudio/packstudio/internal/treetest"
+	"github.com/packstudio/packstudio/publish/mirror"
+	"github.com/packstudio/packstudio/publish/verify"
 )
 
 // openTree writes tr into a new directory and opens it as a source.
-func openTree(t *testing.T, tr *tree) (string, *publish.DirReader) {
+func openTree(t *testing.T, tr *treetest.SignedTree) (string, *tree.DirReader) {
 	t.Helper()
 	dir := t.TempDir()
-	tr.write(t, dir)
-	r, err := publish.OpenDir(dir)
+	tr.Write(t, dir)
+	r, err := tree.OpenDir(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -30,39 +33,39 @@ func openTree(t *testing.T, tr *tree) (string, *publish.DirReader) {
 // a public_key.pem of another publisher beside it is not taken.
 func TestTrustedKeyFallsBackToTheTreesOwnKey(t *testing.T) {
 	ctx := context.Background()
-	pub, decoy := newPublisher(t, "site"), newPublisher(t, "decoy")
-	_, src := openTree(t, pub.sign(1, map[string]string{
+	pub, decoy := treetest.NewPublisher(t, "site"), treetest.NewPublisher(t, "decoy")
+	_, src := openTree(t, pub.Sign(1, map[string]string{
 		"index.html":     "hello",
-		"site-key.pem":   string(pub.signer.PublicKeyPEM()),
-		"public_key.pem": string(decoy.signer.PublicKeyPEM()),
+		"site-key.pem":   string(pub.Signer.PublicKeyPEM()),
+		"public_key.pem": string(decoy.Signer.PublicKeyPEM()),
 	}))
-	key, warning, err := publish.TrustedKey(ctx, src, publish.KeyOptions{})
+	key, warning, err := mirror.TrustedKey(ctx, src, mirror.KeyOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if key.KeyID() != pub.key.KeyID() {
-		t.Fatalf("took key %s, want the manifest's %s", key.KeyID(), pub.key.KeyID())
+	if key.KeyID() != pub.Key.KeyID() {
+		t.Fatalf("took key %s, want the manifest's %s", key.KeyID(), pub.Key.KeyID())
 	}
-	want := "no --key given; trusting the tree's own site-key.pem (fingerprint " + pub.key.KeyID() + "). Pin the publisher's key with --key."
+	want := "no --key given; trusting the tree's own site-key.pem (fingerprint " + pub.Key.KeyID() + "). Pin the publisher's key with --key."
 	if warning != want {
 		t.Errorf("warning:\n got %q\nwant %q", warning, want)
 	}
-	if rep, err := publish.Verify(ctx, src, key, publish.VerifyOptions{}); err != nil || !rep.OK() {
+	if rep, err := verify.Tree(ctx, src, key, verify.Options{}); err != nil || !rep.OK() {
 		t.Errorf("verify with the tree's key: %v %v", err, rep.Failures)
 	}
 
 	// --key wins, without a warning.
 	keyFile := filepath.Join(t.TempDir(), "pub.pem")
-	os.WriteFile(keyFile, decoy.signer.PublicKeyPEM(), 0o644)
-	key, warning, err = publish.TrustedKey(ctx, src, publish.KeyOptions{KeyFile: keyFile})
-	if err != nil || warning != "" || key.KeyID() != decoy.key.KeyID() {
+	os.WriteFile(keyFile, decoy.Signer.PublicKeyPEM(), 0o644)
+	key, warning, err = mirror.TrustedKey(ctx, src, mirror.KeyOptions{KeyFile: keyFile})
+	if err != nil || warning != "" || key.KeyID() != decoy.Key.KeyID() {
 		t.Errorf("--key: got %v, %q, %v; want the decoy's key and no warning", key, warning, err)
 	}
 
 	// No key anywhere: the user must pass one.
-	_, bare := openTree(t, pub.sign(1, map[string]string{"index.html": "hello"}))
-	var ke *publish.KeyError
-	if _, _, err := publish.TrustedKey(ctx, bare, publish.KeyOptions{}); !errors.As(err, &ke) || !strings.Contains(err.Error(), "--key PUB") {
+	_, bare := openTree(t, pub.Sign(1, map[string]string{"index.html": "hello"}))
+	var ke *tree.KeyError
+	if _, _, err := mirror.TrustedKey(ctx, bare, mirror.KeyOptions{}); !errors.As(err, &ke) || !strings.Contains(err.Error(), "--key PUB") {
 		t.Errorf("no key in the tree: got %v, want a KeyError asking for --key", err)
 	}
 }
@@ -71,34 +74,34 @@ func TestTrustedKeyFallsBackToTheTreesOwnKey(t *testing.T) {
 // source offers, and refuse when dest no longer holds it.
 func TestTrustedKeyPinnedByAMirror(t *testing.T) {
 	ctx := context.Background()
-	pub, other := newPublisher(t, "site"), newPublisher(t, "other")
-	_, src := openTree(t, pub.sign(1, map[string]string{"index.html": "v1", "site-key.pem": string(pub.signer.PublicKeyPEM())}))
+	pub, other := treetest.NewPublisher(t, "site"), treetest.NewPublisher(t, "other")
+	_, src := openTree(t, pub.Sign(1, map[string]string{"index.html": "v1", "site-key.pem": string(pub.Signer.PublicKeyPEM())}))
 	dest := filepath.Join(t.TempDir(), "mirror")
 
-	key, warning, err := publish.TrustedKey(ctx, src, publish.KeyOptions{Dest: dest})
+	key, warning, err := mirror.TrustedKey(ctx, src, mirror.KeyOptions{Dest: dest})
 	if err != nil || !strings.Contains(warning, "trusting the source's own site-key.pem") || !strings.Contains(warning, "pinning it for later mirrors into "+dest) {
 		t.Fatalf("first mirror: %q, %v", warning, err)
 	}
-	if _, err := publish.Mirror(ctx, src, key, dest, publish.MirrorOptions{}); err != nil {
+	if _, err := mirror.Mirror(ctx, src, key, dest, mirror.Options{}); err != nil {
 		t.Fatal(err)
 	}
 
 	// Another publisher's tree, with its own key: the pinned key is
 	// chosen, silently, and the mirror refuses the tree.
-	_, foreign := openTree(t, other.sign(2, map[string]string{"index.html": "evil", "site-key.pem": string(other.signer.PublicKeyPEM())}))
-	key, warning, err = publish.TrustedKey(ctx, foreign, publish.KeyOptions{Dest: dest})
-	if err != nil || warning != "" || key.KeyID() != pub.key.KeyID() {
+	_, foreign := openTree(t, other.Sign(2, map[string]string{"index.html": "evil", "site-key.pem": string(other.Signer.PublicKeyPEM())}))
+	key, warning, err = mirror.TrustedKey(ctx, foreign, mirror.KeyOptions{Dest: dest})
+	if err != nil || warning != "" || key.KeyID() != pub.Key.KeyID() {
 		t.Fatalf("second mirror: got %v, %q, %v; want the pinned key, no warning", key, warning, err)
 	}
-	if _, err := publish.Mirror(ctx, foreign, key, dest, publish.MirrorOptions{}); err == nil || !strings.Contains(err.Error(), sign.ErrBadSignature.Error()) {
+	if _, err := mirror.Mirror(ctx, foreign, key, dest, mirror.Options{}); err == nil || !strings.Contains(err.Error(), sign.ErrBadSignature.Error()) {
 		t.Errorf("foreign tree mirrored with the pinned key: %v", err)
 	}
 
 	// The pinned key gone from dest: refused, naming the key to pass.
 	os.Remove(filepath.Join(dest, "site-key.pem"))
-	var ke *publish.KeyError
-	_, _, err = publish.TrustedKey(ctx, foreign, publish.KeyOptions{Dest: dest})
-	if !errors.As(err, &ke) || !strings.Contains(err.Error(), "was mirrored with key "+pub.key.KeyID()[:16]) {
+	var ke *tree.KeyError
+	_, _, err = mirror.TrustedKey(ctx, foreign, mirror.KeyOptions{Dest: dest})
+	if !errors.As(err, &ke) || !strings.Contains(err.Error(), "was mirrored with key "+pub.Key.KeyID()[:16]) {
 		t.Errorf("pinned key missing: got %v, want a KeyError naming the pinned key", err)
 	}
 }

@@ -1,4 +1,4 @@
-package publish
+package mirror
 
 import (
 	"archive/tar"
@@ -9,18 +9,16 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"os"
 	"path"
 	"path/filepath"
 	"sort"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/packstudio/packstudio/internal/atomicfile"
-	"github.com/packstudio/packstudio/publish/manifest"
-	"github.com/packstudio/packstudio/publish/sign"
+	"github.com/packstudio/packstudio/internal/bytesize"
+	"github.com/packstudio/packstudio/internal/sign"
+	"github.com/packstudio/packstudio/internal/tree"
 )
 
 // A volume is a tar file for removable media. Each holds the signed
@@ -48,45 +46,13 @@ type VolumeEntry struct {
 
 const volumeIndexName = "volume.json"
 
-// ParseSize reads sizes like 4.7G, 700M, 25GiB or 1048576 (K, M, G, T are
-// decimal, as on media labels; Ki, Mi, Gi, Ti binary). A size is at least
-// one byte and fits in an int64.
-func ParseSize(s string) (int64, error) {
-	t := strings.TrimSuffix(strings.TrimSpace(s), "B")
-	mult := int64(1)
-	for _, u := range []struct {
-		suffix string
-		m      int64
-	}{{"Ki", 1 << 10}, {"Mi", 1 << 20}, {"Gi", 1 << 30}, {"Ti", 1 << 40}, {"K", 1e3}, {"M", 1e6}, {"G", 1e9}, {"T", 1e12}} {
-		if strings.HasSuffix(t, u.suffix) {
-			t, mult = strings.TrimSuffix(t, u.suffix), u.m
-			break
-		}
-	}
-	bad := fmt.Errorf("%q is not a size like 4.7G or 700M (at least one byte, at most 8 EiB)", s)
-	// Whole numbers exactly: a float64 would round byte counts past 2^53.
-	if n, err := strconv.ParseInt(t, 10, 64); err == nil {
-		if n < 1 || n > math.MaxInt64/mult {
-			return 0, bad
-		}
-		return n * mult, nil
-	}
-	f, err := strconv.ParseFloat(t, 64)
-	size := f * float64(mult)
-	// Written so that NaN fails too; 1<<63 is the first float past int64.
-	if err != nil || !(size >= 1 && size < 1<<63) {
-		return 0, bad
-	}
-	return int64(size), nil
-}
-
 // tarOverhead bounds what tar adds around an entry: a header (two with a
 // PAX record for long names) and padding to 512 bytes.
 func tarOverhead(name string) int64 { return 3*512 + int64(len(name)) }
 
 // planVolumes assigns the objects, in path order, to volumes of at most
 // size bytes, each starting with the manifest, its signature and index.
-func planVolumes(objs []manifest.Object, size, fixed int64) ([][]VolumeEntry, []string, error) {
+func planVolumes(objs []tree.Object, size, fixed int64) ([][]VolumeEntry, []string, error) {
 	// Room for the index itself, roughly: a line per entry.
 	capacity := size - fixed - 1024 - 2*512 // end-of-archive blocks
 	if capacity < 64<<10 {
@@ -130,7 +96,7 @@ func planVolumes(objs []manifest.Object, size, fixed int64) ([][]VolumeEntry, []
 				flush()
 			}
 		}
-		notes = append(notes, fmt.Sprintf("%s (%s) is larger than a volume: split into %d parts", o.Path, humanBytes(o.Size), part-1))
+		notes = append(notes, fmt.Sprintf("%s (%s) is larger than a volume: split into %d parts", o.Path, bytesize.Format(o.Size), part-1))
 	}
 	flush()
 	return vols, notes, nil
@@ -140,27 +106,27 @@ func planVolumes(objs []manifest.Object, size, fixed int64) ([][]VolumeEntry, []
 // in outDir, each at most size bytes, and returns their paths and notes
 // (objects split across volumes).
 func WriteVolumes(dir, outDir string, size int64) ([]string, []string, error) {
-	raw, err := os.ReadFile(filepath.Join(dir, manifest.Name))
+	raw, err := os.ReadFile(filepath.Join(dir, tree.ManifestName))
 	if err != nil {
 		return nil, nil, err
 	}
-	sig, err := os.ReadFile(filepath.Join(dir, manifest.SigName))
+	sig, err := os.ReadFile(filepath.Join(dir, tree.ManifestSigName))
 	if err != nil {
 		return nil, nil, err
 	}
-	m, err := manifest.Parse(raw)
+	m, err := tree.Parse(raw)
 	if err != nil {
 		return nil, nil, err
 	}
 	// Only what the directory holds (a partial mirror holds less).
-	var objs []manifest.Object
+	var objs []tree.Object
 	for _, o := range m.Objects {
 		if fi, err := os.Stat(filepath.Join(dir, filepath.FromSlash(o.Path))); err == nil && fi.Size() == o.Size {
 			objs = append(objs, o)
 		}
 	}
 	sort.Slice(objs, func(i, j int) bool { return objs[i].Path < objs[j].Path })
-	fixed := int64(len(raw)+len(sig)) + tarOverhead(manifest.Name) + tarOverhead(manifest.SigName) + tarOverhead(volumeIndexName)
+	fixed := int64(len(raw)+len(sig)) + tarOverhead(tree.ManifestName) + tarOverhead(tree.ManifestSigName) + tarOverhead(volumeIndexName)
 	plan, notes, err := planVolumes(objs, size, fixed)
 	if err != nil {
 		return nil, nil, err
@@ -169,7 +135,7 @@ func WriteVolumes(dir, outDir string, size int64) ([]string, []string, error) {
 		return nil, nil, err
 	}
 	var paths []string
-	rawSHA256 := sum(raw)
+	rawSHA256 := tree.Digest(raw)
 	for i, entries := range plan {
 		idx := VolumeIndex{Volume: i + 1, Volumes: len(plan), ManifestSHA256: rawSHA256, Entries: entries}
 		p := filepath.Join(outDir, fmt.Sprintf("vol-%03d.tar", i+1))
@@ -203,7 +169,7 @@ func writeVolume(p, dir string, raw, sig []byte, idx VolumeIndex) error {
 	for _, f := range []struct {
 		name string
 		data []byte
-	}{{manifest.Name, raw}, {manifest.SigName, sig}, {volumeIndexName, index}} {
+	}{{tree.ManifestName, raw}, {tree.ManifestSigName, sig}, {volumeIndexName, index}} {
 		if err := add(f.name, int64(len(f.data)), bytes.NewReader(f.data)); err != nil {
 			tmp.Close()
 			return err
@@ -241,12 +207,12 @@ func writeVolume(p, dir string, raw, sig []byte, idx VolumeIndex) error {
 
 // VolumeReport is the outcome of checking one volume.
 type VolumeReport struct {
-	Manifest *manifest.Manifest
+	Manifest *tree.Manifest
 	Index    *VolumeIndex
 	Objects  int // whole objects checked
 	Parts    int // parts, checked only once unpacked and joined
 	Bytes    int64
-	Failures []Failure
+	Failures []tree.Failure
 }
 
 // OK reports whether nothing failed.
@@ -256,7 +222,7 @@ func (r *VolumeReport) OK() bool { return len(r.Failures) == 0 }
 // the key, and each whole object in it against that manifest.
 func VerifyVolume(p string, key *sign.Verifier, now time.Time, allowExpired bool) (*VolumeReport, error) {
 	rep := &VolumeReport{}
-	var objects map[string]manifest.Object
+	var objects map[string]tree.Object
 	err := readVolume(p, key, now, allowExpired, func(h *volumeHead) error {
 		rep.Manifest, rep.Index, objects = h.manifest, &h.index, h.manifest.Index()
 		return nil
@@ -276,9 +242,9 @@ func VerifyVolume(p string, key *sign.Verifier, now time.Time, allowExpired bool
 		rep.Bytes += n
 		switch {
 		case !ok:
-			rep.Failures = append(rep.Failures, Failure{e.Path, "in the volume but not in the manifest"})
+			rep.Failures = append(rep.Failures, tree.Failure{Path: e.Path, Reason: "in the volume but not in the manifest"})
 		case n != obj.Size || hex.EncodeToString(h.Sum(nil)) != obj.SHA256:
-			rep.Failures = append(rep.Failures, Failure{e.Path, "does not match the manifest"})
+			rep.Failures = append(rep.Failures, tree.Failure{Path: e.Path, Reason: "does not match the manifest"})
 		}
 		return nil
 	})
@@ -291,7 +257,7 @@ func VerifyVolume(p string, key *sign.Verifier, now time.Time, allowExpired bool
 // volumeHead is what a volume opens with: the signed manifest, its
 // signature and the volume's own index.
 type volumeHead struct {
-	manifest *manifest.Manifest
+	manifest *tree.Manifest
 	raw, sig []byte
 	index    VolumeIndex
 }
@@ -313,8 +279,8 @@ func readVolume(p string, key *sign.Verifier, now time.Time, allowExpired bool, 
 			return fmt.Errorf("%s: not a packstudio volume (%v)", p, err)
 		}
 		switch h.Name {
-		case manifest.Name, manifest.SigName, volumeIndexName:
-			if h.Size > DefaultMaxManifestSize {
+		case tree.ManifestName, tree.ManifestSigName, volumeIndexName:
+			if h.Size > tree.DefaultMaxManifestSize {
 				return fmt.Errorf("%s: %s is too large", p, h.Name)
 			}
 			data, err := io.ReadAll(tr)
@@ -326,9 +292,9 @@ func readVolume(p string, key *sign.Verifier, now time.Time, allowExpired bool, 
 			return fmt.Errorf("%s: not a packstudio volume: %s before the manifest", p, h.Name)
 		}
 	}
-	m, err := manifest.Open(head[manifest.Name], head[manifest.SigName], key, manifest.Policy{Now: now, AllowExpired: allowExpired})
-	var invalid *manifest.InvalidError
-	var expired *manifest.ExpiredError
+	m, err := tree.Open(head[tree.ManifestName], head[tree.ManifestSigName], key, tree.Policy{Now: now, AllowExpired: allowExpired})
+	var invalid *tree.InvalidError
+	var expired *tree.ExpiredError
 	switch {
 	case errors.As(err, &expired):
 		return &TrustError{Reason: fmt.Sprintf("%s: its manifest expired at %s; pass --allow-expired to accept it", p, expired.Expires.Format(time.RFC3339))}
@@ -337,7 +303,7 @@ func readVolume(p string, key *sign.Verifier, now time.Time, allowExpired bool, 
 	case err != nil:
 		return &TrustError{Reason: fmt.Sprintf("%s: its manifest %v (key %s); nothing was trusted", p, err, sign.ShortKeyID(key.KeyID()))}
 	}
-	vh := &volumeHead{manifest: m, raw: head[manifest.Name], sig: head[manifest.SigName]}
+	vh := &volumeHead{manifest: m, raw: head[tree.ManifestName], sig: head[tree.ManifestSigName]}
 	entries, err := parseVolumeIndex(head[volumeIndexName], &vh.index)
 	if err != nil {
 		return fmt.Errorf("%s: %w", p, err)
@@ -372,7 +338,7 @@ func parseVolumeIndex(data []byte, idx *VolumeIndex) (map[string]VolumeEntry, er
 	}
 	entries := map[string]VolumeEntry{}
 	for _, e := range idx.Entries {
-		if manifest.CheckPath(e.Path) != nil || manifest.CheckPath(e.Name) != nil {
+		if tree.CheckPath(e.Path) != nil || tree.CheckPath(e.Name) != nil {
 			return nil, errors.New("volume.json names an unsafe path")
 		}
 		entries[e.Name] = e
@@ -384,15 +350,15 @@ func parseVolumeIndex(data []byte, idx *VolumeIndex) (map[string]VolumeEntry, er
 // are checked against the manifest before they take their place, parts are
 // joined and then checked. The manifest goes in last. It returns the
 // manifest and the objects of the manifest that no volume held.
-func Unpack(volumes []string, dest string, key *sign.Verifier, now time.Time, allowExpired bool) (*manifest.Manifest, []string, error) {
-	state, err := ReadMirrorState(dest)
+func Unpack(volumes []string, dest string, key *sign.Verifier, now time.Time, allowExpired bool) (*tree.Manifest, []string, error) {
+	state, err := ReadState(dest)
 	if err != nil {
 		return nil, nil, err
 	}
 	var (
 		root     *os.Root
-		m        *manifest.Manifest
-		objects  map[string]manifest.Object
+		m        *tree.Manifest
+		objects  map[string]tree.Object
 		raw, sig []byte
 		got      = map[string]bool{}
 		parts    = map[string]int64{} // bytes of split objects seen
@@ -423,7 +389,7 @@ func Unpack(volumes []string, dest string, key *sign.Verifier, now time.Time, al
 				return nil
 			}
 			// Every volume must carry the same manifest.
-			if h.manifest.Version != m.Version || !manifest.SameObjects(h.manifest, m) {
+			if h.manifest.Version != m.Version || !tree.SameObjects(h.manifest, m) {
 				return fmt.Errorf("%s belongs to manifest version %d, not %d: volumes of different mirrors", v, h.manifest.Version, m.Version)
 			}
 			return nil
@@ -483,24 +449,24 @@ func Unpack(volumes []string, dest string, key *sign.Verifier, now time.Time, al
 			missing = append(missing, o.Path)
 		}
 	}
-	if err := syncFS(dest); err != nil {
+	if err := atomicfile.SyncFS(dest); err != nil {
 		return m, missing, err
 	}
-	if err := atomicfile.Write(filepath.Join(dest, manifest.SigName), sig, 0o644); err != nil {
+	if err := atomicfile.Write(filepath.Join(dest, tree.ManifestSigName), sig, 0o644); err != nil {
 		return m, missing, err
 	}
-	if err := atomicfile.Write(filepath.Join(dest, manifest.Name), raw, 0o644); err != nil {
+	if err := atomicfile.Write(filepath.Join(dest, tree.ManifestName), raw, 0o644); err != nil {
 		return m, missing, err
 	}
 	// Recorded like a mirror, so that a later unpack or mirror into dest
 	// refuses to roll it back and keeps the key.
-	st := &MirrorState{Version: m.Version, ManifestSHA256: sum(raw), KeyID: key.KeyID(), Source: "volumes"}
+	st := &State{Version: m.Version, ManifestSHA256: tree.Digest(raw), KeyID: key.KeyID(), Source: "volumes"}
 	return m, missing, commitState(dest, st, raw, state)
 }
 
 // placeVerified copies r to a temp file in root, checks it against obj and
 // renames it to obj's path.
-func placeVerified(root *os.Root, obj manifest.Object, r io.Reader) error {
+func placeVerified(root *os.Root, obj tree.Object, r io.Reader) error {
 	tmp := filepath.Join(StateDir, "tmp-"+scratchName(obj))
 	f, err := root.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
 	if err != nil {
@@ -525,14 +491,4 @@ func placeVerified(root *os.Root, obj manifest.Object, r io.Reader) error {
 		}
 	}
 	return root.Rename(tmp, filepath.FromSlash(obj.Path))
-}
-
-func humanBytes(n int64) string {
-	switch {
-	case n >= 1e9:
-		return fmt.Sprintf("%.1f GB", float64(n)/1e9)
-	case n >= 1e6:
-		return fmt.Sprintf("%.1f MB", float64(n)/1e6)
-	}
-	return fmt.Sprintf("%d bytes", n)
 }

@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/packstudio/packstudio/internal/tree"
 	"github.com/packstudio/packstudio/publish"
 )
 
@@ -139,7 +140,7 @@ func cleanPath(raw string) (string, bool) {
 	if !strings.HasPrefix(raw, "/") || strings.Contains(raw, "\x00") || strings.Contains(raw, `\`) {
 		return "", false
 	}
-	if publish.Ignored(raw[1:]) { // dot-files, dot-folders and ".."
+	if tree.Ignored(raw[1:]) { // dot-files, dot-folders and ".."
 		return "", false
 	}
 	trailing := strings.HasSuffix(raw, "/")

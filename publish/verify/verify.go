@@ -1,4 +1,4 @@
-package publish
+package verify
 
 import (
 	"context"
@@ -13,16 +13,14 @@ import (
 	"sync"
 	"time"
 
-	"github.com/packstudio/packstudio/publish/manifest"
-	"github.com/packstudio/packstudio/publish/sign"
+	"github.com/packstudio/packstudio/internal/sign"
+	"github.com/packstudio/packstudio/internal/tree"
+	"github.com/packstudio/packstudio/internal/workers"
+	"github.com/packstudio/packstudio/publish/mirror"
 )
 
-// DefaultMaxManifestSize bounds how much of a manifest is read before its
-// signature is checked: room for half a million objects.
-const DefaultMaxManifestSize = 64 << 20
-
-// VerifyOptions tune Verify.
-type VerifyOptions struct {
+// Options tune Tree.
+type Options struct {
 	Now          time.Time // default time.Now()
 	Jobs         int       // parallel object checks; default 8
 	AllowExpired bool      // report an expired manifest as a note, not a failure
@@ -33,26 +31,18 @@ type VerifyOptions struct {
 	// are checked after mapping it back to the manifest's base.
 	RebasedTo string
 	// MaxManifestSize bounds the manifest read before its signature is
-	// checked; default DefaultMaxManifestSize.
+	// checked; default tree.DefaultMaxManifestSize.
 	MaxManifestSize int64
 }
 
-// Failure is one thing wrong with one object of a tree.
-type Failure struct {
-	Path   string
-	Reason string
-}
-
-func (f Failure) String() string { return f.Path + ": " + f.Reason }
-
 // Report is the outcome of a verification.
 type Report struct {
-	Manifest   *manifest.Manifest
+	Manifest   *tree.Manifest
 	Objects    int   // objects checked
 	Bytes      int64 // bytes read and hashed
 	Signatures int   // detached signatures that verified
 	LeftOut    []string
-	Failures   []Failure
+	Failures   []tree.Failure
 	Notes      []string
 }
 
@@ -60,14 +50,14 @@ type Report struct {
 func (r *Report) OK() bool { return len(r.Failures) == 0 }
 
 func (r *Report) fail(p, format string, args ...any) {
-	r.Failures = append(r.Failures, Failure{Path: p, Reason: fmt.Sprintf(format, args...)})
+	r.Failures = append(r.Failures, tree.Failure{Path: p, Reason: fmt.Sprintf(format, args...)})
 }
 
 // signedArtifacts matches artifacts with their signatures among the
 // manifest's objects (sigOf, and the set of signatures claimed); it also
 // returns objects that should have a signature and have none, and
 // signatures without their artifact.
-func signedArtifacts(objects []manifest.Object) (sigOf map[string]string, claimed map[string]bool, unsigned, orphans []string) {
+func signedArtifacts(objects []tree.Object) (sigOf map[string]string, claimed map[string]bool, unsigned, orphans []string) {
 	idx := map[string]bool{}
 	for _, o := range objects {
 		idx[o.Path] = true
@@ -75,37 +65,31 @@ func signedArtifacts(objects []manifest.Object) (sigOf map[string]string, claime
 	sigOf = map[string]string{}
 	claimed = map[string]bool{}
 	for _, o := range objects {
-		if strings.HasSuffix(o.Path, sign.SigSuffix) {
+		if strings.HasSuffix(o.Path, tree.SigSuffix) {
 			continue
 		}
-		sig := path.Join(path.Dir(o.Path), sign.SigName(path.Base(o.Path)))
+		sig := path.Join(path.Dir(o.Path), tree.SigPath(path.Base(o.Path)))
 		switch {
 		case idx[sig]:
 			sigOf[o.Path] = sig
 			claimed[sig] = true
-		case needsSignature(o.Path):
+		case tree.IsArtifact(o.Path):
 			unsigned = append(unsigned, o.Path)
 		}
 	}
 	for _, o := range objects {
-		if strings.HasSuffix(o.Path, sign.SigSuffix) && !claimed[o.Path] {
+		if strings.HasSuffix(o.Path, tree.SigSuffix) && !claimed[o.Path] {
 			orphans = append(orphans, o.Path)
 		}
 	}
 	return sigOf, claimed, unsigned, orphans
 }
 
-// needsSignature reports whether an object is an artifact, which must be signed.
-func needsSignature(p string) bool {
-	return strings.HasPrefix(p, "artifacts/") &&
-		(strings.HasSuffix(p, ".zst") || strings.HasSuffix(p, ".iso") || strings.HasSuffix(p, ".tgz"))
-}
-
-// Verify checks a tree: the manifest's signature with the pinned key, its
+// Tree checks a tree: the manifest's signature with the pinned key, its
 // expiry, then every listed object's size and SHA-256 and every detached
 // signature. A tree that can list its files (a directory) also fails for
 // files the manifest does not list.
-func Verify(ctx context.Context, src Reader, key *sign.Verifier, o VerifyOptions) (*Report, error) {
+func Tree(ctx context.Context, src tree.Reader, key *sign.Verifier, o Options) (*Report, error) {
 	if o.Now.IsZero() {
 		o.Now = time.Now()
 	}
@@ -113,17 +97,17 @@ func Verify(ctx context.Context, src Reader, key *sign.Verifier, o VerifyOptions
 		o.Jobs = 8
 	}
 	rep := &Report{}
-	m, _, _, err := fetchManifest(ctx, src, key, o.MaxManifestSize, manifest.Policy{Now: o.Now, AllowExpired: o.AllowExpired})
-	var expired *manifest.ExpiredError
+	m, _, _, err := tree.Fetch(ctx, src, key, o.MaxManifestSize, tree.Policy{Now: o.Now, AllowExpired: o.AllowExpired})
+	var expired *tree.ExpiredError
 	switch {
 	case errors.As(err, &expired):
 		// Reported, and every object is still checked.
-		rep.fail(manifest.Name, "expired %s ago (at %s); the publisher must renew it", expired.Age, expired.Expires.Format(time.RFC3339))
+		rep.fail(tree.ManifestName, "expired %s ago (at %s); the publisher must renew it", expired.Age, expired.Expires.Format(time.RFC3339))
 	case err != nil:
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
-		rep.fail(manifest.Name, "%v", err)
+		rep.fail(tree.ManifestName, "%v", err)
 		return rep, nil
 	}
 	rep.Manifest = m
@@ -133,12 +117,12 @@ func Verify(ctx context.Context, src Reader, key *sign.Verifier, o VerifyOptions
 
 	sigOf, isSig, unsigned, orphans := signedArtifacts(m.Objects)
 	for _, p := range unsigned {
-		rep.fail(p, "artifact has no signature (%s)", sign.SigName(path.Base(p)))
+		rep.fail(p, "artifact has no signature (%s)", tree.SigPath(path.Base(p)))
 	}
 	for _, p := range orphans {
 		rep.fail(p, "signature without its artifact")
 	}
-	var work []manifest.Object
+	var work []tree.Object
 	for _, obj := range m.Objects {
 		if !isSig[obj.Path] { // a signature is checked with its artifact
 			work = append(work, obj)
@@ -147,14 +131,14 @@ func Verify(ctx context.Context, src Reader, key *sign.Verifier, o VerifyOptions
 	idx := m.Index()
 	rebased := 0
 	var mu sync.Mutex
-	parallel(ctx, o.Jobs, len(work), func(i int) error {
+	workers.Each(ctx, o.Jobs, len(work), func(i int) error {
 		obj := work[i]
-		var sig *manifest.Object
+		var sig *tree.Object
 		if s, ok := sigOf[obj.Path]; ok {
 			so := idx[s]
 			sig = &so
 		}
-		var fails []Failure
+		var fails []tree.Failure
 		var n int64
 		var sigOK bool
 		mapped := false
@@ -191,13 +175,13 @@ func Verify(ctx context.Context, src Reader, key *sign.Verifier, o VerifyOptions
 		return nil, err
 	}
 
-	if l, ok := src.(Lister); ok {
+	if l, ok := src.(tree.Lister); ok {
 		files, err := l.List(ctx)
 		if err != nil {
 			rep.fail(".", "cannot list the tree: %v", err)
 		}
 		for _, f := range files {
-			if _, ok := idx[f]; !ok && f != manifest.Name && f != manifest.SigName {
+			if _, ok := idx[f]; !ok && f != tree.ManifestName && f != tree.ManifestSigName {
 				rep.fail(f, "not in the manifest")
 			}
 		}
@@ -212,37 +196,37 @@ func Verify(ctx context.Context, src Reader, key *sign.Verifier, o VerifyOptions
 
 // FetchManifest reads manifest.json and its signature and returns the
 // manifest only if the signature verifies with key.
-func FetchManifest(ctx context.Context, src Reader, key *sign.Verifier) (*manifest.Manifest, error) {
-	m, _, _, err := fetchManifest(ctx, src, key, DefaultMaxManifestSize, anyDate)
+func FetchManifest(ctx context.Context, src tree.Reader, key *sign.Verifier) (*tree.Manifest, error) {
+	m, _, _, err := tree.Fetch(ctx, src, key, tree.DefaultMaxManifestSize, tree.AnyDate)
 	return m, err
 }
 
 // checkObject reads one object (and its signature, when it has one) and
 // compares size and SHA-256 with the manifest, verifying the signature over
 // the same single read of the data.
-func checkObject(ctx context.Context, src Reader, key *sign.Verifier, obj manifest.Object, sigObj *manifest.Object) (fails []Failure, n int64, sigOK bool) {
+func checkObject(ctx context.Context, src tree.Reader, key *sign.Verifier, obj tree.Object, sigObj *tree.Object) (fails []tree.Failure, n int64, sigOK bool) {
 	var sig []byte
 	if sigObj != nil {
-		data, err := ReadAll(ctx, src, sigObj.Path, 64<<10)
+		data, err := tree.ReadAll(ctx, src, sigObj.Path, 64<<10)
 		switch {
-		case errors.Is(err, ErrNotExist):
-			fails = append(fails, Failure{sigObj.Path, "missing"})
+		case errors.Is(err, tree.ErrNotExist):
+			fails = append(fails, tree.Failure{Path: sigObj.Path, Reason: "missing"})
 		case err != nil:
-			fails = append(fails, Failure{sigObj.Path, err.Error()})
+			fails = append(fails, tree.Failure{Path: sigObj.Path, Reason: err.Error()})
 		default:
 			if f := compare(*sigObj, int64(len(data)), sha256.Sum256(data)); f != "" {
-				fails = append(fails, Failure{sigObj.Path, f})
+				fails = append(fails, tree.Failure{Path: sigObj.Path, Reason: f})
 			} else {
 				sig = data
 			}
 		}
 	}
 	rc, err := src.Open(ctx, obj.Path)
-	if errors.Is(err, ErrNotExist) {
-		return append(fails, Failure{obj.Path, "missing"}), 0, false
+	if errors.Is(err, tree.ErrNotExist) {
+		return append(fails, tree.Failure{Path: obj.Path, Reason: "missing"}), 0, false
 	}
 	if err != nil {
-		return append(fails, Failure{obj.Path, err.Error()}), 0, false
+		return append(fails, tree.Failure{Path: obj.Path, Reason: err.Error()}), 0, false
 	}
 	defer rc.Close()
 	h := sha256.New()
@@ -252,16 +236,16 @@ func checkObject(ctx context.Context, src Reader, key *sign.Verifier, obj manife
 		sigErr = key.Verify(sig, cr)
 	}
 	if _, err := io.Copy(io.Discard, cr); err != nil {
-		return append(fails, Failure{obj.Path, "read: " + err.Error()}), cr.n, false
+		return append(fails, tree.Failure{Path: obj.Path, Reason: "read: " + err.Error()}), cr.n, false
 	}
 	var sum [32]byte
 	copy(sum[:], h.Sum(nil))
 	if f := compare(obj, cr.n, sum); f != "" {
-		fails = append(fails, Failure{obj.Path, f})
+		fails = append(fails, tree.Failure{Path: obj.Path, Reason: f})
 	}
 	if sig != nil {
 		if sigErr != nil {
-			fails = append(fails, Failure{sigObj.Path, sigErr.Error() + " for " + path.Base(obj.Path)})
+			fails = append(fails, tree.Failure{Path: sigObj.Path, Reason: sigErr.Error() + " for " + path.Base(obj.Path)})
 		} else {
 			sigOK = true
 		}
@@ -271,28 +255,28 @@ func checkObject(ctx context.Context, src Reader, key *sign.Verifier, obj manife
 
 // checkRebasedList checks a URL list that may have been rebased: as it is,
 // or mapped back to the manifest's base, it must be exactly the signed list.
-func checkRebasedList(ctx context.Context, src Reader, obj manifest.Object, to, from string) (fails []Failure, n int64, mapped bool) {
-	data, err := ReadAll(ctx, src, obj.Path, 1<<30)
-	if errors.Is(err, ErrNotExist) {
-		return []Failure{{obj.Path, "missing"}}, 0, false
+func checkRebasedList(ctx context.Context, src tree.Reader, obj tree.Object, to, from string) (fails []tree.Failure, n int64, mapped bool) {
+	data, err := tree.ReadAll(ctx, src, obj.Path, 1<<30)
+	if errors.Is(err, tree.ErrNotExist) {
+		return []tree.Failure{{Path: obj.Path, Reason: "missing"}}, 0, false
 	}
 	if err != nil {
-		return []Failure{{obj.Path, err.Error()}}, 0, false
+		return []tree.Failure{{Path: obj.Path, Reason: err.Error()}}, 0, false
 	}
 	if compare(obj, int64(len(data)), sha256.Sum256(data)) == "" {
 		return nil, int64(len(data)), false
 	}
-	orig, err := replaceBase(data, to, from)
+	orig, err := tree.ReplaceBase(data, to, from)
 	if err != nil {
-		return []Failure{{obj.Path, "differs from the manifest, and is not a rebased list: " + err.Error()}}, int64(len(data)), false
+		return []tree.Failure{{Path: obj.Path, Reason: "differs from the manifest, and is not a rebased list: " + err.Error()}}, int64(len(data)), false
 	}
 	if f := compare(obj, int64(len(orig)), sha256.Sum256(orig)); f != "" {
-		return []Failure{{obj.Path, "mapped back to " + from + ": " + f}}, int64(len(data)), false
+		return []tree.Failure{{Path: obj.Path, Reason: "mapped back to " + from + ": " + f}}, int64(len(data)), false
 	}
 	return nil, int64(len(data)), true
 }
 
-func compare(o manifest.Object, size int64, sum [32]byte) string {
+func compare(o tree.Object, size int64, sum [32]byte) string {
 	if size != o.Size {
 		return fmt.Sprintf("size %d, manifest says %d", size, o.Size)
 	}
@@ -311,4 +295,17 @@ func (c *countingReader) Read(p []byte) (int, error) {
 	n, err := c.r.Read(p)
 	c.n += int64(n)
 	return n, err
+}
+
+// ApplyMirrorState fills in what a mirror in dir says about itself: the
+// objects it left out by choice and the base its URL lists were rebased
+// to. A directory that is not a mirror changes nothing.
+func (o *Options) ApplyMirrorState(dir string) error {
+	st, err := mirror.ReadState(dir)
+	if err != nil || st == nil {
+		return err
+	}
+	o.LeftOut = mirror.LeftOut(st)
+	o.RebasedTo = st.BaseURL
+	return nil
 }
