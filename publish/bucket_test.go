@@ -39,7 +39,7 @@ func newS3(t *testing.T, prefix string) *publish.S3Bucket {
 	m := testenv.SharedMinIO(t)
 	m.SetEnv(t)
 	ctx := context.Background()
-	b, err := publish.OpenS3(ctx, "s3://"+testenv.Bucket(t)+prefix, publish.S3Options{Endpoint: m.Endpoint, MultipartThreshold: 8 << 20})
+	b, err := publish.OpenS3(ctx, "s3://"+testenv.Bucket(t)+prefix, publish.Options{Endpoint: m.Endpoint, MultipartThreshold: 8 << 20})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -61,7 +61,7 @@ func TestS3BucketConformanceNoPrefix(t *testing.T) {
 func TestLocalBucketRefusesAFile(t *testing.T) {
 	f := filepath.Join(t.TempDir(), "file")
 	os.WriteFile(f, []byte("x"), 0o644)
-	_, err := publish.OpenTarget(context.Background(), "file://"+f, publish.S3Options{})
+	_, err := publish.OpenTarget(context.Background(), "file://"+f, publish.Options{})
 	var te *tree.TargetError
 	if !errorsAs(err, &te) {
 		t.Fatalf("a file as a bucket: %v", err)

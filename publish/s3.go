@@ -29,8 +29,9 @@ import (
 	"github.com/packstudio/packstudio/internal/tree"
 )
 
-// S3Options configure an S3 bucket.
-type S3Options struct {
+// Options say how to reach a location: for S3, the endpoint, region and
+// multipart threshold; for every kind, how many requests run at once.
+type Options struct {
 	Endpoint string // any S3-compatible endpoint (MinIO); path-style addressing when set
 	Region   string // default: the SDK's configuration, else us-east-1
 	Jobs     int    // expected parallel requests, to size the connection pool
@@ -56,7 +57,7 @@ type S3Bucket struct {
 var bucketName = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$`)
 
 // OpenS3 prepares a bucket; it does not contact the store.
-func OpenS3(ctx context.Context, target string, o S3Options) (*S3Bucket, error) {
+func OpenS3(ctx context.Context, target string, o Options) (*S3Bucket, error) {
 	rest, ok := strings.CutPrefix(target, "s3://")
 	if !ok {
 		return nil, &tree.TargetError{Target: target, Reason: "not an s3:// URL"}

@@ -491,7 +491,7 @@ func newS3(t *testing.T, prefix string) *publish.S3Bucket {
 	m := testenv.SharedMinIO(t)
 	m.SetEnv(t)
 	ctx := context.Background()
-	b, err := publish.OpenS3(ctx, "s3://"+testenv.Bucket(t)+prefix, publish.S3Options{Endpoint: m.Endpoint})
+	b, err := publish.OpenS3(ctx, "s3://"+testenv.Bucket(t)+prefix, publish.Options{Endpoint: m.Endpoint})
 	if err != nil {
 		t.Fatal(err)
 	}
