@@ -16,24 +16,16 @@ type Bucket interface {
 	tree.Reader
 	// List returns every object under the bucket's prefix, keys relative
 	// to it. Objects under dot-folders (temp files) are left out.
-	List(ctx context.Context) ([]ObjectInfo, error)
+	List(ctx context.Context) ([]tree.ObjectInfo, error)
 	// Head returns an object's size and the SHA-256 recorded when it was
 	// put, or tree.ErrNotExist.
-	Head(ctx context.Context, key string) (ObjectInfo, error)
+	Head(ctx context.Context, key string) (tree.ObjectInfo, error)
 	// Put stores body under key. The object appears whole or not at all,
 	// and Put fails, leaving any earlier object as it was, when the body's
 	// size or SHA-256 differ from meta.
 	Put(ctx context.Context, key string, body io.ReadSeeker, meta Meta) error
 	// Delete removes an object; deleting a missing object is not an error.
 	Delete(ctx context.Context, key string) error
-}
-
-// ObjectInfo describes a stored object. SHA256 is empty when the store
-// has no record of it (an object put by another tool).
-type ObjectInfo struct {
-	Key    string
-	Size   int64
-	SHA256 string
 }
 
 // Meta is what Put records with an object, and checks its body against.

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/packstudio/packstudio/internal/atomicfile"
 	"github.com/packstudio/packstudio/internal/tree"
 )
 
@@ -55,94 +56,48 @@ func (b *LocalBucket) Open(ctx context.Context, key string) (io.ReadCloser, erro
 	return b.reader.Open(ctx, key)
 }
 
-func (b *LocalBucket) List(ctx context.Context) ([]ObjectInfo, error) {
-	var out []ObjectInfo
-	err := fs.WalkDir(b.root.FS(), ".", func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if p != "." && tree.Ignored(p) {
-			if d.IsDir() {
-				return fs.SkipDir
-			}
-			return nil
-		}
-		if !d.Type().IsRegular() {
-			return nil
-		}
-		fi, err := d.Info()
-		if err != nil {
-			return err
-		}
-		out = append(out, ObjectInfo{Key: p, Size: fi.Size()})
-		return ctx.Err()
-	})
-	return out, err
+func (b *LocalBucket) List(ctx context.Context) ([]tree.ObjectInfo, error) {
+	return b.reader.List(ctx)
 }
 
 // Head hashes the file: a directory keeps no metadata, and reading a local
 // file costs less than uploading it again.
-func (b *LocalBucket) Head(ctx context.Context, key string) (ObjectInfo, error) {
+func (b *LocalBucket) Head(ctx context.Context, key string) (tree.ObjectInfo, error) {
 	rc, err := b.Open(ctx, key)
 	if err != nil {
-		return ObjectInfo{}, err
+		return tree.ObjectInfo{}, err
 	}
 	defer rc.Close()
 	digest, n, err := tree.DigestReader(rc)
 	if err != nil {
-		return ObjectInfo{}, err
+		return tree.ObjectInfo{}, err
 	}
-	return ObjectInfo{Key: key, Size: n, SHA256: digest}, nil
+	return tree.ObjectInfo{Key: key, Size: n, SHA256: digest}, nil
 }
 
 func (b *LocalBucket) Put(ctx context.Context, key string, body io.ReadSeeker, meta Meta) error {
 	if err := tree.CheckPath(key); err != nil || tree.Ignored(key) {
 		return fmt.Errorf("put %q: not a valid object key", key)
 	}
-	tmp, err := os.CreateTemp(filepath.Join(b.dir, tree.TmpDir), "put-*")
-	if err != nil {
-		return err
-	}
-	done := false
-	defer func() {
-		if !done {
-			tmp.Close()
-			os.Remove(tmp.Name())
-		}
-	}()
-	h := sha256.New()
-	n, err := io.Copy(io.MultiWriter(tmp, h), body)
-	if err != nil {
-		return err
-	}
-	if n != meta.Size || hex.EncodeToString(h.Sum(nil)) != meta.SHA256 {
-		return fmt.Errorf("put %s: %w", key, ErrContentMismatch)
-	}
-	if err := tmp.Chmod(0o644); err != nil {
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	dir := path.Dir(key)
-	if err := b.mkdirs(dir); err != nil {
+	if err := b.mkdirs(path.Dir(key)); err != nil {
 		return err
 	}
 	// Through the root, like every other access: a folder swapped for a
 	// symlink after mkdirs checked it cannot lead the rename outside.
-	if err := b.root.Rename(filepath.Join(tree.TmpDir, filepath.Base(tmp.Name())), filepath.FromSlash(key)); err != nil {
-		return err
-	}
-	done = true
-	d, err := b.root.Open(filepath.FromSlash(dir))
+	f, err := atomicfile.CreateIn(b.root, tree.TmpDir, filepath.FromSlash(key))
 	if err != nil {
 		return err
 	}
-	defer d.Close()
-	return d.Sync()
+	h := sha256.New()
+	n, err := io.Copy(io.MultiWriter(f, h), body)
+	if err == nil && (n != meta.Size || hex.EncodeToString(h.Sum(nil)) != meta.SHA256) {
+		err = fmt.Errorf("put %s: %w", key, ErrContentMismatch)
+	}
+	if err != nil {
+		f.Abort()
+		return err
+	}
+	return f.Commit(0o644)
 }
 
 func (b *LocalBucket) mkdirs(dir string) error {

@@ -170,8 +170,8 @@ func (b *S3Bucket) OpenFrom(ctx context.Context, key string, offset int64) (io.R
 	return out.Body, offset, nil
 }
 
-func (b *S3Bucket) List(ctx context.Context) ([]ObjectInfo, error) {
-	var out []ObjectInfo
+func (b *S3Bucket) List(ctx context.Context) ([]tree.ObjectInfo, error) {
+	var out []tree.ObjectInfo
 	p := s3.NewListObjectsV2Paginator(b.client, &s3.ListObjectsV2Input{Bucket: &b.bucket, Prefix: aws.String(b.prefix)})
 	for first := true; p.HasMorePages(); first = false {
 		// Listing is usually the first request: an unreachable endpoint
@@ -189,18 +189,18 @@ func (b *S3Bucket) List(ctx context.Context) ([]ObjectInfo, error) {
 			if tree.CheckPath(k) != nil || tree.Ignored(k) {
 				continue
 			}
-			out = append(out, ObjectInfo{Key: k, Size: aws.ToInt64(o.Size)})
+			out = append(out, tree.ObjectInfo{Key: k, Size: aws.ToInt64(o.Size)})
 		}
 	}
 	return out, nil
 }
 
-func (b *S3Bucket) Head(ctx context.Context, key string) (ObjectInfo, error) {
+func (b *S3Bucket) Head(ctx context.Context, key string) (tree.ObjectInfo, error) {
 	out, err := b.client.HeadObject(ctx, &s3.HeadObjectInput{Bucket: &b.bucket, Key: b.key(key)})
 	if err != nil {
-		return ObjectInfo{}, b.wrap("head", key, err)
+		return tree.ObjectInfo{}, b.wrap("head", key, err)
 	}
-	return ObjectInfo{Key: key, Size: aws.ToInt64(out.ContentLength), SHA256: out.Metadata["sha256"]}, nil
+	return tree.ObjectInfo{Key: key, Size: aws.ToInt64(out.ContentLength), SHA256: out.Metadata["sha256"]}, nil
 }
 
 // Put uploads in one request up to the multipart threshold, with the

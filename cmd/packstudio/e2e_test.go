@@ -76,7 +76,7 @@ func s3Target(t *testing.T, m *testenv.MinIO) string {
 	t.Helper()
 	name := testenv.Bucket(t)
 	m.SetEnv(t)
-	b, err := publish.OpenS3(context.Background(), "s3://"+name, publish.S3Options{Endpoint: m.Endpoint})
+	b, err := publish.OpenS3(context.Background(), "s3://"+name, publish.Options{Endpoint: m.Endpoint})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,7 +95,7 @@ func TestPublishToMinIOCheckedByAWSCLI(t *testing.T) {
 	dir := builtSite(t)
 	target := s3Target(t, m)
 	out := cli(t, dir, m.Env(), "publish", "--to", target, "--endpoint", m.Endpoint).must(t)
-	if !regexp.MustCompile(`uploaded \d+ objects, [\d.]+ MB; skipped 0; deleted 0`).MatchString(out.stdout) {
+	if !regexp.MustCompile(`uploaded \d+ objects, [\d.]+ (B|KiB|MiB|GiB); skipped 0; deleted 0`).MatchString(out.stdout) {
 		t.Errorf("summary line: %s", out.stdout)
 	}
 	data, _ := os.ReadFile(filepath.Join(dir, "public", tree.ManifestName))
@@ -437,7 +437,7 @@ func checkConsistent(t *testing.T, b publish.Bucket, base string) {
 func openS3(t *testing.T, m *testenv.MinIO, target string) *publish.S3Bucket {
 	t.Helper()
 	m.SetEnv(t)
-	b, err := publish.OpenS3(context.Background(), target, publish.S3Options{Endpoint: m.Endpoint})
+	b, err := publish.OpenS3(context.Background(), target, publish.Options{Endpoint: m.Endpoint})
 	if err != nil {
 		t.Fatal(err)
 	}

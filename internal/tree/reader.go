@@ -27,7 +27,15 @@ type Reader interface {
 // Lister is a Reader that can also list every object it holds, so that
 // objects no manifest mentions can be reported.
 type Lister interface {
-	List(ctx context.Context) ([]string, error)
+	List(ctx context.Context) ([]ObjectInfo, error)
+}
+
+// ObjectInfo describes a stored object of a tree, a bucket or a mirror. SHA256 is empty when the store
+// has no record of it (an object put by another tool).
+type ObjectInfo struct {
+	Key    string
+	Size   int64
+	SHA256 string
 }
 
 // DirReader reads a tree in a local directory. Paths cannot leave it,
@@ -69,23 +77,29 @@ func (d *DirReader) Open(_ context.Context, p string) (io.ReadCloser, error) {
 	return f, nil
 }
 
-// List returns every regular file under the directory, except ignored ones.
-func (d *DirReader) List(context.Context) ([]string, error) {
-	var out []string
-	err := fs.WalkDir(d.root.FS(), ".", func(p string, e fs.DirEntry, err error) error {
+// List returns every regular file under the directory, with its size,
+// except ignored ones.
+func (d *DirReader) List(ctx context.Context) ([]ObjectInfo, error) {
+	var out []ObjectInfo
+	err := fs.WalkDir(d.root.FS(), ".", func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
 		if p != "." && Ignored(p) {
-			if e.IsDir() {
+			if d.IsDir() {
 				return fs.SkipDir
 			}
 			return nil
 		}
-		if e.Type().IsRegular() {
-			out = append(out, p)
+		if !d.Type().IsRegular() {
+			return nil
 		}
-		return nil
+		fi, err := d.Info()
+		if err != nil {
+			return err
+		}
+		out = append(out, ObjectInfo{Key: p, Size: fi.Size()})
+		return ctx.Err()
 	})
 	return out, err
 }

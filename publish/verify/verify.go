@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/packstudio/packstudio/internal/bytesize"
 	"github.com/packstudio/packstudio/internal/sign"
 	"github.com/packstudio/packstudio/internal/tree"
 	"github.com/packstudio/packstudio/internal/workers"
@@ -181,8 +182,8 @@ func Tree(ctx context.Context, src tree.Reader, key *sign.Verifier, o Options) (
 			rep.fail(".", "cannot list the tree: %v", err)
 		}
 		for _, f := range files {
-			if _, ok := idx[f]; !ok && f != tree.ManifestName && f != tree.ManifestSigName {
-				rep.fail(f, "not in the manifest")
+			if _, ok := idx[f.Key]; !ok && f.Key != tree.ManifestName && f.Key != tree.ManifestSigName {
+				rep.fail(f.Key, "not in the manifest (%s)", bytesize.Format(f.Size))
 			}
 		}
 	}
