@@ -55,7 +55,10 @@ func TestOpenLocationByScheme(t *testing.T) {
 	}{
 		{func() error { _, err := publish.OpenSource(ctx, "ftp://x/", publish.Options{}); return err }, "ftp://x/", "not a source"},
 		{func() error { _, err := publish.OpenSource(ctx, dir+"/missing", publish.Options{}); return err }, dir + "/missing", "not a source"},
-		{func() error { _, err := publish.OpenTarget(ctx, "https://packs.example.com/", publish.Options{}); return err }, "https://packs.example.com/", "not a bucket URL"},
+		{func() error {
+			_, err := publish.OpenTarget(ctx, "https://packs.example.com/", publish.Options{})
+			return err
+		}, "https://packs.example.com/", "not a bucket URL"},
 		{func() error { _, err := publish.OpenTarget(ctx, dir, publish.Options{}); return err }, dir, "not a bucket URL"},
 		{func() error { _, err := publish.OpenTarget(ctx, "file://", publish.Options{}); return err }, "file://", "no directory"},
 		{func() error { _, err := publish.OpenTarget(ctx, "", publish.Options{}); return err }, `""`, "no target"},

@@ -28,7 +28,7 @@ func openSource(c *cobra.Command, source, endpoint, region string, jobs int) (tr
 	case strings.HasPrefix(source, "file://"):
 		return tree.OpenDir(strings.TrimPrefix(source, "file://"))
 	case strings.HasPrefix(source, "s3://"):
-		return publish.OpenS3(c.Context(), source, publish.S3Options{Endpoint: endpoint, Region: region, Jobs: jobs})
+		return publish.OpenS3(c.Context(), source, publish.Options{Endpoint: endpoint, Region: region, Jobs: jobs})
 	}
 	if fi, err := os.Stat(source); err == nil && fi.IsDir() {
 		return tree.OpenDir(source)

@@ -67,7 +67,7 @@ and puts back any object removed or replaced behind its back. S3 credentials com
 			if err != nil {
 				return usage("publish: %v (pass --key, or build the tree first)", err)
 			}
-			bucket, err := publish.OpenTarget(c.Context(), to, publish.S3Options{Endpoint: endpoint, Region: region, Jobs: jobs})
+			bucket, err := publish.OpenTarget(c.Context(), to, publish.Options{Endpoint: endpoint, Region: region, Jobs: jobs})
 			if err != nil {
 				return classify(err)
 			}

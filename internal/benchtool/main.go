@@ -246,7 +246,7 @@ func newPublisher(o options, work, bin string) (*publisher, error) {
 		os.Setenv(k, v)
 	}
 	for _, tool := range p.tools {
-		b, err := publish.OpenS3(context.Background(), "s3://"+bucketOf(tool), publish.S3Options{Endpoint: m.Endpoint})
+		b, err := publish.OpenS3(context.Background(), "s3://"+bucketOf(tool), publish.Options{Endpoint: m.Endpoint})
 		if err == nil {
 			err = b.CreateBucket(context.Background())
 		}

@@ -148,11 +148,11 @@ func WriteVolumes(dir, outDir string, size int64) ([]string, []string, error) {
 }
 
 func writeVolume(p, dir string, raw, sig []byte, idx VolumeIndex) error {
-	tmp, err := os.CreateTemp(filepath.Dir(p), ".vol-*")
+	tmp, err := atomicfile.Create(p)
 	if err != nil {
 		return err
 	}
-	defer os.Remove(tmp.Name())
+	defer tmp.Abort() // after Commit, nothing
 	tw := tar.NewWriter(tmp)
 	mtime := time.Unix(0, 0)
 	add := func(name string, size int64, r io.Reader) error {
@@ -171,14 +171,12 @@ func writeVolume(p, dir string, raw, sig []byte, idx VolumeIndex) error {
 		data []byte
 	}{{tree.ManifestName, raw}, {tree.ManifestSigName, sig}, {volumeIndexName, index}} {
 		if err := add(f.name, int64(len(f.data)), bytes.NewReader(f.data)); err != nil {
-			tmp.Close()
 			return err
 		}
 	}
 	for _, e := range idx.Entries {
 		f, err := os.Open(filepath.Join(dir, filepath.FromSlash(e.Path)))
 		if err != nil {
-			tmp.Close()
 			return err
 		}
 		_, err = f.Seek(e.Offset, io.SeekStart)
@@ -187,22 +185,13 @@ func writeVolume(p, dir string, raw, sig []byte, idx VolumeIndex) error {
 		}
 		f.Close()
 		if err != nil {
-			tmp.Close()
 			return err
 		}
 	}
 	if err := tw.Close(); err != nil {
-		tmp.Close()
 		return err
 	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), p)
+	return tmp.Commit(0o644)
 }
 
 // VolumeReport is the outcome of checking one volume.
