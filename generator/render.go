@@ -14,6 +14,7 @@ import (
 
 	"github.com/packstudio/packstudio/catalog"
 	"github.com/packstudio/packstudio/content"
+	"github.com/packstudio/packstudio/internal/sign"
 )
 
 // siteData is what every page template sees as .Site.
@@ -54,7 +55,7 @@ func (b *builder) page(dir, title, section string) pageData {
 func (b *builder) render(ctx context.Context) error {
 	keyID := b.opts.Signer.KeyID()
 	b.site = &siteData{Title: b.cfg.Title, BaseURL: b.cfg.BaseURL, PublicKeyName: b.cfg.PublicKeyName,
-		KeyID: keyID, KeyShort: keyID[:16]}
+		KeyID: keyID, KeyShort: sign.KeyIDPrefix(keyID)}
 	for _, p := range b.pages {
 		if p.Slug != "" {
 			b.site.Pages = append(b.site.Pages, p)

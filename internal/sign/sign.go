@@ -233,13 +233,17 @@ func LoadPublicKey(path string) (*Verifier, error) {
 // KeyID is the fingerprint of the public key.
 func (v *Verifier) KeyID() string { return v.keyID }
 
-// ShortKeyID cuts a key fingerprint to the 16 digits messages show,
-// followed by "…"; an id shorter than that is shown whole.
+// KeyIDPrefix is the first 16 digits of a key fingerprint, as pages and
+// messages show it; an id shorter than that is returned whole.
+func KeyIDPrefix(id string) string { return id[:min(len(id), 16)] }
+
+// ShortKeyID is KeyIDPrefix followed by "…" when it cut anything, for
+// messages.
 func ShortKeyID(id string) string {
-	if len(id) <= 16 {
-		return id
+	if p := KeyIDPrefix(id); p != id {
+		return p + "…"
 	}
-	return id[:16] + "…"
+	return id
 }
 
 // ErrBadSignature is what Verify returns for a signature that does not

@@ -92,3 +92,17 @@ func TestLoadSignerRejects(t *testing.T) {
 		t.Errorf("unknown key type: %v", err)
 	}
 }
+
+func TestShortKeyID(t *testing.T) {
+	id := "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+	for in, want := range map[string][2]string{
+		id:                 {"0123456789abcdef", "0123456789abcdef…"},
+		"0123456789abcdef": {"0123456789abcdef", "0123456789abcdef"},
+		"abc":              {"abc", "abc"},
+		"":                 {"", ""},
+	} {
+		if p, s := KeyIDPrefix(in), ShortKeyID(in); p != want[0] || s != want[1] {
+			t.Errorf("KeyIDPrefix, ShortKeyID(%q) = %q, %q; want %q, %q", in, p, s, want[0], want[1])
+		}
+	}
+}
