@@ -207,7 +207,7 @@ func (w *browseWriter) write(id int) error {
 	page := b.page("", "Browse: "+heading, "browse")
 	// The path to the root is the page's <base href>, so the links of its
 	// rows, repeated in every combination, are written from the root and
-	// shorter by tree.BrowseRoot each.
+	// len(tree.BrowseRoot) bytes shorter each.
 	page.Base, page.Dir = tree.BrowseRoot, dir+"/"
 	data := browseData{
 		pageData: page,
