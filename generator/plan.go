@@ -118,21 +118,36 @@ func (p *plan) listed(f tree.BrowseFolder) []int32 {
 // eachRow calls fn for every (combination, pack version) pair that matches,
 // visiting pack versions in catalog order.
 func (p *plan) eachRow(fn func(combo int, version int32)) {
-	matched := make([][]int, len(p.axes)) // per dimension, the values v is listed under
+	// stride[k] is what one step in dimension k adds to a combination's id.
+	var stride combo
+	n := 1
+	for k := len(p.axes) - 1; k >= 0; k-- {
+		stride[k] = n
+		n *= len(p.axes[k].values)
+	}
+	// terms[k] are the values v is listed under in dimension k, each
+	// times its stride: an id is one term of each dimension added up.
+	terms := make([][]int, len(p.axes))
+	last := len(p.axes) - 1
 	for vi, v := range p.cat.Versions {
 		for k, a := range p.axes {
-			matched[k] = a.match(v, append(matched[k][:0], 0))
-		}
-		var at combo // position in each matched list, counted like an odometer
-		for {
-			id := 0
-			for k, a := range p.axes {
-				id = id*len(a.values) + matched[k][at[k]]
+			terms[k] = a.match(v, append(terms[k][:0], 0))
+			for j := range terms[k] {
+				terms[k][j] *= stride[k]
 			}
-			fn(id, int32(vi))
-			k := len(p.axes) - 1
+		}
+		var at combo // position in each dimension's terms but the last, counted like an odometer
+		for {
+			base := 0
+			for k := range last {
+				base += terms[k][at[k]]
+			}
+			for _, t := range terms[last] {
+				fn(base+t, int32(vi))
+			}
+			k := last - 1
 			for ; k >= 0; k-- {
-				if at[k]++; at[k] < len(matched[k]) {
+				if at[k]++; at[k] < len(terms[k]) {
 					break
 				}
 				at[k] = 0
