@@ -141,54 +141,88 @@ func (l *loader) loadFacets() {
 		return
 	}
 	l.facets = true
-	facetList := func(kind string, raws []rawFacet, line func(i int, key string) int) ([]Facet, map[string]bool) {
-		var out []Facet
-		seen := map[string]bool{}
-		for i, r := range raws {
-			if why := checkID(r.ID); why != "" {
-				l.ps.add(file, line(i, "id"), "use an id like \"aws\" or \"edge-native\"", "%s id %q %s", kind, r.ID, why)
-				continue
-			}
-			if seen[r.ID] {
-				l.ps.add(file, line(i, "id"), "give each "+kind+" its own id", "%s %q is declared twice", kind, r.ID)
-				continue
-			}
-			seen[r.ID] = true
-			name := r.Name
-			if name == "" {
-				name = r.ID
-			}
-			out = append(out, Facet{ID: r.ID, Name: name, Kind: r.Kind})
-		}
-		return out, seen
-	}
-	at := func(table string) func(int, string) int {
-		return func(i int, key string) int { return pos.Line(fmt.Sprintf("%s[%d].%s", table, i, key)) }
-	}
+	l.loadClouds(file, pos, raw.Cloud)
+	l.loadArches(file, pos, raw.Arch)
+	l.loadLayers(file, pos, raw.Layer)
+	l.loadProducts(file, pos, raw.Product)
+}
 
-	l.cat.Clouds, l.clouds = facetList("cloud", raw.Cloud, at("cloud"))
-	for i, c := range raw.Cloud {
+// facetList checks the ids of the facets of one kind (cloud, arch, layer)
+// declared in table and returns the valid ones, named by their id when
+// they have no name, with the set of their ids.
+func (l *loader) facetList(file string, pos Lines, kind, table string, raws []rawFacet) ([]Facet, map[string]bool) {
+	var out []Facet
+	seen := map[string]bool{}
+	for i, r := range raws {
+		line := pos.Line(fmt.Sprintf("%s[%d].id", table, i))
+		if why := checkID(r.ID); why != "" {
+			l.ps.add(file, line, "use an id like \"aws\" or \"edge-native\"", "%s id %q %s", kind, r.ID, why)
+			continue
+		}
+		if seen[r.ID] {
+			l.ps.add(file, line, "give each "+kind+" its own id", "%s %q is declared twice", kind, r.ID)
+			continue
+		}
+		seen[r.ID] = true
+		name := r.Name
+		if name == "" {
+			name = r.ID
+		}
+		out = append(out, Facet{ID: r.ID, Name: name, Kind: r.Kind})
+	}
+	return out, seen
+}
+
+func (l *loader) loadClouds(file string, pos Lines, raws []rawFacet) {
+	l.cat.Clouds, l.clouds = l.facetList(file, pos, "cloud", "cloud", raws)
+	for i, c := range raws {
 		if c.Kind != "" && !contains(cloudKinds, c.Kind) { // kind is optional, but only these
 			l.ps.add(file, pos.Line(fmt.Sprintf("cloud[%d].kind", i)), "set kind to one of: "+strings.Join(cloudKinds, ", "),
 				"cloud %q has kind %q", c.ID, c.Kind)
 		}
 	}
-	if len(raw.Cloud) == 0 {
+	if len(raws) == 0 {
 		l.ps.add(file, 0, `add one, e.g. [[cloud]] id = "aws" name = "AWS" kind = "public"`, "no [[cloud]] is declared")
 	}
+}
 
-	if len(raw.Arch) == 0 {
+// loadArches takes the declared architectures, or amd64 and arm64 when
+// catalog.toml declares none.
+func (l *loader) loadArches(file string, pos Lines, raws []rawFacet) {
+	if len(raws) == 0 {
 		l.cat.Arches = append([]Facet(nil), defaultArches...)
 		l.arches = map[string]bool{"amd64": true, "arm64": true}
-	} else {
-		l.cat.Arches, l.arches = facetList("arch", raw.Arch, at("arch"))
+		return
 	}
+	l.cat.Arches, l.arches = l.facetList(file, pos, "arch", "arch", raws)
+}
 
-	var layerFacets []rawFacet
-	for _, r := range raw.Layer {
-		layerFacets = append(layerFacets, rawFacet{ID: r.ID, Name: r.Name})
+// loadLayers takes the valid layers in increasing order and marks the
+// multiple-choice ones.
+func (l *loader) loadLayers(file string, pos Lines, raws []rawLayer) {
+	var asFacets []rawFacet
+	for _, r := range raws {
+		asFacets = append(asFacets, rawFacet{ID: r.ID, Name: r.Name})
 	}
-	layers, _ := facetList("layer", layerFacets, at("layer"))
+	valid, _ := l.facetList(file, pos, "layer", "layer", asFacets)
+	l.layers = map[string]int{}
+	someMultiple := false
+	for _, f := range l.orderLayers(file, pos, raws, valid) {
+		l.layers[f.ID] = len(l.cat.Layers)
+		l.cat.Layers = append(l.cat.Layers, f)
+		someMultiple = someMultiple || f.Multiple
+	}
+	if !someMultiple && len(l.cat.Layers) > 0 { // SPEC §4: then the last layer is the multiple one
+		l.cat.Layers[len(l.cat.Layers)-1].Multiple = true
+	}
+	if len(raws) == 0 {
+		l.ps.add(file, 0, `add one, e.g. [[layer]] id = "os" name = "Operating system" order = 1`, "no [[layer]] is declared")
+	}
+}
+
+// orderLayers returns the valid layers sorted by their order: as written
+// when no layer has one, else each must have its own.
+func (l *loader) orderLayers(file string, pos Lines, raws []rawLayer, valid []Facet) []Facet {
 	type ordered struct {
 		f     Facet
 		order int
@@ -196,17 +230,16 @@ func (l *loader) loadFacets() {
 	var ol []ordered
 	orders := map[int]string{}
 	someOrdered := false
-	for _, r := range raw.Layer {
+	for _, r := range raws {
 		someOrdered = someOrdered || r.Order != nil
 	}
-	for i, r := range raw.Layer {
-		line := pos.Line(fmt.Sprintf("layer[%d]", i))
+	for i, r := range raws {
 		if r.Order == nil && !someOrdered {
 			n := i + 1 // no layer has an order: they come as written
 			r.Order = &n
 		}
 		if r.Order == nil {
-			l.ps.add(file, line, "add order = N; layers are offered in increasing order", "layer %q has no order, while other layers have one", r.ID)
+			l.ps.add(file, pos.Line(fmt.Sprintf("layer[%d]", i)), "add order = N; layers are offered in increasing order", "layer %q has no order, while other layers have one", r.ID)
 			continue
 		}
 		if other, dup := orders[*r.Order]; dup {
@@ -215,7 +248,7 @@ func (l *loader) loadFacets() {
 			continue
 		}
 		orders[*r.Order] = r.ID
-		for _, f := range layers {
+		for _, f := range valid {
 			if f.ID == r.ID {
 				f.Multiple = r.Multiple
 				ol = append(ol, ordered{f, *r.Order})
@@ -224,22 +257,16 @@ func (l *loader) loadFacets() {
 		}
 	}
 	sort.SliceStable(ol, func(i, j int) bool { return ol[i].order < ol[j].order })
-	l.layers = map[string]int{}
-	someMultiple := false
-	for _, o := range ol {
-		l.layers[o.f.ID] = len(l.cat.Layers)
-		l.cat.Layers = append(l.cat.Layers, o.f)
-		someMultiple = someMultiple || o.f.Multiple
+	out := make([]Facet, len(ol))
+	for i, o := range ol {
+		out[i] = o.f
 	}
-	if !someMultiple && len(l.cat.Layers) > 0 { // SPEC §4: then the last layer is the multiple one
-		l.cat.Layers[len(l.cat.Layers)-1].Multiple = true
-	}
-	if len(raw.Layer) == 0 {
-		l.ps.add(file, 0, `add one, e.g. [[layer]] id = "os" name = "Operating system" order = 1`, "no [[layer]] is declared")
-	}
+	return out
+}
 
+func (l *loader) loadProducts(file string, pos Lines, raws []rawProduct) {
 	seen := map[string]bool{}
-	for i, rp := range raw.Product {
+	for i, rp := range raws {
 		line := pos.Line(fmt.Sprintf("product[%d].id", i))
 		if why := checkID(rp.ID); why != "" {
 			l.ps.add(file, line, "use an id like \"palette\"", "product id %q %s", rp.ID, why)
@@ -250,40 +277,45 @@ func (l *loader) loadFacets() {
 			continue
 		}
 		seen[rp.ID] = true
-		p := &Product{ID: rp.ID, Name: rp.Name}
-		if p.Name == "" {
-			p.Name = p.ID
-		}
-		for j, rr := range rp.Release {
-			at := func(key string) int { return pos.Line(fmt.Sprintf("product[%d].release[%d].%s", i, j, key)) }
-			v, err := ParseVersion(rr.Version)
-			if err != nil {
-				l.ps.add(file, at("version"), "write the release version like 4.7.3", "product %q: %v", p.ID, err)
-				continue
-			}
-			if dup := p.sameRelease(v); dup != nil {
-				l.ps.add(file, at("version"), "remove one of them", "product %q: release %s is declared twice (as %q and %q)",
-					p.ID, v.Raw, dup.Version.Raw, v.Raw)
-				continue
-			}
-			r := &Release{Product: p, Version: v, Date: string(rr.Date)}
-			if rr.Bundle != "" {
-				r.Bundle = l.source(file, at("bundle"), "bundle", rr.Bundle, "")
-			}
-			if rr.ISO != "" {
-				r.ISO = l.source(file, at("iso"), "iso", rr.ISO, "file")
-			}
-			if rr.Helm != "" {
-				r.Helm = l.source(file, at("helm"), "helm", rr.Helm, "")
-			}
-			p.Releases = append(p.Releases, r)
-		}
-		sort.SliceStable(p.Releases, func(a, b int) bool { return p.Releases[a].Version.Compare(p.Releases[b].Version) < 0 })
-		l.cat.Products = append(l.cat.Products, p)
+		l.cat.Products = append(l.cat.Products, l.product(file, pos, i, rp))
 	}
-	if len(raw.Product) == 0 {
+	if len(raws) == 0 {
 		l.ps.add(file, 0, `add one, e.g. [[product]] id = "palette" name = "Palette"`, "no [[product]] is declared")
 	}
+}
+
+// product makes product[i] with its valid releases, sorted by version.
+func (l *loader) product(file string, pos Lines, i int, rp rawProduct) *Product {
+	p := &Product{ID: rp.ID, Name: rp.Name}
+	if p.Name == "" {
+		p.Name = p.ID
+	}
+	for j, rr := range rp.Release {
+		at := func(key string) int { return pos.Line(fmt.Sprintf("product[%d].release[%d].%s", i, j, key)) }
+		v, err := ParseVersion(rr.Version)
+		if err != nil {
+			l.ps.add(file, at("version"), "write the release version like 4.7.3", "product %q: %v", p.ID, err)
+			continue
+		}
+		if dup := p.sameRelease(v); dup != nil {
+			l.ps.add(file, at("version"), "remove one of them", "product %q: release %s is declared twice (as %q and %q)",
+				p.ID, v.Raw, dup.Version.Raw, v.Raw)
+			continue
+		}
+		r := &Release{Product: p, Version: v, Date: string(rr.Date)}
+		if rr.Bundle != "" {
+			r.Bundle = l.source(file, at("bundle"), "bundle", rr.Bundle, "")
+		}
+		if rr.ISO != "" {
+			r.ISO = l.source(file, at("iso"), "iso", rr.ISO, "file")
+		}
+		if rr.Helm != "" {
+			r.Helm = l.source(file, at("helm"), "helm", rr.Helm, "")
+		}
+		p.Releases = append(p.Releases, r)
+	}
+	sort.SliceStable(p.Releases, func(a, b int) bool { return p.Releases[a].Version.Compare(p.Releases[b].Version) < 0 })
+	return p
 }
 
 func (p *Product) sameRelease(v Version) *Release {

@@ -12,9 +12,6 @@ const (
 	NonFIPS  = "non-fips"
 )
 
-// FIPSValues are the values of the fips segment after All.
-var FIPSValues = []string{FIPSOnly, NonFIPS}
-
 // Matches reports whether pack version v is listed under filter f: each
 // segment is All or holds for v.
 func (v *PackVersion) Matches(c *Catalog, f Filter) bool {

@@ -10,13 +10,8 @@ import (
 	"sync"
 
 	"github.com/packstudio/packstudio/catalog"
+	"github.com/packstudio/packstudio/internal/tree"
 )
-
-// browseRoot is the relative path from any browse page to the site root:
-// every browse page is seven folders deep. It is the pages' <base href>, so
-// the links of their rows, repeated in every combination, are written from
-// the root and 21 bytes shorter each.
-const browseRoot = "../../../../../../../"
 
 // fragments are the pieces of browse files for each pack version, made
 // once and copied into every combination that lists it, so the cost of a
@@ -210,7 +205,10 @@ func (w *browseWriter) write(id int) error {
 	}
 	heading := w.heading(c)
 	page := b.page("", "Browse: "+heading, "browse")
-	page.Base, page.Dir = browseRoot, dir+"/"
+	// The path to the root is the page's <base href>, so the links of its
+	// rows, repeated in every combination, are written from the root and
+	// len(tree.BrowseRoot) bytes shorter each.
+	page.Base, page.Dir = tree.BrowseRoot, dir+"/"
 	data := browseData{
 		pageData: page,
 		Heading:  heading,
@@ -227,27 +225,12 @@ func (w *browseWriter) write(id int) error {
 	return b.out.write(dir+"/index.html", w.page.Bytes())
 }
 
-// heading describes a combination in words.
+// heading describes a combination in words, one part per dimension.
 func (w *browseWriter) heading(c combo) string {
-	b, p := w.b, w.b.plan
 	var parts []string
-	r := p.releases[c.r]
-	switch {
-	case r.product == nil:
-		parts = append(parts, "all products")
-	case r.release == nil:
-		parts = append(parts, r.product.Name+" (all versions)")
-	default:
-		parts = append(parts, r.product.Name+" "+r.release.Version.Raw)
+	for k, a := range w.b.plan.axes {
+		parts = append(parts, a.values[c[k]].words)
 	}
-	name := func(i int, fs []catalog.Facet, all string) string {
-		if i == 0 {
-			return all
-		}
-		return fs[i-1].Name
-	}
-	parts = append(parts, name(c.c, b.cat.Clouds, "all clouds"), name(c.l, b.cat.Layers, "all layers"),
-		name(c.a, b.cat.Arches, "all architectures"), [...]string{"FIPS and non-FIPS", "FIPS only", "non-FIPS only"}[c.f])
 	return strings.Join(parts, " · ")
 }
 
@@ -255,52 +238,18 @@ func (w *browseWriter) heading(c combo) string {
 // combination that changes only that value and its number of pack versions.
 func (w *browseWriter) facets(c combo) []facetGroup {
 	p := w.b.plan
-	value := func(label string, to combo, current bool) facetValue {
-		return facetValue{Label: label, Href: p.dir(to) + "/index.html",
-			Count: p.size(p.id(to)), Current: current}
-	}
 	var groups []facetGroup
-
-	r := p.releases[c.r]
-	products := facetGroup{Name: "Product"}
-	to := c
-	to.r = 0
-	products.Values = append(products.Values, value("All products", to, r.product == nil))
-	for _, prod := range w.b.cat.Products {
-		to.r = p.productAt[prod]
-		products.Values = append(products.Values, value(prod.Name, to, r.product == prod))
-	}
-	groups = append(groups, products)
-	if r.product != nil {
-		versions := facetGroup{Name: r.product.Name + " version"}
-		at := p.productAt[r.product]
-		to.r = at
-		versions.Values = append(versions.Values, value("All versions", to, r.release == nil))
-		for i := len(r.product.Releases) - 1; i >= 0; i-- {
-			to.r = at + 1 + i
-			versions.Values = append(versions.Values, value(r.product.Releases[i].Version.Raw, to, c.r == to.r))
-		}
-		groups = append(groups, versions)
-	}
-
-	dim := func(name, all string, facets []catalog.Facet, get func(*combo) *int) facetGroup {
-		g := facetGroup{Name: name}
-		to := c
-		for i := 0; i <= len(facets); i++ {
-			*get(&to) = i
-			label := all
-			if i > 0 {
-				label = facets[i-1].Name
+	for k, a := range p.axes {
+		for _, g := range a.sidebar(c[k]) {
+			group := facetGroup{Name: g.name}
+			for _, l := range g.links {
+				to := c
+				to[k] = l.to
+				group.Values = append(group.Values, facetValue{Label: l.label, Href: p.dir(to) + "/index.html",
+					Count: p.size(p.id(to)), Current: l.current})
 			}
-			g.Values = append(g.Values, value(label, to, *get(&c) == i))
+			groups = append(groups, group)
 		}
-		return g
 	}
-	groups = append(groups,
-		dim("Cloud", "All clouds", w.b.cat.Clouds, func(x *combo) *int { return &x.c }),
-		dim("Layer", "All layers", w.b.cat.Layers, func(x *combo) *int { return &x.l }),
-		dim("Architecture", "All architectures", w.b.cat.Arches, func(x *combo) *int { return &x.a }),
-		dim("FIPS", "FIPS and non-FIPS", []catalog.Facet{{Name: "FIPS"}, {Name: "Non-FIPS"}}, func(x *combo) *int { return &x.f }),
-	)
 	return groups
 }

@@ -3,7 +3,6 @@ package generator
 import (
 	"bytes"
 	"fmt"
-	"slices"
 	"strconv"
 
 	"github.com/packstudio/packstudio/catalog"
@@ -44,23 +43,11 @@ func (b *builder) contextEntries(r *catalog.Release, cloud string) []contextEntr
 // browse/<product>/<version>/<cloud>/all/all/all, or nil when the cloud or
 // release is not in the plan.
 func (b *builder) contextList(r *catalog.Release, cloud string) []int32 {
-	c := 0 // "all"
+	f := releaseFolder(r)
 	if cloud != "" {
-		c = slices.Index(b.plan.clouds, cloud)
-		if c <= 0 {
-			return nil
-		}
+		f = f.With("cloud", cloud)
 	}
-	for ri, o := range r.Product.Releases {
-		if o == r {
-			at, ok := b.plan.productAt[r.Product]
-			if !ok {
-				return nil
-			}
-			return b.plan.list(b.plan.id(combo{r: at + 1 + ri, c: c}))
-		}
-	}
-	return nil
+	return b.plan.listed(f)
 }
 
 // renderCompat writes compat/<product>/<version>/<cloud>.json: the pack

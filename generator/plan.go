@@ -1,76 +1,36 @@
 package generator
 
 import (
+	"strings"
+
 	"github.com/packstudio/packstudio/catalog"
+	"github.com/packstudio/packstudio/internal/tree"
 )
 
-// A combination is one folder browse/<product>/<version>/<cloud>/<layer>/<arch>/<fips>/.
-// Its position in each dimension is an index into that dimension's values,
-// where index 0 is "all". Product and version form one dimension, since a
-// version only exists under its product.
-
-// release is a value of the product/version dimension: (all, all),
-// (product, all) or (product, release).
-type release struct {
-	product *catalog.Product // nil for all
-	release *catalog.Release // nil for all
-}
-
-func (r release) productID() string {
-	if r.product == nil {
-		return catalog.All
-	}
-	return r.product.ID
-}
-
-func (r release) versionID() string {
-	if r.release == nil {
-		return catalog.All
-	}
-	return r.release.Version.Raw
-}
+// A combination is one browse folder (tree.BrowseFolder). Its position in
+// each dimension of the plan (facets.go) is the number of its value there,
+// where 0 is All; a combination's id numbers it in mixed radix over the
+// dimensions, in path order.
 
 // plan indexes every combination and the pack versions it lists. Work
 // grows with the number of (combination, pack version) rows, never with
 // combinations × pack versions: each pack version enumerates only the
 // combinations it matches.
 type plan struct {
-	cat       *catalog.Catalog
-	releases  []release
-	productAt map[*catalog.Product]int // index of (product, all)
-	clouds    []string                 // "all" then cloud ids
-	layers    []string
-	arches    []string
-	fips      []string
+	cat  *catalog.Catalog
+	axes []axis
 	// offsets[c]..offsets[c+1] are combination c's rows in rows: indices
 	// into cat.Versions, in catalog order.
 	offsets []int32
 	rows    []int32
 }
 
-// combo is a combination as indices into the plan's dimensions.
-type combo struct{ r, c, l, a, f int }
+// combo is a combination as the numbers of its values, one per dimension;
+// entries past len(plan.axes) stay 0.
+type combo [maxAxes]int
 
 func newPlan(cat *catalog.Catalog) *plan {
-	p := &plan{cat: cat, productAt: map[*catalog.Product]int{}}
-	p.releases = append(p.releases, release{})
-	for _, prod := range cat.Products {
-		p.productAt[prod] = len(p.releases)
-		p.releases = append(p.releases, release{product: prod})
-		for _, r := range prod.Releases {
-			p.releases = append(p.releases, release{product: prod, release: r})
-		}
-	}
-	withAll := func(fs []catalog.Facet) []string {
-		out := []string{catalog.All}
-		for _, f := range fs {
-			out = append(out, f.ID)
-		}
-		return out
-	}
-	p.clouds, p.layers, p.arches = withAll(cat.Clouds), withAll(cat.Layers), withAll(cat.Arches)
-	p.fips = append([]string{catalog.All}, catalog.FIPSValues...)
-
+	p := &plan{cat: cat, axes: newAxes(cat)}
 	n := p.count()
 	counts := make([]int32, n+1)
 	p.eachRow(func(c int, _ int32) { counts[c+1]++ })
@@ -90,19 +50,27 @@ func newPlan(cat *catalog.Catalog) *plan {
 
 // count is the number of combinations.
 func (p *plan) count() int {
-	return len(p.releases) * len(p.clouds) * len(p.layers) * len(p.arches) * len(p.fips)
+	n := 1
+	for _, a := range p.axes {
+		n *= len(a.values)
+	}
+	return n
 }
 
 func (p *plan) id(c combo) int {
-	return (((c.r*len(p.clouds)+c.c)*len(p.layers)+c.l)*len(p.arches)+c.a)*len(p.fips) + c.f
+	id := 0
+	for k, a := range p.axes {
+		id = id*len(a.values) + c[k]
+	}
+	return id
 }
 
 func (p *plan) combo(id int) combo {
 	var c combo
-	c.f, id = id%len(p.fips), id/len(p.fips)
-	c.a, id = id%len(p.arches), id/len(p.arches)
-	c.l, id = id%len(p.layers), id/len(p.layers)
-	c.c, c.r = id%len(p.clouds), id/len(p.clouds)
+	for k := len(p.axes) - 1; k >= 0; k-- {
+		n := len(p.axes[k].values)
+		c[k], id = id%n, id/n
+	}
 	return c
 }
 
@@ -111,68 +79,81 @@ func (p *plan) list(id int) []int32 { return p.rows[p.offsets[id]:p.offsets[id+1
 
 func (p *plan) size(id int) int { return int(p.offsets[id+1] - p.offsets[id]) }
 
-// filter is the combination as catalog segments.
-func (p *plan) filter(c combo) catalog.Filter {
-	r := p.releases[c.r]
-	return catalog.Filter{Product: r.productID(), Version: r.versionID(), Cloud: p.clouds[c.c],
-		Layer: p.layers[c.l], Arch: p.arches[c.a], FIPS: p.fips[c.f]}
+// folder is the combination's browse folder.
+func (p *plan) folder(c combo) tree.BrowseFolder {
+	var f tree.BrowseFolder
+	for k, a := range p.axes {
+		copy(f[a.first:a.first+a.width], a.values[c[k]].segs)
+	}
+	return f
 }
 
-// dir is the combination's folder.
-func (p *plan) dir(c combo) string {
-	f := p.filter(c)
-	return "browse/" + f.Product + "/" + f.Version + "/" + f.Cloud + "/" + f.Layer + "/" + f.Arch + "/" + f.FIPS
+// dir is the combination's folder as a path.
+func (p *plan) dir(c combo) string { return p.folder(c).Path() }
+
+// find returns the combination of a browse folder, or false when the
+// folder is not one of this catalog's.
+func (p *plan) find(f tree.BrowseFolder) (combo, bool) {
+	var c combo
+	for k, a := range p.axes {
+		i, ok := a.index[strings.Join(f[a.first:a.first+a.width], "/")]
+		if !ok {
+			return c, false
+		}
+		c[k] = i
+	}
+	return c, true
+}
+
+// listed returns the rows of a browse folder, nil when it is not one of
+// this catalog's.
+func (p *plan) listed(f tree.BrowseFolder) []int32 {
+	c, ok := p.find(f)
+	if !ok {
+		return nil
+	}
+	return p.list(p.id(c))
 }
 
 // eachRow calls fn for every (combination, pack version) pair that matches,
 // visiting pack versions in catalog order.
 func (p *plan) eachRow(fn func(combo int, version int32)) {
-	index := func(list []string, id string) int {
-		for i, s := range list {
-			if s == id {
-				return i
-			}
-		}
-		return -1
+	// stride[k] is what one step in dimension k adds to a combination's id.
+	var stride combo
+	n := 1
+	for k := len(p.axes) - 1; k >= 0; k-- {
+		stride[k] = n
+		n *= len(p.axes[k].values)
 	}
-	var rs, cs, ls, as, fs []int
+	// terms[k] are the values v is listed under in dimension k, each
+	// times its stride: an id is one term of each dimension added up.
+	terms := make([][]int, len(p.axes))
+	last := len(p.axes) - 1
 	for vi, v := range p.cat.Versions {
-		rs = append(rs[:0], 0)
-		for _, prod := range p.cat.Products {
-			if _, ok := v.Products[prod.ID]; !ok {
-				continue
-			}
-			at := p.productAt[prod]
-			rs = append(rs, at)
-			for i, r := range prod.Releases {
-				if v.OffersRelease(r) {
-					rs = append(rs, at+1+i)
-				}
+		for k, a := range p.axes {
+			terms[k] = a.match(v, append(terms[k][:0], 0))
+			for j := range terms[k] {
+				terms[k][j] *= stride[k]
 			}
 		}
-		cs = append(cs[:0], 0)
-		for _, c := range v.Clouds {
-			cs = append(cs, index(p.clouds, c))
-		}
-		ls = append(ls[:0], 0, index(p.layers, v.Pack.Layer))
-		as = append(as[:0], 0)
-		for _, a := range v.Arch {
-			as = append(as, index(p.arches, a))
-		}
-		fips := 2 // index of "non-fips"
-		if v.FIPS {
-			fips = 1
-		}
-		fs = append(fs[:0], 0, fips)
-		for _, r := range rs {
-			for _, c := range cs {
-				for _, l := range ls {
-					for _, a := range as {
-						for _, f := range fs {
-							fn(p.id(combo{r, c, l, a, f}), int32(vi))
-						}
-					}
+		var at combo // position in each dimension's terms but the last, counted like an odometer
+		for {
+			base := 0
+			for k := range last {
+				base += terms[k][at[k]]
+			}
+			for _, t := range terms[last] {
+				fn(base+t, int32(vi))
+			}
+			k := last - 1
+			for ; k >= 0; k-- {
+				if at[k]++; at[k] < len(terms[k]) {
+					break
 				}
+				at[k] = 0
+			}
+			if k < 0 {
+				break
 			}
 		}
 	}

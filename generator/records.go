@@ -2,6 +2,7 @@ package generator
 
 import (
 	"github.com/packstudio/packstudio/catalog"
+	"github.com/packstudio/packstudio/internal/tree"
 )
 
 // The JSON records of catalog.json, pack and release index.json files.
@@ -98,6 +99,12 @@ type searchRecord struct {
 
 func packPage(name string) string { return "packs/" + name + "/index.html" }
 
+// releaseFolder is the browse folder of a release: every pack version
+// offered for it.
+func releaseFolder(r *catalog.Release) tree.BrowseFolder {
+	return tree.AllFolder().With("product", r.Product.ID).With("version", r.Version.Raw)
+}
+
 func releaseDir(r *catalog.Release) string {
 	return "releases/" + r.Product.ID + "/" + r.Version.Raw
 }
@@ -130,7 +137,7 @@ func (b *builder) packRecord(p *catalog.Pack) packRecord {
 
 func (b *builder) releaseRecord(r *catalog.Release) releaseRecord {
 	rec := releaseRecord{Product: r.Product.ID, Version: r.Version.Raw, Date: r.Date,
-		Page: releaseDir(r) + "/index.html", Browse: "browse/" + r.Product.ID + "/" + r.Version.Raw + "/all/all/all/all/index.html",
+		Page: releaseDir(r) + "/index.html", Browse: releaseFolder(r).File("index.html"),
 		Artifacts: []artifactRecord{}}
 	for _, a := range b.releaseArtifacts[r] {
 		rec.Artifacts = append(rec.Artifacts, artifactRecord{Kind: a.Kind, Name: a.Name(), URL: a.Path, SigURL: a.SigPath, SHA256: a.SHA256, Size: a.Size})

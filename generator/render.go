@@ -15,6 +15,7 @@ import (
 	"github.com/packstudio/packstudio/catalog"
 	"github.com/packstudio/packstudio/content"
 	"github.com/packstudio/packstudio/internal/sign"
+	"github.com/packstudio/packstudio/internal/tree"
 )
 
 // siteData is what every page template sees as .Site.
@@ -25,6 +26,7 @@ type siteData struct {
 	KeyID         string
 	KeyShort      string
 	Pages         []content.Page // content pages, for the navigation
+	BrowseAll     string         // the browse folder that lists everything, with a final slash
 }
 
 // pageData is embedded in every page's template data.
@@ -55,7 +57,7 @@ func (b *builder) page(dir, title, section string) pageData {
 func (b *builder) render(ctx context.Context) error {
 	keyID := b.opts.Signer.KeyID()
 	b.site = &siteData{Title: b.cfg.Title, BaseURL: b.cfg.BaseURL, PublicKeyName: b.cfg.PublicKeyName,
-		KeyID: keyID, KeyShort: sign.KeyIDPrefix(keyID)}
+		KeyID: keyID, KeyShort: sign.KeyIDPrefix(keyID), BrowseAll: tree.BrowseAllPath()}
 	for _, p := range b.pages {
 		if p.Slug != "" {
 			b.site.Pages = append(b.site.Pages, p)
@@ -171,16 +173,16 @@ func (b *builder) renderHome() error {
 		}
 		data.Products = append(data.Products, pv)
 	}
-	for li, l := range b.cat.Layers {
-		c := combo{l: li + 1}
-		data.Layers = append(data.Layers, layerLink{Name: l.Name, Href: b.plan.dir(c) + "/index.html", Count: b.plan.size(b.plan.id(c))})
+	for _, l := range b.cat.Layers {
+		f := tree.AllFolder().With("layer", l.ID)
+		data.Layers = append(data.Layers, layerLink{Name: l.Name, Href: f.File("index.html"), Count: len(b.plan.listed(f))})
 	}
 	return b.execute("home.html", "index.html", data)
 }
 
 func (b *builder) renderReleases() error {
 	for _, p := range b.cat.Products {
-		for ri, r := range p.Releases {
+		for _, r := range p.Releases {
 			dir := releaseDir(r)
 			root := rootOf(dir)
 			arts := b.releaseArtifacts[r]
@@ -198,7 +200,7 @@ func (b *builder) renderReleases() error {
 			if err := b.writeJSON(dir+"/index.json", b.releaseRecord(r)); err != nil {
 				return err
 			}
-			c := combo{r: b.plan.productAt[p] + 1 + ri}
+			browse := releaseFolder(r)
 			data := struct {
 				pageData
 				Product, Version, Date string
@@ -211,7 +213,7 @@ func (b *builder) renderReleases() error {
 				pageData: b.page(dir, p.Name+" "+r.Version.Raw, "home"),
 				Product:  p.Name, Version: r.Version.Raw, Date: r.Date,
 				Artifacts: b.artifactRows(root, arts), URLsURL: b.url(dir + "/urls.txt"), SumsURL: b.url(dir + "/SHA256SUMS"),
-				BrowseHref: root + b.plan.dir(c) + "/index.html", PackCount: b.plan.size(b.plan.id(c)),
+				BrowseHref: root + browse.File("index.html"), PackCount: len(b.plan.listed(browse)),
 			}
 			for i := len(p.Releases) - 1; i >= 0; i-- {
 				o := p.Releases[i]
@@ -269,7 +271,7 @@ func (b *builder) renderPacks() error {
 		}{
 			pageData: b.page(dir, p.DisplayName+" ("+p.Name+")", "browse"),
 			Name:     p.Name, DisplayName: p.DisplayName, Description: p.Description, AddonType: p.AddonType,
-			LayerName: layer.Name, LayerHref: root + b.plan.dir(combo{l: p.LayerOrder + 1}) + "/index.html",
+			LayerName: layer.Name, LayerHref: root + tree.AllFolder().With("layer", p.Layer).File("index.html"),
 			Readme: readme,
 		}
 		for i := len(p.Versions) - 1; i >= 0; i-- { // newest first

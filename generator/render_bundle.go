@@ -169,9 +169,8 @@ func (b *builder) renderBundleRelease(r *catalog.Release) error {
 		AddonsHref                  string
 	}{pageData: b.page(dir, "Build a bundle: "+r.Product.Name+" "+r.Version.Raw, "bundle"),
 		Product: r.Product.Name, Version: r.Version.Raw, StartHref: "../../index.html", AddonsHref: "addons/index.html"}
-	ri := b.plan.productAt[r.Product] + 1 + releaseIndex(r)
-	for ci, c := range b.cat.Clouds {
-		link := cloudLink{Name: c.Name, Href: c.ID + "/index.html", Count: b.plan.size(b.plan.id(combo{r: ri, c: ci + 1}))}
+	for _, c := range b.cat.Clouds {
+		link := cloudLink{Name: c.Name, Href: c.ID + "/index.html", Count: len(b.contextList(r, c.ID))}
 		if c.Kind == "edge" {
 			data.Edge = append(data.Edge, link)
 		} else {
@@ -179,15 +178,6 @@ func (b *builder) renderBundleRelease(r *catalog.Release) error {
 		}
 	}
 	return b.execute("bundle-release.html", dir+"/index.html", data)
-}
-
-func releaseIndex(r *catalog.Release) int {
-	for i, o := range r.Product.Releases {
-		if o == r {
-			return i
-		}
-	}
-	return -1
 }
 
 // renderBuilder writes bundle/<product>/<version>/<cloud>/index.html.

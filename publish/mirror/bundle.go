@@ -141,11 +141,11 @@ func (b *Bundle) context() string {
 // listPath is the browse list of the bundle's context: what the site
 // offers for that release on that cloud (or on any).
 func (b *Bundle) listPath() string {
-	cloud := b.Cloud
-	if cloud == "" {
-		cloud = "all"
+	f := tree.AllFolder().With("product", b.Product).With("version", b.Version)
+	if b.Cloud != "" {
+		f = f.With("cloud", b.Cloud)
 	}
-	return "browse/" + b.Product + "/" + b.Version + "/" + cloud + "/all/all/all/index.json"
+	return f.File(tree.BrowseIndex)
 }
 
 // selectArtifacts returns the artifact and signature paths of the bundle's

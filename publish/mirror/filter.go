@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"path"
+	"slices"
 	"sort"
 	"strings"
 
@@ -26,35 +27,37 @@ type Filter struct {
 	Bundle *Bundle `json:"bundle,omitempty"`
 }
 
+// segments are the filter's values per browse segment, in the order of
+// tree.BrowseSegments; each field's JSON key is its segment's Plural.
+func (f *Filter) segments() [len(tree.BrowseSegments)][]string {
+	return [...][]string{f.Products, f.Versions, f.Clouds, f.Layers, f.Arches, f.FIPS}
+}
+
+// facetCount is the number of facet values the filter holds.
+func (f *Filter) facetCount() int {
+	n := 0
+	for _, vs := range f.segments() {
+		n += len(vs)
+	}
+	return n
+}
+
 // Empty reports whether the filter selects everything.
 func (f *Filter) Empty() bool {
-	return f == nil || f.Bundle == nil && len(f.Products)+len(f.Versions)+len(f.Clouds)+len(f.Layers)+len(f.Arches)+len(f.FIPS) == 0
+	return f == nil || f.Bundle == nil && f.facetCount() == 0
 }
 
 func (f *Filter) String() string {
 	var parts []string
-	add := func(flag string, vs []string) {
+	for i, vs := range f.segments() {
 		for _, v := range vs {
-			parts = append(parts, "--"+flag+" "+v)
+			parts = append(parts, "--"+tree.BrowseSegments[i].Name+" "+v)
 		}
 	}
-	add("product", f.Products)
-	add("version", f.Versions)
-	add("cloud", f.Clouds)
-	add("layer", f.Layers)
-	add("arch", f.Arches)
-	add("fips", f.FIPS)
 	if f.Bundle != nil {
 		parts = append(parts, "--bundle "+f.Bundle.File)
 	}
 	return strings.Join(parts, " ")
-}
-
-func orAll(vs []string) []string {
-	if len(vs) == 0 {
-		return []string{"all"}
-	}
-	return vs
 }
 
 // selectArtifacts returns the artifact paths (with signatures) the filter
@@ -64,102 +67,187 @@ func orAll(vs []string) []string {
 // manifest before it is trusted.
 func (f *Filter) selectArtifacts(ctx context.Context, src tree.Reader, m *tree.Manifest) (map[string]bool, error) {
 	if f.Bundle != nil {
-		if len(f.Products)+len(f.Versions)+len(f.Clouds)+len(f.Layers)+len(f.Arches)+len(f.FIPS) > 0 {
+		if f.facetCount() > 0 {
 			return nil, &tree.TargetError{Target: f.String(),
 				Reason: "a bundle is an exact selection already: drop the other filters, or change the bundle in the builder"}
 		}
 		return f.Bundle.selectArtifacts(ctx, src, m)
 	}
+	if err := f.check(); err != nil {
+		return nil, err
+	}
 	read := manifestReader(ctx, src, m)
-	for _, fv := range f.FIPS {
-		if fv != "fips" && fv != "non-fips" {
-			return nil, &tree.TargetError{Target: "--fips " + fv, Reason: `use "fips" or "non-fips"`}
-		}
-	}
-	if len(f.Versions) > 0 && len(f.Products) == 0 {
-		return nil, &tree.TargetError{Target: "--version", Reason: "versions belong to products: add --product"}
-	}
+	folders := f.folders()
 	keep := map[string]bool{}
-	type pv struct{ product, version string }
-	var pvs []pv
-	for _, p := range orAll(f.Products) {
-		vs := []string{"all"}
-		if p != "all" && len(f.Versions) > 0 {
-			vs = f.Versions
-		}
-		for _, v := range vs {
-			pvs = append(pvs, pv{p, v})
-		}
-	}
-	found := false
-	for _, x := range pvs {
-		for _, c := range orAll(f.Clouds) {
-			for _, l := range orAll(f.Layers) {
-				for _, a := range orAll(f.Arches) {
-					for _, fv := range orAll(f.FIPS) {
-						p := strings.Join([]string{"browse", x.product, x.version, c, l, a, fv, "index.json"}, "/")
-						data, err := read(p)
-						if err == tree.ErrNotExist {
-							continue // e.g. a version that only one of the products has
-						}
-						if err != nil {
-							return nil, err
-						}
-						found = true
-						var list struct {
-							Packs []struct{ Name, Version string } `json:"packs"`
-						}
-						if err := json.Unmarshal(data, &list); err != nil {
-							return nil, fmt.Errorf("%s: %w", p, err)
-						}
-						for _, pk := range list.Packs {
-							base := "artifacts/packs/" + pk.Name + "/" + pk.Name + "-" + pk.Version
-							keep[base+".zst"] = true
-							keep[base+tree.SigSuffix] = true
-						}
-					}
-				}
-			}
-		}
+	found, err := keepListed(read, folders, keep)
+	if err != nil {
+		return nil, err
 	}
 	if !found {
-		return nil, &tree.TargetError{Target: f.String(), Reason: "matches no browse combination of this site; check the product, version, cloud, layer and arch ids in catalog.json"}
+		return nil, &tree.TargetError{Target: f.String(), Reason: "matches no browse combination of this site; check the " +
+			declaredSegments() + " ids in catalog.json"}
 	}
-	// Release artifacts go with their product and version, unless the
-	// filter asks only for packs of some cloud, layer, arch or FIPS mode.
-	if len(f.Clouds)+len(f.Layers)+len(f.Arches)+len(f.FIPS) == 0 {
-		for _, x := range pvs {
-			prefix := "releases/"
-			if x.product != "all" {
-				prefix += x.product + "/"
-				if x.version != "all" {
-					prefix += x.version + "/"
-				}
-			}
-			for _, o := range m.Objects {
-				if !strings.HasPrefix(o.Path, prefix) || path.Base(o.Path) != "index.json" {
-					continue
-				}
-				data, err := read(o.Path)
-				if err != nil {
-					return nil, err
-				}
-				var rel struct {
-					Artifacts []struct {
-						URL    string `json:"url"`
-						SigURL string `json:"sig_url"`
-					} `json:"artifacts"`
-				}
-				if err := json.Unmarshal(data, &rel); err != nil {
-					return nil, fmt.Errorf("%s: %w", o.Path, err)
-				}
-				for _, a := range rel.Artifacts {
-					keep[a.URL], keep[a.SigURL] = true, true
-				}
-			}
+	if f.onlyReleases() {
+		if err := keepReleases(read, m, folders, keep); err != nil {
+			return nil, err
 		}
 	}
 	return keep, nil
+}
+
+// check refuses a value outside a segment's fixed values, then a value of
+// a refining segment (a version) without one of the segment it refines.
+func (f *Filter) check() error {
+	vals := f.segments()
+	for i, seg := range tree.BrowseSegments {
+		for _, v := range vals[i] {
+			if seg.Values != nil && !slices.ContainsFunc(seg.Values, func(x tree.BrowseValue) bool { return x.ID == v }) {
+				return &tree.TargetError{Target: "--" + seg.Name + " " + v, Reason: "use " + quotedValues(seg.Values)}
+			}
+		}
+	}
+	for i, seg := range tree.BrowseSegments {
+		if seg.Within == "" || len(vals[i]) == 0 {
+			continue
+		}
+		if w := tree.SegmentIndex(seg.Within); len(vals[w]) == 0 {
+			within := tree.BrowseSegments[w]
+			return &tree.TargetError{Target: "--" + seg.Name, Reason: seg.Plural + " belong to " + within.Plural + ": add --" + within.Name}
+		}
+	}
+	return nil
+}
+
+// quotedValues lists fixed values for a message: "a", "b" or "c".
+func quotedValues(vs []tree.BrowseValue) string {
+	var q []string
+	for _, v := range vs {
+		q = append(q, `"`+v.ID+`"`)
+	}
+	if len(q) < 2 {
+		return strings.Join(q, "")
+	}
+	return strings.Join(q[:len(q)-1], ", ") + " or " + q[len(q)-1]
+}
+
+// declaredSegments names the segments whose values catalog.json declares:
+// "product, version, cloud, layer and arch".
+func declaredSegments() string {
+	var names []string
+	for _, seg := range tree.BrowseSegments {
+		if seg.Values == nil {
+			names = append(names, seg.Name)
+		}
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " and " + names[len(names)-1]
+}
+
+// folders are the browse folders the filter combines: every value of each
+// segment (All when it has none) with every value of the others; a
+// refining segment is All where the segment it refines is.
+func (f *Filter) folders() []tree.BrowseFolder {
+	vals := f.segments()
+	folders := []tree.BrowseFolder{{}}
+	for i, seg := range tree.BrowseSegments {
+		var next []tree.BrowseFolder
+		for _, folder := range folders {
+			choices := vals[i]
+			if len(choices) == 0 || seg.Within != "" && folder[tree.SegmentIndex(seg.Within)] == tree.All {
+				choices = []string{tree.All}
+			}
+			for _, v := range choices {
+				folder[i] = v
+				next = append(next, folder)
+			}
+		}
+		folders = next
+	}
+	return folders
+}
+
+// keepListed adds the artifacts and signatures of the pack versions that
+// the folders' index.json files list; found is false when the tree has
+// none of the folders.
+func keepListed(read func(string) ([]byte, error), folders []tree.BrowseFolder, keep map[string]bool) (found bool, err error) {
+	for _, folder := range folders {
+		p := folder.File(tree.BrowseIndex)
+		data, err := read(p)
+		if err == tree.ErrNotExist {
+			continue // e.g. a version that only one of the products has
+		}
+		if err != nil {
+			return false, err
+		}
+		found = true
+		var list struct {
+			Packs []struct{ Name, Version string } `json:"packs"`
+		}
+		if err := json.Unmarshal(data, &list); err != nil {
+			return false, fmt.Errorf("%s: %w", p, err)
+		}
+		for _, pk := range list.Packs {
+			base := "artifacts/packs/" + pk.Name + "/" + pk.Name + "-" + pk.Version
+			keep[base+".zst"] = true
+			keep[base+tree.SigSuffix] = true
+		}
+	}
+	return found, nil
+}
+
+// onlyReleases reports whether the filter has values only in the segments
+// that name releases: release artifacts go with their product and
+// version, unless the filter asks only for packs of some cloud, layer,
+// arch or FIPS mode.
+func (f *Filter) onlyReleases() bool {
+	for i, vs := range f.segments() {
+		if len(vs) > 0 && !tree.BrowseSegments[i].Release {
+			return false
+		}
+	}
+	return true
+}
+
+// keepReleases adds the artifacts and signatures of the releases under
+// the folders' release segments (releases/<product>/<version>/, cut at the
+// first All), as their index.json files list them.
+func keepReleases(read func(string) ([]byte, error), m *tree.Manifest, folders []tree.BrowseFolder, keep map[string]bool) error {
+	set := map[string]bool{}
+	for _, folder := range folders {
+		prefix := "releases/"
+		for i, seg := range tree.BrowseSegments {
+			if !seg.Release {
+				continue
+			}
+			if folder[i] == tree.All {
+				break
+			}
+			prefix += folder[i] + "/"
+		}
+		set[prefix] = true
+	}
+	prefixes := sortedKeys(set)
+	for _, o := range m.Objects {
+		if path.Base(o.Path) != "index.json" || !slices.ContainsFunc(prefixes, func(p string) bool { return strings.HasPrefix(o.Path, p) }) {
+			continue
+		}
+		data, err := read(o.Path)
+		if err != nil {
+			return err
+		}
+		var rel struct {
+			Artifacts []struct {
+				URL    string `json:"url"`
+				SigURL string `json:"sig_url"`
+			} `json:"artifacts"`
+		}
+		if err := json.Unmarshal(data, &rel); err != nil {
+			return fmt.Errorf("%s: %w", o.Path, err)
+		}
+		for _, a := range rel.Artifacts {
+			keep[a.URL], keep[a.SigURL] = true, true
+		}
+	}
+	return nil
 }
 
 // manifestReader returns a reader of the tree's lists that trusts a file

@@ -337,8 +337,9 @@ func TestPartialMirror(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dest2, "artifacts/releases/palette/4.7.3/palette-4.7.3.tar.zst")); err == nil {
 		t.Error("another release's artifacts were mirrored")
 	}
-	if _, err := mirrorTo(t, src, s.Key, filepath.Join(t.TempDir(), "x"), mirror.Options{Filter: &mirror.Filter{Clouds: []string{"mars"}}}); err == nil {
-		t.Error("a filter matching nothing was accepted")
+	_, err = mirrorTo(t, src, s.Key, filepath.Join(t.TempDir(), "x"), mirror.Options{Filter: &mirror.Filter{Clouds: []string{"mars"}}})
+	if want := "target --cloud mars: matches no browse combination of this site; check the product, version, cloud, layer and arch ids in catalog.json"; err == nil || err.Error() != want {
+		t.Errorf("a filter matching nothing: %v, want %s", err, want)
 	}
 }
 

@@ -1,0 +1,192 @@
+package generator
+
+import (
+	"strings"
+
+	"github.com/packstudio/packstudio/catalog"
+	"github.com/packstudio/packstudio/internal/tree"
+)
+
+// The plan's dimensions come from tree.BrowseSegments, in path order: each
+// dimension is one segment, or a segment with those refining it (product
+// and version), and takes its values from the catalog through axisSources.
+// A new browse segment needs its entry there, nothing else here.
+
+// maxAxes bounds the number of dimensions: each has at least one segment.
+const maxAxes = len(tree.BrowseSegments)
+
+// axis is one dimension of the plan. Its values are numbered from 0, All
+// in each of its segments.
+type axis struct {
+	first, width int // its segments: tree.BrowseSegments[first : first+width]
+	values       []axisValue
+	index        map[string]int // a value's segments joined by "/" → its number
+	// match appends the numbers of the values pack version v is listed
+	// under, besides 0.
+	match func(v *catalog.PackVersion, into []int) []int
+	// sidebar returns the groups of links of a page whose value is cur.
+	sidebar func(cur int) []axisGroup
+}
+
+// axisValue is a value of a dimension: its path segments and its words in
+// a page's heading.
+type axisValue struct {
+	segs  []string
+	words string
+}
+
+// axisGroup is a group of links in a browse page's sidebar, each to the
+// page that changes only this dimension's value.
+type axisGroup struct {
+	name  string
+	links []axisLink
+}
+
+type axisLink struct {
+	label   string
+	to      int
+	current bool
+}
+
+// axisSources make each dimension from the catalog, by the name of its
+// first segment.
+var axisSources = map[string]func(cat *catalog.Catalog, first int) axis{
+	"product": releaseAxis,
+	"cloud": func(cat *catalog.Catalog, first int) axis {
+		return facetAxis(first, catalogValues(cat.Clouds), func(v *catalog.PackVersion) []string { return v.Clouds })
+	},
+	"layer": func(cat *catalog.Catalog, first int) axis {
+		return facetAxis(first, catalogValues(cat.Layers), func(v *catalog.PackVersion) []string { return []string{v.Pack.Layer} })
+	},
+	"arch": func(cat *catalog.Catalog, first int) axis {
+		return facetAxis(first, catalogValues(cat.Arches), func(v *catalog.PackVersion) []string { return v.Arch })
+	},
+	"fips": func(_ *catalog.Catalog, first int) axis {
+		return facetAxis(first, tree.BrowseSegments[first].Values, fipsValue)
+	},
+}
+
+var (
+	fipsOnly = []string{tree.FIPSOnly}
+	nonFIPS  = []string{tree.NonFIPS}
+)
+
+func fipsValue(v *catalog.PackVersion) []string {
+	if v.FIPS {
+		return fipsOnly
+	}
+	return nonFIPS
+}
+
+// newAxes makes the plan's dimensions, one per group of segments in path
+// order.
+func newAxes(cat *catalog.Catalog) []axis {
+	var axes []axis
+	for first := 0; first < len(tree.BrowseSegments); {
+		name := tree.BrowseSegments[first].Name
+		source, ok := axisSources[name]
+		if !ok {
+			panic("generator: no values for browse segment " + name + " in axisSources")
+		}
+		a := source(cat, first)
+		a.first = first
+		a.index = map[string]int{}
+		for i, v := range a.values {
+			a.index[strings.Join(v.segs, "/")] = i
+		}
+		axes = append(axes, a)
+		first += a.width
+	}
+	return axes
+}
+
+// catalogValues are the values of a facet the catalog declares: its id,
+// and its name as label and words.
+func catalogValues(fs []catalog.Facet) []tree.BrowseValue {
+	out := make([]tree.BrowseValue, len(fs))
+	for i, f := range fs {
+		out[i] = tree.BrowseValue{ID: f.ID, Label: f.Name, Words: f.Name}
+	}
+	return out
+}
+
+// facetAxis is a dimension of one segment: All, then values; a pack
+// version is listed under each value whose id ids returns for it.
+func facetAxis(first int, values []tree.BrowseValue, ids func(*catalog.PackVersion) []string) axis {
+	seg := tree.BrowseSegments[first]
+	a := axis{width: 1, values: []axisValue{{segs: []string{tree.All}, words: seg.AllWords}}}
+	number := map[string]int{}
+	for i, v := range values {
+		number[v.ID] = i + 1
+		a.values = append(a.values, axisValue{segs: []string{v.ID}, words: v.Words})
+	}
+	a.match = func(v *catalog.PackVersion, into []int) []int {
+		for _, id := range ids(v) {
+			into = append(into, number[id])
+		}
+		return into
+	}
+	a.sidebar = func(cur int) []axisGroup {
+		g := axisGroup{name: seg.Heading, links: []axisLink{{label: seg.AllLabel, to: 0, current: cur == 0}}}
+		for i, v := range values {
+			g.links = append(g.links, axisLink{label: v.Label, to: i + 1, current: cur == i+1})
+		}
+		return []axisGroup{g}
+	}
+	return a
+}
+
+// releaseAxis is the product segment with the version segment refining
+// it: (all, all), then per product (product, all) and (product, release)
+// for each of its releases. A version exists only under its product, so
+// the two make one dimension.
+func releaseAxis(cat *catalog.Catalog, first int) axis {
+	prodSeg, verSeg := tree.BrowseSegments[first], tree.BrowseSegments[first+1]
+	if verSeg.Within != prodSeg.Name {
+		panic("generator: browse segment " + verSeg.Name + " does not refine " + prodSeg.Name)
+	}
+	a := axis{width: 2, values: []axisValue{{segs: []string{tree.All, tree.All}, words: prodSeg.AllWords}}}
+	productAt := map[*catalog.Product]int{} // product → number of (product, all)
+	productOf := []*catalog.Product{nil}    // value → its product, nil for (all, all)
+	for _, p := range cat.Products {
+		productAt[p] = len(a.values)
+		a.values = append(a.values, axisValue{segs: []string{p.ID, tree.All}, words: p.Name + " (" + verSeg.AllWords + ")"})
+		productOf = append(productOf, p)
+		for _, r := range p.Releases {
+			a.values = append(a.values, axisValue{segs: []string{p.ID, r.Version.Raw}, words: p.Name + " " + r.Version.Raw})
+			productOf = append(productOf, p)
+		}
+	}
+	a.match = func(v *catalog.PackVersion, into []int) []int {
+		for _, p := range cat.Products {
+			if _, ok := v.Products[p.ID]; !ok {
+				continue
+			}
+			at := productAt[p]
+			into = append(into, at)
+			for i, r := range p.Releases {
+				if v.OffersRelease(r) {
+					into = append(into, at+1+i)
+				}
+			}
+		}
+		return into
+	}
+	a.sidebar = func(cur int) []axisGroup {
+		chosen := productOf[cur]
+		products := axisGroup{name: prodSeg.Heading, links: []axisLink{{label: prodSeg.AllLabel, to: 0, current: chosen == nil}}}
+		for _, p := range cat.Products {
+			products.links = append(products.links, axisLink{label: p.Name, to: productAt[p], current: chosen == p})
+		}
+		if chosen == nil {
+			return []axisGroup{products}
+		}
+		at := productAt[chosen]
+		versions := axisGroup{name: chosen.Name + " " + verSeg.Heading, links: []axisLink{{label: verSeg.AllLabel, to: at, current: cur == at}}}
+		for i := len(chosen.Releases) - 1; i >= 0; i-- { // newest first
+			versions.links = append(versions.links, axisLink{label: chosen.Releases[i].Version.Raw, to: at + 1 + i, current: cur == at+1+i})
+		}
+		return []axisGroup{products, versions}
+	}
+	return a
+}

@@ -1,0 +1,122 @@
+package mirror
+
+import (
+	"encoding/json"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/packstudio/packstudio/internal/tree"
+)
+
+// TestFilterHasEverySegment walks tree.BrowseSegments: the filter has a
+// field for each, under the segment's plural as JSON key (the mirror
+// state's form), and segments returns it at the segment's position.
+func TestFilterHasEverySegment(t *testing.T) {
+	in := map[string][]string{}
+	for _, seg := range tree.BrowseSegments {
+		in[seg.Plural] = []string{"value-of-" + seg.Name}
+	}
+	data, _ := json.Marshal(in)
+	var f Filter
+	if err := json.Unmarshal(data, &f); err != nil {
+		t.Fatal(err)
+	}
+	for i, vs := range f.segments() {
+		seg := tree.BrowseSegments[i]
+		if !slices.Equal(vs, []string{"value-of-" + seg.Name}) {
+			t.Errorf("segment %d (%s): the filter holds %v under %q", i, seg.Name, vs, seg.Plural)
+		}
+	}
+	out, _ := json.Marshal(&f)
+	var keys map[string]any
+	json.Unmarshal(out, &keys)
+	for k := range keys {
+		if _, ok := in[k]; !ok {
+			t.Errorf("the filter has a field %q that is no browse segment", k)
+		}
+	}
+	if got, want := f.String(), "--product value-of-product --version value-of-version --cloud value-of-cloud --layer value-of-layer --arch value-of-arch --fips value-of-fips"; got != want {
+		t.Errorf("String() = %q, want %q", got, want)
+	}
+}
+
+func TestFilterCheck(t *testing.T) {
+	tests := []struct {
+		f    Filter
+		want string // the error, or empty
+	}{
+		{Filter{FIPS: []string{"fips", "non-fips"}}, ""},
+		{Filter{Products: []string{"palette"}, Versions: []string{"4.7.3"}}, ""},
+		{Filter{FIPS: []string{"yes"}}, `target --fips yes: use "fips" or "non-fips"`},
+		{Filter{FIPS: []string{"all"}}, `target --fips all: use "fips" or "non-fips"`},
+		{Filter{Versions: []string{"4.7.3"}}, "target --version: versions belong to products: add --product"},
+		// A bad value is reported before a missing product.
+		{Filter{Versions: []string{"4.7.3"}, FIPS: []string{"no"}}, `target --fips no: use "fips" or "non-fips"`},
+	}
+	for _, tt := range tests {
+		err := tt.f.check()
+		if got := errText(err); got != tt.want {
+			t.Errorf("%s: check() = %q, want %q", tt.f.String(), got, tt.want)
+		}
+	}
+}
+
+func errText(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
+}
+
+func TestFilterFolders(t *testing.T) {
+	f := Filter{Products: []string{"palette", "all"}, Versions: []string{"4.7.3", "4.6.2"}, Clouds: []string{"aws"}, FIPS: []string{"fips"}}
+	var got []string
+	for _, folder := range f.folders() {
+		got = append(got, folder.Path())
+	}
+	want := []string{
+		"browse/palette/4.7.3/aws/all/all/fips",
+		"browse/palette/4.6.2/aws/all/all/fips",
+		"browse/all/all/aws/all/all/fips", // a version only under a product
+	}
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("folders:\n got %v\nwant %v", got, want)
+	}
+	if got := (&Filter{}).folders(); len(got) != 1 || got[0] != tree.AllFolder() {
+		t.Errorf("the empty filter's folders = %v, want the all folder", got)
+	}
+}
+
+func TestFilterOnlyReleases(t *testing.T) {
+	for _, tt := range []struct {
+		f    Filter
+		want bool
+	}{
+		{Filter{}, true},
+		{Filter{Products: []string{"palette"}, Versions: []string{"4.7.3"}}, true},
+		{Filter{Products: []string{"palette"}, Layers: []string{"os"}}, false},
+		{Filter{FIPS: []string{"fips"}}, false},
+	} {
+		if got := tt.f.onlyReleases(); got != tt.want {
+			t.Errorf("%q: onlyReleases() = %v, want %v", tt.f.String(), got, tt.want)
+		}
+	}
+}
+
+func TestDeclaredSegmentsMessage(t *testing.T) {
+	if got, want := declaredSegments(), "product, version, cloud, layer and arch"; got != want {
+		t.Errorf("declaredSegments() = %q, want %q", got, want)
+	}
+}
+
+func TestBundleListPath(t *testing.T) {
+	b := &Bundle{Product: "palette", Version: "4.9.2", Cloud: "aws"}
+	if got, want := b.listPath(), "browse/palette/4.9.2/aws/all/all/all/index.json"; got != want {
+		t.Errorf("listPath() = %q, want %q", got, want)
+	}
+	b.Cloud = ""
+	if got, want := b.listPath(), "browse/palette/4.9.2/all/all/all/all/index.json"; got != want {
+		t.Errorf("listPath() without a cloud = %q, want %q", got, want)
+	}
+}
