@@ -45,6 +45,9 @@ type Report struct {
 	LeftOut    []string
 	Failures   []tree.Failure
 	Notes      []string
+	// KeyWarning is set by Run when the key is the tree's own, which
+	// proves integrity but not who published the tree.
+	KeyWarning string
 }
 
 // OK reports whether nothing failed.
