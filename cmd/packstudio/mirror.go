@@ -68,22 +68,20 @@ versions (it does not combine with the other filters).`,
 		Args: cobra.ExactArgs(2),
 		RunE: func(c *cobra.Command, args []string) error {
 			source, dest := args[0], args[1]
-			var size int64
+			j := mirror.Job{KeyFile: key, BaseURL: baseURL, VolumesDir: volumes, Mirror: mirror.Options{
+				Jobs: jobs, AllowExpired: allowExpired, Filter: &f, SourceName: source, Force: force}}
+			var err error
 			if volumes != "" {
-				var err error
-				if size, err = bytesize.Parse(volumeSize); err != nil {
+				if j.VolumeSize, err = bytesize.Parse(volumeSize); err != nil {
 					return usage("--volume-size: %v", err)
 				}
 			}
 			if bundle != "" {
-				b, err := mirror.ReadBundle(bundle)
-				if err != nil {
+				if f.Bundle, err = mirror.ReadBundle(bundle); err != nil {
 					return classify(err)
 				}
-				f.Bundle = b
 			}
-			maxSize, err := bytesize.Parse(maxManifest)
-			if err != nil {
+			if j.Mirror.MaxManifestSize, err = bytesize.Parse(maxManifest); err != nil {
 				return usage("--max-manifest-size: %v", err)
 			}
 			if baseURL != "" {
@@ -91,70 +89,19 @@ versions (it does not combine with the other filters).`,
 					return usage("--base-url %q: %v", baseURL, err)
 				}
 			}
+			if c.Flags().Changed("prune") {
+				j.Prune = &prune
+			}
 			src, err := openSource(c, source, endpoint, region, jobs)
 			if err != nil {
 				return classify(err)
 			}
-			v, warning, err := mirror.TrustedKey(c.Context(), src, mirror.KeyOptions{KeyFile: key, Dest: dest, MaxManifestSize: maxSize})
-			if err != nil {
-				return classify(err)
-			}
-			if warning != "" {
-				fmt.Fprintln(e.stderr, "packstudio: WARNING:", warning)
-			}
-			if !c.Flags().Changed("prune") {
-				// A full mirror follows its source; a partial one keeps what
-				// earlier filters brought, unless --prune says otherwise.
-				prune = f.Empty()
-			}
 			bar := newProgressBar(e)
-			start := time.Now()
-			res, err := mirror.Mirror(c.Context(), src, v, dest, mirror.Options{
-				Jobs: jobs, AllowExpired: allowExpired, Prune: prune, Filter: &f, Progress: bar.update, SourceName: source,
-				Force: force, MaxManifestSize: maxSize,
-			})
+			j.Mirror.Progress = bar.update
+			res, err := mirror.Run(c.Context(), src, dest, j)
 			bar.finish()
-			if res != nil {
-				for _, n := range res.Notes {
-					fmt.Fprintln(e.stdout, "note:", n)
-				}
-				for _, fl := range res.Failures {
-					fmt.Fprintln(e.stdout, "FAIL", fl.String())
-				}
-			}
-			if err != nil {
-				return classify(err) // a refused manifest is failed work: exit 1
-			}
-			elapsed := time.Since(start)
-			rate := float64(res.Bytes) / max(elapsed.Seconds(), 0.001)
-			partial := ""
-			if res.LeftOut > 0 {
-				partial = fmt.Sprintf("; %d objects left out by choice", res.LeftOut)
-				if !f.Empty() {
-					partial += " (" + f.String() + ")"
-				}
-			}
-			fmt.Fprintf(e.stdout, "mirrored %s version %d into %s: fetched %d objects (%s, %d resumed), skipped %d already there, removed %d%s; %s at %s/s\n",
-				source, res.Manifest.Version, dest, res.Fetched, bytesize.Format(res.Bytes), res.Resumed, res.Skipped, res.Removed, partial, elapsed.Round(time.Millisecond), bytesize.Format(int64(rate)))
-			if baseURL != "" {
-				n, err := mirror.Rebase(dest, baseURL)
-				if err != nil {
-					return classify(err)
-				}
-				fmt.Fprintf(e.stdout, "rebased %d URL lists to %s\n", n, baseURL)
-			}
-			if volumes != "" {
-				paths, notes, err := mirror.WriteVolumes(dest, volumes, size)
-				for _, n := range notes {
-					fmt.Fprintln(e.stdout, "note:", n)
-				}
-				if err != nil {
-					return err
-				}
-				fmt.Fprintf(e.stdout, "wrote %d volumes of at most %s to %s (each verifies on its own: packstudio verify --key PUB %s)\n",
-					len(paths), bytesize.Format(size), volumes, paths[0])
-			}
-			return nil
+			e.printMirror(dest, j, res)
+			return classify(err) // a refused manifest is failed work: exit 1
 		},
 	}
 	c.Flags().StringVar(&key, "key", "", "publisher's public key (PEM) the manifest must verify with")
@@ -176,6 +123,48 @@ versions (it does not combine with the other filters).`,
 	c.Flags().StringArrayVar(&f.FIPS, "fips", nil, `only "fips" or "non-fips" packs (repeatable)`)
 	c.Flags().StringVar(&bundle, "bundle", "", "only the pack versions of this bundle.json, saved by the bundle builder")
 	return c
+}
+
+// printMirror says what each step of a mirror did, up to the one that
+// failed.
+func (e *env) printMirror(dest string, j mirror.Job, res *mirror.JobResult) {
+	if res == nil {
+		return
+	}
+	if res.KeyWarning != "" {
+		fmt.Fprintln(e.stderr, "packstudio: WARNING:", res.KeyWarning)
+	}
+	if res.Result != nil {
+		for _, n := range res.Notes {
+			fmt.Fprintln(e.stdout, "note:", n)
+		}
+		for _, fl := range res.Failures {
+			fmt.Fprintln(e.stdout, "FAIL", fl.String())
+		}
+	}
+	if !res.Mirrored {
+		return
+	}
+	rate := float64(res.Bytes) / max(res.Elapsed.Seconds(), 0.001)
+	partial := ""
+	if res.LeftOut > 0 {
+		partial = fmt.Sprintf("; %d objects left out by choice", res.LeftOut)
+		if f := j.Mirror.Filter; !f.Empty() {
+			partial += " (" + f.String() + ")"
+		}
+	}
+	fmt.Fprintf(e.stdout, "mirrored %s version %d into %s: fetched %d objects (%s, %d resumed), skipped %d already there, removed %d%s; %s at %s/s\n",
+		j.Mirror.SourceName, res.Manifest.Version, dest, res.Fetched, bytesize.Format(res.Bytes), res.Resumed, res.Skipped, res.Removed, partial, res.Elapsed.Round(time.Millisecond), bytesize.Format(int64(rate)))
+	if res.RebasedTo != "" {
+		fmt.Fprintf(e.stdout, "rebased %d URL lists to %s\n", res.Rebased, res.RebasedTo)
+	}
+	for _, n := range res.VolumeNotes {
+		fmt.Fprintln(e.stdout, "note:", n)
+	}
+	if len(res.Volumes) > 0 {
+		fmt.Fprintf(e.stdout, "wrote %d volumes of at most %s to %s (each verifies on its own: packstudio verify --key PUB %s)\n",
+			len(res.Volumes), bytesize.Format(j.VolumeSize), j.VolumesDir, res.Volumes[0])
+	}
 }
 
 func rebaseCmd(e *env) *cobra.Command {
