@@ -17,8 +17,8 @@ type Job struct {
 	// tree.DefaultPublicKeyName), which proves the tree is whole.
 	KeyFile       string
 	PublicKeyName string
-	Target        string // file://DIR or s3://BUCKET/PREFIX (OpenTarget)
-	S3            Options
+	Target        string  // file://DIR or s3://BUCKET/PREFIX (OpenTarget)
+	Location      Options // how to reach the target
 	Sync          SyncOptions
 }
 
@@ -35,7 +35,7 @@ func Run(ctx context.Context, j Job) (*JobResult, error) {
 	if err != nil {
 		return nil, &tree.KeyError{Reason: fmt.Sprintf("publish: %v (pass --key, or build the tree first)", err)}
 	}
-	bucket, err := OpenTarget(ctx, j.Target, j.S3)
+	bucket, err := OpenTarget(ctx, j.Target, j.Location)
 	if err != nil {
 		return nil, err
 	}

@@ -35,7 +35,7 @@ and puts back any object removed or replaced behind its back. S3 credentials com
 (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE, …); AWS_CA_BUNDLE is honoured.`,
 		Example: "  packstudio publish --to file://bucket\n  packstudio publish --to s3://packs/site --endpoint http://127.0.0.1:9000 --prune",
 		RunE: func(c *cobra.Command, _ []string) error {
-			j := publish.Job{Dir: dir, KeyFile: key, Target: to, S3: publish.Options{Endpoint: endpoint, Region: region, Jobs: jobs},
+			j := publish.Job{Dir: dir, KeyFile: key, Target: to, Location: publish.Options{Endpoint: endpoint, Region: region, Jobs: jobs},
 				Sync: publish.SyncOptions{Jobs: jobs, DryRun: dryRun, Prune: prune, Repair: repair}}
 			cfg, err := optionalConfig(c, config, generator.Overrides{Output: dir})
 			if err != nil {
@@ -73,14 +73,14 @@ func withConfig(j *publish.Job, cfg *generator.Config) {
 		if j.Target == "" {
 			j.Target = cfg.Publish.Target
 		}
-		if j.S3.Endpoint == "" {
-			j.S3.Endpoint = cfg.Publish.Endpoint
+		if j.Location.Endpoint == "" {
+			j.Location.Endpoint = cfg.Publish.Endpoint
 		}
-		if j.S3.Region == "" {
-			j.S3.Region = cfg.Publish.Region
+		if j.Location.Region == "" {
+			j.Location.Region = cfg.Publish.Region
 		}
 		if j.Sync.Jobs == 0 {
-			j.Sync.Jobs, j.S3.Jobs = cfg.Publish.Jobs, cfg.Publish.Jobs
+			j.Sync.Jobs, j.Location.Jobs = cfg.Publish.Jobs, cfg.Publish.Jobs
 		}
 	}
 	if j.Dir == "" {
