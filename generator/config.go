@@ -86,33 +86,63 @@ func LoadConfig(file string, o Overrides) (*Config, error) {
 	if !ok || len(ps) > 0 {
 		return nil, ps
 	}
-	add := func(key, fix, format string, args ...any) {
-		ps = append(ps, catalog.Problem{File: file, Line: lines.Line(key), Msg: fmt.Sprintf(format, args...), Fix: fix})
+	l := &configLoader{file: file, dir: filepath.Dir(file), lines: lines}
+	c := l.paths(&raw, o)
+	// Each check adds its problems, so that one run reports them all.
+	c.BaseURL = l.baseURL(raw.BaseURL, o.BaseURL)
+	c.PublicKeyName = l.publicKeyName(&raw)
+	c.ManifestTTL = l.manifestTTL(&raw)
+	if c.Publish.Jobs < 0 {
+		l.add("publish.jobs", "use a positive number or leave it out", "publish.jobs is negative")
 	}
-	dir := filepath.Dir(file)
-	rel := func(p, def string) string {
-		if p == "" {
-			p = def
-		}
-		if p == "" || filepath.IsAbs(p) {
-			return p
-		}
-		return filepath.Join(dir, p)
+	l.checkOutput(c)
+	if len(l.ps) > 0 {
+		return nil, l.ps
 	}
+	return c, nil
+}
+
+// configLoader collects the problems of one site.toml, each at the line of
+// its key.
+type configLoader struct {
+	file, dir string // site.toml and its directory, which paths are relative to
+	lines     catalog.Lines
+	ps        catalog.Problems
+}
+
+func (l *configLoader) add(key, fix, format string, args ...any) {
+	l.ps = append(l.ps, catalog.Problem{File: l.file, Line: l.lines.Line(key), Msg: fmt.Sprintf(format, args...), Fix: fix})
+}
+
+// rel resolves p (or def when p is empty) against site.toml's directory;
+// absolute paths and "" stay as they are.
+func (l *configLoader) rel(p, def string) string {
+	if p == "" {
+		p = def
+	}
+	if p == "" || filepath.IsAbs(p) {
+		return p
+	}
+	return filepath.Join(l.dir, p)
+}
+
+// paths fills in the title, the paths with their defaults and the
+// [publish] table; the output directory given on the command line wins.
+func (l *configLoader) paths(raw *rawConfig, o Overrides) *Config {
 	c := &Config{
-		File:       file,
+		File:       l.file,
 		Title:      raw.Title,
-		Catalog:    rel(raw.Catalog, "catalog"),
-		Content:    rel(raw.Content, ""),
-		Theme:      rel(raw.Theme, ""),
-		Output:     rel(raw.Output, "public"),
-		Cache:      rel(raw.Cache, ".packstudio-cache"),
-		SigningKey: rel(raw.Signing.Key, ""),
+		Catalog:    l.rel(raw.Catalog, "catalog"),
+		Content:    l.rel(raw.Content, ""),
+		Theme:      l.rel(raw.Theme, ""),
+		Output:     l.rel(raw.Output, "public"),
+		Cache:      l.rel(raw.Cache, ".packstudio-cache"),
+		SigningKey: l.rel(raw.Signing.Key, ""),
 		Publish:    PublishConfig(raw.Publish),
 	}
 	// A file:// target is a path like the others: relative to site.toml.
 	if t, ok := strings.CutPrefix(c.Publish.Target, "file://"); ok {
-		c.Publish.Target = "file://" + rel(t, "")
+		c.Publish.Target = "file://" + l.rel(t, "")
 	}
 	if o.Output != "" {
 		c.Output = o.Output
@@ -120,21 +150,33 @@ func LoadConfig(file string, o Overrides) (*Config, error) {
 	if c.Title == "" {
 		c.Title = "Packs"
 	}
+	// A key URL (a KMS, a token) is not a path.
 	if strings.Contains(raw.Signing.Key, "://") {
 		c.SigningKey = raw.Signing.Key
 	}
+	return c
+}
 
-	base := raw.BaseURL
-	if o.BaseURL != "" {
-		base = o.BaseURL
+// baseURL checks the base URL (the command line's, else site.toml's) and
+// returns it with its trailing slash.
+func (l *configLoader) baseURL(configured, override string) string {
+	base := configured
+	if override != "" {
+		base = override
 	}
-	if b, err := tree.CheckBaseURL(base); err != nil {
-		add("base_url", `set base_url = "https://packs.example.com/" (absolute; used in URL lists)`,
+	b, err := tree.CheckBaseURL(base)
+	if err != nil {
+		l.add("base_url", `set base_url = "https://packs.example.com/" (absolute; used in URL lists)`,
 			"base_url %q: %v", base, err)
-	} else {
-		c.BaseURL = b
+		return ""
 	}
+	return b
+}
 
+// publicKeyName returns the name of the public key at the root of the
+// site, from the top level or [signing], and checks that it is a plain
+// file name.
+func (l *configLoader) publicKeyName(raw *rawConfig) string {
 	keyName, keyNameAt := raw.PublicKeyName, "public_key_name"
 	if raw.Signing.PublicKeyName != "" {
 		keyName, keyNameAt = raw.Signing.PublicKeyName, "signing.public_key_name"
@@ -143,41 +185,40 @@ func LoadConfig(file string, o Overrides) (*Config, error) {
 		keyName = tree.DefaultPublicKeyName
 	}
 	if !safeFileName.MatchString(keyName) || keyName == "manifest.json" {
-		add(keyNameAt, `use a plain file name of letters, digits, '.', '_' and '-', like "public_key.pem"`,
+		l.add(keyNameAt, `use a plain file name of letters, digits, '.', '_' and '-', like "public_key.pem"`,
 			"public_key_name %q must be a file name at the root of the site, not starting with '.'", keyName)
 	}
-	c.PublicKeyName = keyName
+	return keyName
+}
 
+// manifestTTL returns how long a manifest is valid, from the top level or
+// [signing], else DefaultManifestTTL.
+func (l *configLoader) manifestTTL(raw *rawConfig) time.Duration {
 	ttl, ttlAt := raw.ManifestTTL, "manifest_ttl"
 	if raw.Signing.ManifestTTL != "" {
 		ttl, ttlAt = raw.Signing.ManifestTTL, "signing.manifest_ttl"
 	}
-	c.ManifestTTL = DefaultManifestTTL
-	if ttl != "" {
-		d, err := ParseTTL(ttl)
-		if err != nil {
-			add(ttlAt, `write a duration like "2160h" or "90d"`, "manifest_ttl %q: %v", ttl, err)
-		}
-		c.ManifestTTL = d
+	if ttl == "" {
+		return DefaultManifestTTL
 	}
-	if c.Publish.Jobs < 0 {
-		add("publish.jobs", "use a positive number or leave it out", "publish.jobs is negative")
+	d, err := ParseTTL(ttl)
+	if err != nil {
+		l.add(ttlAt, `write a duration like "2160h" or "90d"`, "manifest_ttl %q: %v", ttl, err)
 	}
+	return d
+}
 
-	// The output directory is replaced file by file and stale files are
-	// removed from it, so it must not hold the site's own inputs.
-	if abs(c.Output) == abs(dir) || within(abs(c.Catalog), abs(c.Output)) || (c.Content != "" && within(abs(c.Content), abs(c.Output))) {
-		add("output", `use a directory of its own, like "public"`, "output %q holds the site's own files", c.Output)
+// checkOutput refuses an output directory that holds the site's inputs or
+// its private key: the output is replaced file by file, stale files are
+// removed from it, and everything in it is published.
+func (l *configLoader) checkOutput(c *Config) {
+	if abs(c.Output) == abs(l.dir) || within(abs(c.Catalog), abs(c.Output)) || (c.Content != "" && within(abs(c.Content), abs(c.Output))) {
+		l.add("output", `use a directory of its own, like "public"`, "output %q holds the site's own files", c.Output)
 	}
-	// Everything in the output directory is published.
 	if c.SigningKey != "" && !strings.Contains(c.SigningKey, "://") && keyguard.Inside(c.SigningKey, c.Output) {
-		add("signing.key", "keep the private key outside the output directory, e.g. in keys/ next to site.toml",
+		l.add("signing.key", "keep the private key outside the output directory, e.g. in keys/ next to site.toml",
 			"the private signing key %s is inside the output directory %s, which is published", c.SigningKey, c.Output)
 	}
-	if len(ps) > 0 {
-		return nil, ps
-	}
-	return c, nil
 }
 
 // safeFileName is what a name may hold that scripts and URL lists use as is.

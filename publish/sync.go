@@ -91,7 +91,7 @@ func Publish(ctx context.Context, dir string, key *sign.Verifier, dst Bucket, o 
 	if err := checkLocalSizes(dir, m); err != nil {
 		return nil, err
 	}
-	plan, err := planSync(ctx, m, raw, sig, served, live, serr, dst, o)
+	plan, err := planSync(ctx, syncState{local: m, raw: raw, sig: sig, served: served, servedErr: serr, live: live}, dst, o)
 	if err != nil {
 		return nil, err
 	}
@@ -148,71 +148,116 @@ func checkLocalSizes(dir string, m *tree.Manifest) error {
 	return nil
 }
 
-// planSync compares the local manifest m with the bucket's listing. served
-// is the bucket's own verified manifest (nil, with servedErr, when there is
-// none); manifestLive says it is byte for byte the local one.
-func planSync(ctx context.Context, m *tree.Manifest, raw, sig []byte, served *tree.Manifest, manifestLive bool, servedErr error, dst Bucket, o SyncOptions) (*SyncPlan, error) {
+// syncState is what planSync compares: the built tree's manifest, as
+// parsed and as signed bytes, and what the bucket serves.
+type syncState struct {
+	local    *tree.Manifest
+	raw, sig []byte // the local manifest and its signature, as uploaded
+	// served is the bucket's own verified manifest; nil, with servedErr,
+	// when there is none or it does not verify.
+	served    *tree.Manifest
+	servedErr error
+	// live says the bucket serves the local manifest byte for byte.
+	live bool
+}
+
+// planSync compares the local manifest with the bucket's listing and
+// returns what to upload, in phase order, and what to delete.
+func planSync(ctx context.Context, s syncState, dst Bucket, o SyncOptions) (*SyncPlan, error) {
 	plan := &SyncPlan{}
 	listing, err := dst.List(ctx)
 	if err != nil {
 		return nil, err
 	}
+	known := s.vouchedFor(plan)
+	unsure := plan.compare(s.local, listing, known)
+	if err := plan.headUnsure(ctx, dst, unsure, o.Jobs); err != nil {
+		return nil, err
+	}
+	plan.addManifest(s)
+	plan.sortUploads()
+	if o.Prune {
+		plan.deleteUnlisted(s.local, listing)
+	}
+	return plan, nil
+}
+
+// vouchedFor returns the contents the bucket's own manifest vouches for;
+// a manifest that is there but unusable is noted in the plan.
+func (s syncState) vouchedFor(plan *SyncPlan) map[string]tree.Object {
+	if s.served != nil {
+		return s.served.Index()
+	}
+	if !errors.Is(s.servedErr, tree.ErrNotExist) {
+		plan.Notes = append(plan.Notes, fmt.Sprintf("the bucket's manifest is not usable (%v); comparing objects one by one", s.servedErr))
+	}
+	return nil
+}
+
+// compare plans each object of m against the listing: skipped when the
+// bucket holds it with the size and digest its manifest vouches for, new
+// or changed when it lacks it or holds another size. Objects of the same
+// size whose content is unknown are returned, for headUnsure.
+func (p *SyncPlan) compare(m *tree.Manifest, listing []tree.ObjectInfo, known map[string]tree.Object) (unsure []tree.Object) {
 	remote := make(map[string]int64, len(listing))
 	for _, obj := range listing {
 		remote[obj.Key] = obj.Size
 	}
-	var known map[string]tree.Object // contents vouched for by the bucket's manifest
-	if served != nil {
-		known = served.Index()
-	} else if !errors.Is(servedErr, tree.ErrNotExist) {
-		plan.Notes = append(plan.Notes, fmt.Sprintf("the bucket's manifest is not usable (%v); comparing objects one by one", servedErr))
-	}
-
-	var unsure []tree.Object // same size, content unknown: ask the store
 	for _, obj := range m.Objects {
 		size, exists := remote[obj.Path]
 		switch {
 		case exists && size == obj.Size && known[obj.Path].SHA256 == obj.SHA256:
-			plan.Skipped++
+			p.Skipped++
 		case exists && size == obj.Size:
 			unsure = append(unsure, obj)
 		case exists:
-			plan.add(obj, "changed")
+			p.add(obj, "changed")
 		default:
-			plan.add(obj, "new")
+			p.add(obj, "new")
 		}
 	}
-	// HEAD the unsure ones in parallel: the SHA-256 recorded at upload
-	// tells whether a killed publish already put this exact object.
+	return unsure
+}
+
+// headUnsure asks the store about each unsure object in parallel: the
+// SHA-256 recorded at upload tells whether a killed publish already put
+// this exact object.
+func (p *SyncPlan) headUnsure(ctx context.Context, dst Bucket, unsure []tree.Object, jobs int) error {
 	var mu sync.Mutex
-	err = workers.Each(ctx, o.Jobs, len(unsure), func(i int) error {
+	return workers.Each(ctx, jobs, len(unsure), func(i int) error {
 		obj := unsure[i]
 		info, err := dst.Head(ctx, obj.Path)
 		mu.Lock()
 		defer mu.Unlock()
 		switch {
 		case err == nil && info.SHA256 == obj.SHA256 && info.Size == obj.Size:
-			plan.Skipped++
+			p.Skipped++
 		case err == nil || errors.Is(err, tree.ErrNotExist):
-			plan.add(obj, "unverified")
+			p.add(obj, "unverified")
 		default:
 			return err
 		}
 		return nil
 	})
-	if err != nil {
-		return nil, err
+}
+
+// addManifest plans the signature and the manifest unless they are live.
+func (p *SyncPlan) addManifest(s syncState) {
+	if s.live {
+		p.Skipped += 2 // the manifest and its signature, counted as the fast path does
+		return
 	}
-	if manifestLive {
-		plan.Skipped += 2 // the manifest and its signature, counted as the fast path does
-	} else {
-		plan.Uploads = append(plan.Uploads,
-			Action{Key: tree.ManifestSigName, Size: int64(len(sig)), SHA256: tree.Digest(sig), Phase: tree.PhaseManifest, Reason: "new manifest"},
-			Action{Key: tree.ManifestName, Size: int64(len(raw)), SHA256: tree.Digest(raw), Phase: tree.PhaseManifest, Reason: "new manifest"})
-		plan.Bytes += int64(len(sig) + len(raw))
-	}
-	sort.SliceStable(plan.Uploads, func(i, j int) bool {
-		a, b := plan.Uploads[i], plan.Uploads[j]
+	p.Uploads = append(p.Uploads,
+		Action{Key: tree.ManifestSigName, Size: int64(len(s.sig)), SHA256: tree.Digest(s.sig), Phase: tree.PhaseManifest, Reason: "new manifest"},
+		Action{Key: tree.ManifestName, Size: int64(len(s.raw)), SHA256: tree.Digest(s.raw), Phase: tree.PhaseManifest, Reason: "new manifest"})
+	p.Bytes += int64(len(s.sig) + len(s.raw))
+}
+
+// sortUploads puts the uploads in phase order, by key within a phase,
+// and the manifest's signature before the manifest.
+func (p *SyncPlan) sortUploads() {
+	sort.SliceStable(p.Uploads, func(i, j int) bool {
+		a, b := p.Uploads[i], p.Uploads[j]
 		if a.Phase != b.Phase {
 			return a.Phase < b.Phase
 		}
@@ -221,16 +266,18 @@ func planSync(ctx context.Context, m *tree.Manifest, raw, sig []byte, served *tr
 		}
 		return a.Key < b.Key
 	})
-	if o.Prune {
-		listed := m.Index()
-		for _, obj := range listing {
-			if _, keep := listed[obj.Key]; !keep && obj.Key != tree.ManifestName && obj.Key != tree.ManifestSigName {
-				plan.Deletes = append(plan.Deletes, obj.Key)
-			}
+}
+
+// deleteUnlisted plans the deletion of every object in the listing that m
+// does not list.
+func (p *SyncPlan) deleteUnlisted(m *tree.Manifest, listing []tree.ObjectInfo) {
+	listed := m.Index()
+	for _, obj := range listing {
+		if _, keep := listed[obj.Key]; !keep && obj.Key != tree.ManifestName && obj.Key != tree.ManifestSigName {
+			p.Deletes = append(p.Deletes, obj.Key)
 		}
-		sort.Strings(plan.Deletes)
 	}
-	return plan, nil
+	sort.Strings(p.Deletes)
 }
 
 func (p *SyncPlan) add(obj tree.Object, reason string) {

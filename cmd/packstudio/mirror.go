@@ -36,14 +36,17 @@ func openSource(c *cobra.Command, source, endpoint, region string, jobs int) (tr
 	return nil, &tree.TargetError{Target: source, Reason: "not a source: write https://HOST/PATH, file://DIR or s3://BUCKET/PREFIX"}
 }
 
+// mirrorFlags are the mirror command's flags.
+type mirrorFlags struct {
+	key, endpoint, region, baseURL, volumes, volumeSize, bundle string
+	maxManifest                                                 string
+	jobs                                                        int
+	allowExpired, prune, force                                  bool
+	f                                                           mirror.Filter
+}
+
 func mirrorCmd(e *env) *cobra.Command {
-	var (
-		key, endpoint, region, baseURL, volumes, volumeSize, bundle string
-		maxManifest                                                 string
-		jobs                                                        int
-		allowExpired, prune, force                                  bool
-		f                                                           mirror.Filter
-	)
+	var fl mirrorFlags
 	c := &cobra.Command{
 		Use:   "mirror SOURCE DEST [--key PUB] [--jobs N] [filters | --bundle bundle.json] [--volumes DIR --volume-size N]",
 		Short: "Copy a published site into DEST (or tar volumes), verifying every object",
@@ -68,114 +71,117 @@ versions (it does not combine with the other filters).`,
 		Args: cobra.ExactArgs(2),
 		RunE: func(c *cobra.Command, args []string) error {
 			source, dest := args[0], args[1]
-			var size int64
-			if volumes != "" {
-				var err error
-				if size, err = bytesize.Parse(volumeSize); err != nil {
-					return usage("--volume-size: %v", err)
-				}
-			}
-			if bundle != "" {
-				b, err := mirror.ReadBundle(bundle)
-				if err != nil {
-					return classify(err)
-				}
-				f.Bundle = b
-			}
-			maxSize, err := bytesize.Parse(maxManifest)
+			j, err := fl.job(c, source)
 			if err != nil {
-				return usage("--max-manifest-size: %v", err)
+				return err
 			}
-			if baseURL != "" {
-				if _, err := tree.CheckBaseURL(baseURL); err != nil {
-					return usage("--base-url %q: %v", baseURL, err)
-				}
-			}
-			src, err := openSource(c, source, endpoint, region, jobs)
+			src, err := openSource(c, source, fl.endpoint, fl.region, fl.jobs)
 			if err != nil {
 				return classify(err)
-			}
-			v, warning, err := mirror.TrustedKey(c.Context(), src, mirror.KeyOptions{KeyFile: key, Dest: dest, MaxManifestSize: maxSize})
-			if err != nil {
-				return classify(err)
-			}
-			if warning != "" {
-				fmt.Fprintln(e.stderr, "packstudio: WARNING:", warning)
-			}
-			if !c.Flags().Changed("prune") {
-				// A full mirror follows its source; a partial one keeps what
-				// earlier filters brought, unless --prune says otherwise.
-				prune = f.Empty()
 			}
 			bar := newProgressBar(e)
-			start := time.Now()
-			res, err := mirror.Mirror(c.Context(), src, v, dest, mirror.Options{
-				Jobs: jobs, AllowExpired: allowExpired, Prune: prune, Filter: &f, Progress: bar.update, SourceName: source,
-				Force: force, MaxManifestSize: maxSize,
-			})
+			j.Mirror.Progress = bar.update
+			res, err := mirror.Run(c.Context(), src, dest, j)
 			bar.finish()
-			if res != nil {
-				for _, n := range res.Notes {
-					fmt.Fprintln(e.stdout, "note:", n)
-				}
-				for _, fl := range res.Failures {
-					fmt.Fprintln(e.stdout, "FAIL", fl.String())
-				}
-			}
-			if err != nil {
-				return classify(err) // a refused manifest is failed work: exit 1
-			}
-			elapsed := time.Since(start)
-			rate := float64(res.Bytes) / max(elapsed.Seconds(), 0.001)
-			partial := ""
-			if res.LeftOut > 0 {
-				partial = fmt.Sprintf("; %d objects left out by choice", res.LeftOut)
-				if !f.Empty() {
-					partial += " (" + f.String() + ")"
-				}
-			}
-			fmt.Fprintf(e.stdout, "mirrored %s version %d into %s: fetched %d objects (%s, %d resumed), skipped %d already there, removed %d%s; %s at %s/s\n",
-				source, res.Manifest.Version, dest, res.Fetched, bytesize.Format(res.Bytes), res.Resumed, res.Skipped, res.Removed, partial, elapsed.Round(time.Millisecond), bytesize.Format(int64(rate)))
-			if baseURL != "" {
-				n, err := mirror.Rebase(dest, baseURL)
-				if err != nil {
-					return classify(err)
-				}
-				fmt.Fprintf(e.stdout, "rebased %d URL lists to %s\n", n, baseURL)
-			}
-			if volumes != "" {
-				paths, notes, err := mirror.WriteVolumes(dest, volumes, size)
-				for _, n := range notes {
-					fmt.Fprintln(e.stdout, "note:", n)
-				}
-				if err != nil {
-					return err
-				}
-				fmt.Fprintf(e.stdout, "wrote %d volumes of at most %s to %s (each verifies on its own: packstudio verify --key PUB %s)\n",
-					len(paths), bytesize.Format(size), volumes, paths[0])
-			}
-			return nil
+			e.printMirror(dest, j, res)
+			return classify(err) // a refused manifest is failed work: exit 1
 		},
 	}
-	c.Flags().StringVar(&key, "key", "", "publisher's public key (PEM) the manifest must verify with")
-	c.Flags().IntVar(&jobs, "jobs", 8, "parallel downloads")
-	c.Flags().StringVar(&endpoint, "endpoint", "", "S3-compatible endpoint for an s3:// source")
-	c.Flags().StringVar(&region, "region", "", "S3 region for an s3:// source")
-	c.Flags().BoolVar(&allowExpired, "allow-expired", false, "mirror an expired manifest (says how old it is)")
-	c.Flags().BoolVar(&prune, "prune", true, "remove objects the manifest no longer lists (default on for a full mirror, off for a partial one)")
-	c.Flags().BoolVar(&force, "force", false, "adopt a DEST that holds files but is not a mirror yet (nothing outside the manifest is ever deleted)")
-	c.Flags().StringVar(&maxManifest, "max-manifest-size", "64MiB", "largest manifest.json read before its signature is checked")
-	c.Flags().StringVar(&baseURL, "base-url", "", "after mirroring, rebase the URL lists to this URL (see rebase)")
-	c.Flags().StringVar(&volumes, "volumes", "", "also write the mirror as tar volumes into this directory")
-	c.Flags().StringVar(&volumeSize, "volume-size", "4.7G", "largest size of a volume (4.7G, 700M, 25GiB)")
-	c.Flags().StringArrayVar(&f.Products, "product", nil, "only artifacts of this product (repeatable)")
-	c.Flags().StringArrayVar(&f.Versions, "version", nil, "only artifacts of this product version (repeatable; needs --product)")
-	c.Flags().StringArrayVar(&f.Clouds, "cloud", nil, "only packs for this cloud (repeatable)")
-	c.Flags().StringArrayVar(&f.Layers, "layer", nil, "only packs of this layer (repeatable)")
-	c.Flags().StringArrayVar(&f.Arches, "arch", nil, "only packs for this architecture (repeatable)")
-	c.Flags().StringArrayVar(&f.FIPS, "fips", nil, `only "fips" or "non-fips" packs (repeatable)`)
-	c.Flags().StringVar(&bundle, "bundle", "", "only the pack versions of this bundle.json, saved by the bundle builder")
+	fl.register(c)
 	return c
+}
+
+// job turns the flags into a mirror job, refusing bad values before
+// anything is read.
+func (fl *mirrorFlags) job(c *cobra.Command, source string) (mirror.Job, error) {
+	j := mirror.Job{KeyFile: fl.key, BaseURL: fl.baseURL, VolumesDir: fl.volumes, Mirror: mirror.Options{
+		Jobs: fl.jobs, AllowExpired: fl.allowExpired, Filter: &fl.f, SourceName: source, Force: fl.force}}
+	var err error
+	if fl.volumes != "" {
+		if j.VolumeSize, err = bytesize.Parse(fl.volumeSize); err != nil {
+			return j, usage("--volume-size: %v", err)
+		}
+	}
+	if fl.bundle != "" {
+		if fl.f.Bundle, err = mirror.ReadBundle(fl.bundle); err != nil {
+			return j, classify(err)
+		}
+	}
+	if j.Mirror.MaxManifestSize, err = bytesize.Parse(fl.maxManifest); err != nil {
+		return j, usage("--max-manifest-size: %v", err)
+	}
+	if fl.baseURL != "" {
+		if _, err := tree.CheckBaseURL(fl.baseURL); err != nil {
+			return j, usage("--base-url %q: %v", fl.baseURL, err)
+		}
+	}
+	if c.Flags().Changed("prune") {
+		j.Prune = &fl.prune
+	}
+	return j, nil
+}
+
+func (fl *mirrorFlags) register(c *cobra.Command) {
+	c.Flags().StringVar(&fl.key, "key", "", "publisher's public key (PEM) the manifest must verify with")
+	c.Flags().IntVar(&fl.jobs, "jobs", 8, "parallel downloads")
+	c.Flags().StringVar(&fl.endpoint, "endpoint", "", "S3-compatible endpoint for an s3:// source")
+	c.Flags().StringVar(&fl.region, "region", "", "S3 region for an s3:// source")
+	c.Flags().BoolVar(&fl.allowExpired, "allow-expired", false, "mirror an expired manifest (says how old it is)")
+	c.Flags().BoolVar(&fl.prune, "prune", true, "remove objects the manifest no longer lists (default on for a full mirror, off for a partial one)")
+	c.Flags().BoolVar(&fl.force, "force", false, "adopt a DEST that holds files but is not a mirror yet (nothing outside the manifest is ever deleted)")
+	c.Flags().StringVar(&fl.maxManifest, "max-manifest-size", "64MiB", "largest manifest.json read before its signature is checked")
+	c.Flags().StringVar(&fl.baseURL, "base-url", "", "after mirroring, rebase the URL lists to this URL (see rebase)")
+	c.Flags().StringVar(&fl.volumes, "volumes", "", "also write the mirror as tar volumes into this directory")
+	c.Flags().StringVar(&fl.volumeSize, "volume-size", "4.7G", "largest size of a volume (4.7G, 700M, 25GiB)")
+	c.Flags().StringArrayVar(&fl.f.Products, "product", nil, "only artifacts of this product (repeatable)")
+	c.Flags().StringArrayVar(&fl.f.Versions, "version", nil, "only artifacts of this product version (repeatable; needs --product)")
+	c.Flags().StringArrayVar(&fl.f.Clouds, "cloud", nil, "only packs for this cloud (repeatable)")
+	c.Flags().StringArrayVar(&fl.f.Layers, "layer", nil, "only packs of this layer (repeatable)")
+	c.Flags().StringArrayVar(&fl.f.Arches, "arch", nil, "only packs for this architecture (repeatable)")
+	c.Flags().StringArrayVar(&fl.f.FIPS, "fips", nil, `only "fips" or "non-fips" packs (repeatable)`)
+	c.Flags().StringVar(&fl.bundle, "bundle", "", "only the pack versions of this bundle.json, saved by the bundle builder")
+}
+
+// printMirror says what each step of a mirror did, up to the one that
+// failed.
+func (e *env) printMirror(dest string, j mirror.Job, res *mirror.JobResult) {
+	if res == nil {
+		return
+	}
+	if res.KeyWarning != "" {
+		fmt.Fprintln(e.stderr, "packstudio: WARNING:", res.KeyWarning)
+	}
+	if res.Result != nil {
+		for _, n := range res.Notes {
+			fmt.Fprintln(e.stdout, "note:", n)
+		}
+		for _, fl := range res.Failures {
+			fmt.Fprintln(e.stdout, "FAIL", fl.String())
+		}
+	}
+	if !res.Mirrored {
+		return
+	}
+	rate := float64(res.Bytes) / max(res.Elapsed.Seconds(), 0.001)
+	partial := ""
+	if res.LeftOut > 0 {
+		partial = fmt.Sprintf("; %d objects left out by choice", res.LeftOut)
+		if f := j.Mirror.Filter; !f.Empty() {
+			partial += " (" + f.String() + ")"
+		}
+	}
+	fmt.Fprintf(e.stdout, "mirrored %s version %d into %s: fetched %d objects (%s, %d resumed), skipped %d already there, removed %d%s; %s at %s/s\n",
+		j.Mirror.SourceName, res.Manifest.Version, dest, res.Fetched, bytesize.Format(res.Bytes), res.Resumed, res.Skipped, res.Removed, partial, res.Elapsed.Round(time.Millisecond), bytesize.Format(int64(rate)))
+	if res.RebasedTo != "" {
+		fmt.Fprintf(e.stdout, "rebased %d URL lists to %s\n", res.Rebased, res.RebasedTo)
+	}
+	for _, n := range res.VolumeNotes {
+		fmt.Fprintln(e.stdout, "note:", n)
+	}
+	if len(res.Volumes) > 0 {
+		fmt.Fprintf(e.stdout, "wrote %d volumes of at most %s to %s (each verifies on its own: packstudio verify --key PUB %s)\n",
+			len(res.Volumes), bytesize.Format(j.VolumeSize), j.VolumesDir, res.Volumes[0])
+	}
 }
 
 func rebaseCmd(e *env) *cobra.Command {

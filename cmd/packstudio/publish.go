@@ -4,14 +4,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"path/filepath"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/packstudio/packstudio/generator"
 	"github.com/packstudio/packstudio/internal/bytesize"
-	"github.com/packstudio/packstudio/internal/sign"
 	"github.com/packstudio/packstudio/internal/tree"
 	"github.com/packstudio/packstudio/publish"
 	"github.com/packstudio/packstudio/publish/mirror"
@@ -37,65 +35,19 @@ and puts back any object removed or replaced behind its back. S3 credentials com
 (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE, …); AWS_CA_BUNDLE is honoured.`,
 		Example: "  packstudio publish --to file://bucket\n  packstudio publish --to s3://packs/site --endpoint http://127.0.0.1:9000 --prune",
 		RunE: func(c *cobra.Command, _ []string) error {
-			publicKeyName := tree.DefaultPublicKeyName
+			j := publish.Job{Dir: dir, KeyFile: key, Target: to, Location: publish.Options{Endpoint: endpoint, Region: region, Jobs: jobs},
+				Sync: publish.SyncOptions{Jobs: jobs, DryRun: dryRun, Prune: prune, Repair: repair}}
 			cfg, err := optionalConfig(c, config, generator.Overrides{Output: dir})
 			if err != nil {
 				return err
 			}
-			if cfg != nil {
-				dir, publicKeyName = cfg.Output, cfg.PublicKeyName
-				if to == "" {
-					to = cfg.Publish.Target
-				}
-				if endpoint == "" {
-					endpoint = cfg.Publish.Endpoint
-				}
-				if region == "" {
-					region = cfg.Publish.Region
-				}
-				if jobs == 0 {
-					jobs = cfg.Publish.Jobs
-				}
-			}
-			if dir == "" {
-				dir = "public"
-			}
-			if key == "" {
-				key = filepath.Join(dir, publicKeyName)
-			}
-			v, err := sign.LoadPublicKey(key)
-			if err != nil {
-				return usage("publish: %v (pass --key, or build the tree first)", err)
-			}
-			bucket, err := publish.OpenTarget(c.Context(), to, publish.Options{Endpoint: endpoint, Region: region, Jobs: jobs})
-			if err != nil {
-				return classify(err)
-			}
-			defer publish.CloseBucket(bucket)
-
+			withConfig(&j, cfg)
 			start := time.Now()
-			opts := publish.SyncOptions{Jobs: jobs, DryRun: dryRun, Prune: prune, Repair: repair}
 			bar := newProgressBar(e)
-			opts.Progress = bar.update
-			res, err := publish.Publish(c.Context(), dir, v, bucket, opts)
+			j.Sync.Progress = bar.update
+			res, err := publish.Run(c.Context(), j)
 			bar.finish()
-			if res != nil {
-				for _, n := range res.Plan.Notes {
-					fmt.Fprintln(e.stdout, "note:", n)
-				}
-			}
-			if dryRun && err == nil {
-				printPlan(e.stdout, res.Plan, bucket)
-				return nil
-			}
-			if res != nil {
-				for _, f := range res.Failures {
-					fmt.Fprintln(e.stdout, "FAIL", f.String())
-				}
-				elapsed := time.Since(start)
-				fmt.Fprintf(e.stdout, "uploaded %d objects, %s; skipped %d; deleted %d (%s to %s in %s)\n",
-					res.Uploaded, bytesize.Format(res.Bytes), res.Plan.Skipped, res.Deleted, dir, bucket, elapsed.Round(time.Millisecond))
-			}
+			e.printPublish(j, res, err, time.Since(start))
 			return classify(err)
 		},
 	}
@@ -110,6 +62,49 @@ and puts back any object removed or replaced behind its back. S3 credentials com
 	c.Flags().BoolVar(&prune, "prune", false, "delete objects the new manifest does not list, after it is live")
 	c.Flags().BoolVar(&repair, "repair", false, "compare every object even when the bucket serves this manifest already")
 	return c
+}
+
+// withConfig fills in what the flags left unset from site.toml: the tree
+// is its output, with its public key's name, and [publish] gives the
+// target, endpoint, region and jobs. Without either, the tree is public/.
+func withConfig(j *publish.Job, cfg *generator.Config) {
+	if cfg != nil {
+		j.Dir, j.PublicKeyName = cfg.Output, cfg.PublicKeyName
+		if j.Target == "" {
+			j.Target = cfg.Publish.Target
+		}
+		if j.Location.Endpoint == "" {
+			j.Location.Endpoint = cfg.Publish.Endpoint
+		}
+		if j.Location.Region == "" {
+			j.Location.Region = cfg.Publish.Region
+		}
+		if j.Sync.Jobs == 0 {
+			j.Sync.Jobs, j.Location.Jobs = cfg.Publish.Jobs, cfg.Publish.Jobs
+		}
+	}
+	if j.Dir == "" {
+		j.Dir = "public"
+	}
+}
+
+// printPublish says what a publish did, or on a dry run what it would do.
+func (e *env) printPublish(j publish.Job, res *publish.JobResult, err error, elapsed time.Duration) {
+	if res == nil {
+		return
+	}
+	for _, n := range res.Plan.Notes {
+		fmt.Fprintln(e.stdout, "note:", n)
+	}
+	if j.Sync.DryRun && err == nil {
+		printPlan(e.stdout, res.Plan, res.Target)
+		return
+	}
+	for _, f := range res.Failures {
+		fmt.Fprintln(e.stdout, "FAIL", f.String())
+	}
+	fmt.Fprintf(e.stdout, "uploaded %d objects, %s; skipped %d; deleted %d (%s to %s in %s)\n",
+		res.Uploaded, bytesize.Format(res.Bytes), res.Plan.Skipped, res.Deleted, j.Dir, res.Target, elapsed.Round(time.Millisecond))
 }
 
 // classify maps publish errors to exit codes: a bad target is a usage
@@ -128,7 +123,7 @@ func classify(err error) error {
 	return err
 }
 
-func printPlan(w io.Writer, p *publish.SyncPlan, b publish.Bucket) {
+func printPlan(w io.Writer, p *publish.SyncPlan, target string) {
 	var phase tree.Phase
 	for _, a := range p.Uploads {
 		if a.Phase != phase {
@@ -140,5 +135,5 @@ func printPlan(w io.Writer, p *publish.SyncPlan, b publish.Bucket) {
 	for _, d := range p.Deletes {
 		fmt.Fprintf(w, "  delete %s\n", d)
 	}
-	fmt.Fprintf(w, "dry run: would upload %d objects, %s; skip %d; delete %d (to %s)\n", len(p.Uploads), bytesize.Format(p.Bytes), p.Skipped, len(p.Deletes), b)
+	fmt.Fprintf(w, "dry run: would upload %d objects, %s; skip %d; delete %d (to %s)\n", len(p.Uploads), bytesize.Format(p.Bytes), p.Skipped, len(p.Deletes), target)
 }

@@ -2,15 +2,14 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/packstudio/packstudio/internal/bytesize"
-	"github.com/packstudio/packstudio/internal/sign"
 	"github.com/packstudio/packstudio/internal/tree"
-	"github.com/packstudio/packstudio/publish/mirror"
 	"github.com/packstudio/packstudio/publish/verify"
 )
 
@@ -32,81 +31,25 @@ public_key_name) is used, which proves integrity but not who published the tree.
 		Args: cobra.ExactArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
 			target := args[0]
-			if strings.HasSuffix(target, ".tar") {
-				return e.verifyVolume(target, key, allowExpired)
+			j := verify.Job{KeyFile: key, Options: verify.Options{Jobs: jobs, AllowExpired: allowExpired}}
+			if verify.IsVolume(target) {
+				return e.verifyVolume(target, j)
 			}
-			var src tree.Reader
-			var opts verify.Options
-			switch {
-			case strings.HasPrefix(target, "http://"), strings.HasPrefix(target, "https://"), strings.HasPrefix(target, "s3://"):
-				r, err := openSource(c, target, endpoint, region, jobs)
-				if err != nil {
-					return classify(err)
-				}
-				src = r
-				// A re-hosted copy's URL lists point at where it is served.
-				if h, ok := r.(*tree.HTTPReader); ok {
-					opts.RebasedTo = h.String()
-				}
-			default:
-				dir := strings.TrimPrefix(target, "file://")
-				r, err := tree.OpenDir(dir)
-				if err != nil {
-					return usage("verify: %v", err)
-				}
-				defer r.Close()
-				src = r
-				// A mirror says what it left out by choice and where its URL
-				// lists point.
-				if err := opts.ApplyMirrorState(dir); err != nil {
-					return err
-				}
-			}
-			var err error
-			if opts.MaxManifestSize, err = bytesize.Parse(maxManifest); err != nil {
-				return usage("--max-manifest-size: %v", err)
-			}
-			v, warning, err := mirror.TrustedKey(c.Context(), src, mirror.KeyOptions{KeyFile: key, MaxManifestSize: opts.MaxManifestSize})
-			if err != nil {
-				return classify(err)
-			}
-			if warning != "" {
-				fmt.Fprintln(e.stderr, "packstudio: warning:", warning)
-			}
-			opts.Jobs, opts.AllowExpired = jobs, allowExpired
-			rep, err := verify.Tree(c.Context(), src, v, opts)
+			src, err := openVerifyTarget(c, target, endpoint, region, jobs)
 			if err != nil {
 				return err
 			}
-			for _, n := range rep.Notes {
-				fmt.Fprintln(e.stdout, "note:", n)
+			if cl, ok := src.(io.Closer); ok {
+				defer cl.Close()
 			}
-			if len(rep.LeftOut) > 0 {
-				fmt.Fprintf(e.stdout, "partial mirror: %d objects left out by choice", len(rep.LeftOut))
-				show := rep.LeftOut
-				if !listOut && len(show) > 10 {
-					show = show[:10]
-					fmt.Fprintf(e.stdout, " (first 10; --list-left-out lists all)")
-				}
-				fmt.Fprintln(e.stdout, ":")
-				for _, p := range show {
-					fmt.Fprintln(e.stdout, "  left out", p)
-				}
+			if j.MaxManifestSize, err = bytesize.Parse(maxManifest); err != nil {
+				return usage("--max-manifest-size: %v", err)
 			}
-			for _, f := range rep.Failures {
-				fmt.Fprintln(e.stdout, "FAIL", f.String())
+			rep, err := verify.Run(c.Context(), src, j)
+			if err != nil {
+				return classify(err)
 			}
-			version := int64(0)
-			if rep.Manifest != nil {
-				version = rep.Manifest.Version
-			}
-			if !rep.OK() {
-				fmt.Fprintf(e.stdout, "%s: %d failures (manifest version %d; %d objects checked)\n", src, len(rep.Failures), version, rep.Objects)
-				return errReported
-			}
-			fmt.Fprintf(e.stdout, "%s: verified manifest version %d (expires %s), %d objects (%s), %d signatures\n",
-				src, version, rep.Manifest.Expires.Format(time.RFC3339), rep.Objects, bytesize.Format(rep.Bytes), rep.Signatures)
-			return nil
+			return e.printVerify(src, rep, listOut)
 		},
 	}
 	c.Flags().StringVar(&key, "key", "", "publisher's public key (PEM) to verify with")
@@ -119,18 +62,67 @@ public_key_name) is used, which proves integrity but not who published the tree.
 	return c
 }
 
+// openVerifyTarget opens what verify checks: a site over HTTP, a bucket,
+// or a directory (plain or file://).
+func openVerifyTarget(c *cobra.Command, target, endpoint, region string, jobs int) (tree.Reader, error) {
+	switch {
+	case strings.HasPrefix(target, "http://"), strings.HasPrefix(target, "https://"), strings.HasPrefix(target, "s3://"):
+		r, err := openSource(c, target, endpoint, region, jobs)
+		if err != nil {
+			return nil, classify(err)
+		}
+		return r, nil
+	default:
+		r, err := tree.OpenDir(strings.TrimPrefix(target, "file://"))
+		if err != nil {
+			return nil, usage("verify: %v", err)
+		}
+		return r, nil
+	}
+}
+
+// printVerify lists what a verification found and sums it up; any failure
+// is exit 1.
+func (e *env) printVerify(src tree.Reader, rep *verify.Report, listOut bool) error {
+	if rep.KeyWarning != "" {
+		fmt.Fprintln(e.stderr, "packstudio: warning:", rep.KeyWarning)
+	}
+	for _, n := range rep.Notes {
+		fmt.Fprintln(e.stdout, "note:", n)
+	}
+	if len(rep.LeftOut) > 0 {
+		fmt.Fprintf(e.stdout, "partial mirror: %d objects left out by choice", len(rep.LeftOut))
+		show := rep.LeftOut
+		if !listOut && len(show) > 10 {
+			show = show[:10]
+			fmt.Fprintf(e.stdout, " (first 10; --list-left-out lists all)")
+		}
+		fmt.Fprintln(e.stdout, ":")
+		for _, p := range show {
+			fmt.Fprintln(e.stdout, "  left out", p)
+		}
+	}
+	for _, f := range rep.Failures {
+		fmt.Fprintln(e.stdout, "FAIL", f.String())
+	}
+	version := int64(0)
+	if rep.Manifest != nil {
+		version = rep.Manifest.Version
+	}
+	if !rep.OK() {
+		fmt.Fprintf(e.stdout, "%s: %d failures (manifest version %d; %d objects checked)\n", src, len(rep.Failures), version, rep.Objects)
+		return errReported
+	}
+	fmt.Fprintf(e.stdout, "%s: verified manifest version %d (expires %s), %d objects (%s), %d signatures\n",
+		src, version, rep.Manifest.Expires.Format(time.RFC3339), rep.Objects, bytesize.Format(rep.Bytes), rep.Signatures)
+	return nil
+}
+
 // verifyVolume checks one tar volume on its own.
-func (e *env) verifyVolume(p, key string, allowExpired bool) error {
-	if key == "" {
-		return usage("verify of a volume needs --key PUB: the publisher's public key")
-	}
-	v, err := sign.LoadPublicKey(key)
+func (e *env) verifyVolume(p string, j verify.Job) error {
+	rep, err := verify.Volume(p, j.KeyFile, j.Options)
 	if err != nil {
-		return usageError{err}
-	}
-	rep, err := mirror.VerifyVolume(p, v, time.Now(), allowExpired)
-	if err != nil {
-		return err
+		return classify(err)
 	}
 	for _, f := range rep.Failures {
 		fmt.Fprintln(e.stdout, "FAIL", f.String())

@@ -114,7 +114,7 @@ type HTTPReader struct {
 func OpenURL(base string, client *http.Client) (*HTTPReader, error) {
 	u, ok := ParseHTTPURL(base)
 	if !ok {
-		return nil, fmt.Errorf("%s is not an http(s) URL with a host", base)
+		return nil, &TargetError{Target: base, Reason: "not an http(s) URL with a host"}
 	}
 	if !strings.HasSuffix(u.Path, "/") {
 		u.Path += "/"

@@ -74,6 +74,55 @@ var ErrFailed = errors.New("mirror did not complete")
 // SHA-256 before it takes its place. Objects already in dest with the right
 // digest are not fetched; interrupted downloads resume.
 func Mirror(ctx context.Context, src tree.Reader, key *sign.Verifier, dest string, o Options) (*Result, error) {
+	o.setDefaults()
+	state, err := openDest(dest, o.Force)
+	if err != nil {
+		return nil, err
+	}
+	res, raw, sig, err := trustManifest(ctx, src, key, state, o)
+	if err != nil {
+		return res, err
+	}
+	m := res.Manifest
+	// What an earlier mirror wrote, read before this one replaces the
+	// manifest: nothing else is ever pruned.
+	owned := previousObjects(dest, state)
+	if o.Prune && state != nil && owned == nil {
+		res.Notes = append(res.Notes, fmt.Sprintf("nothing pruned: the manifest of the last mirror into %s is gone, so what it wrote is not known", dest))
+	}
+	wanted, leftOut, err := o.Filter.split(ctx, src, m)
+	if err != nil {
+		return res, err
+	}
+	res.LeftOut = len(leftOut)
+
+	// Only now, with the manifest trusted, is anything written.
+	mr, err := newMirrorer(src, dest, o, res)
+	if err != nil {
+		return res, err
+	}
+	defer mr.root.Close()
+	if err := mr.fetchWanted(ctx, wanted); err != nil {
+		return res, err
+	}
+	if err := mr.putManifest(raw, sig); err != nil {
+		return res, err
+	}
+	if o.Prune {
+		if err := mr.prune(owned, wanted); err != nil {
+			return res, err
+		}
+	}
+	leftOut = stillMissing(dest, leftOut)
+	res.LeftOut = len(leftOut)
+	newState := &State{Version: m.Version, ManifestSHA256: tree.Digest(raw), KeyID: key.KeyID(), Source: o.SourceName, LeftOut: leftOut}
+	if !o.Filter.Empty() {
+		newState.Filter = o.Filter
+	}
+	return res, commitState(dest, newState, raw, state)
+}
+
+func (o *Options) setDefaults() {
 	if o.Jobs <= 0 {
 		o.Jobs = 8
 	}
@@ -83,6 +132,11 @@ func Mirror(ctx context.Context, src tree.Reader, key *sign.Verifier, dest strin
 	if o.Now.IsZero() {
 		o.Now = time.Now()
 	}
+}
+
+// openDest checks that dest may be mirrored into and returns its state
+// (nil for a new mirror). It writes nothing.
+func openDest(dest string, force bool) (*State, error) {
 	if fi, err := os.Stat(dest); err == nil && !fi.IsDir() {
 		return nil, &tree.TargetError{Target: dest, Reason: "is a file, not a directory"}
 	}
@@ -90,107 +144,109 @@ func Mirror(ctx context.Context, src tree.Reader, key *sign.Verifier, dest strin
 	if err != nil {
 		return nil, err
 	}
-	if err := checkAdoptable(dest, o.Force); err != nil {
+	if err := checkAdoptable(dest, force); err != nil {
 		return nil, err
 	}
+	return state, nil
+}
+
+// trustManifest fetches the source's manifest and accepts it only if it
+// verifies with key, is not expired (unless allowed, with a note) and does
+// not roll back or replace what dest already mirrored. The result it
+// returns carries the manifest whenever one was read.
+func trustManifest(ctx context.Context, src tree.Reader, key *sign.Verifier, state *State, o Options) (res *Result, raw, sig []byte, err error) {
 	m, raw, sig, err := fetchManifestRetry(ctx, src, key, o.Retries, o.MaxManifestSize, tree.Policy{Now: o.Now, AllowExpired: o.AllowExpired})
 	var expired *tree.ExpiredError
 	if errors.As(err, &expired) {
-		return &Result{Manifest: m}, &TrustError{Reason: expired.Error() + "; the publisher must renew it, or pass --allow-expired; nothing was written"}
+		return &Result{Manifest: m}, nil, nil, &TrustError{Reason: expired.Error() + "; the publisher must renew it, or pass --allow-expired; nothing was written"}
 	}
 	if err != nil {
-		return nil, err
+		return nil, nil, nil, err
 	}
-	res := &Result{Manifest: m}
+	res = &Result{Manifest: m}
 	if exp := m.Expiry(o.Now); exp != nil {
 		res.Notes = append(res.Notes, fmt.Sprintf("mirroring an EXPIRED manifest: it expired %s ago (at %s)", exp.Age, exp.Expires.Format(time.RFC3339)))
 	}
 	if err := checkAgainstState(m, raw, key, state); err != nil {
-		return res, err
+		return res, nil, nil, err
 	}
-	// What an earlier mirror wrote, read before this one replaces the
-	// manifest: nothing else is ever pruned.
-	owned := previousObjects(dest, state)
-	if o.Prune && state != nil && owned == nil {
-		res.Notes = append(res.Notes, fmt.Sprintf("nothing pruned: the manifest of the last mirror into %s is gone, so what it wrote is not known", dest))
-	}
+	return res, raw, sig, nil
+}
 
-	wanted := m.Objects
-	var leftOut []string
-	if !o.Filter.Empty() {
-		keep, err := o.Filter.selectArtifacts(ctx, src, m)
-		if err != nil {
-			return res, err
-		}
-		wanted = nil
-		for _, obj := range m.Objects {
-			if strings.HasPrefix(obj.Path, "artifacts/") && !keep[obj.Path] {
-				leftOut = append(leftOut, obj.Path)
-				continue
-			}
-			wanted = append(wanted, obj)
-		}
-		res.LeftOut = len(leftOut)
+// split divides the manifest's objects into those to mirror and the
+// artifacts the filter leaves out; every page, list and signature of a
+// kept artifact is mirrored. A nil or empty filter keeps everything.
+func (f *Filter) split(ctx context.Context, src tree.Reader, m *tree.Manifest) (wanted []tree.Object, leftOut []string, err error) {
+	if f.Empty() {
+		return m.Objects, nil, nil
 	}
+	keep, err := f.selectArtifacts(ctx, src, m)
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, obj := range m.Objects {
+		if strings.HasPrefix(obj.Path, "artifacts/") && !keep[obj.Path] {
+			leftOut = append(leftOut, obj.Path)
+			continue
+		}
+		wanted = append(wanted, obj)
+	}
+	return wanted, leftOut, nil
+}
 
-	// Only now, with the manifest trusted, is anything written.
+// newMirrorer creates dest and its state folder and opens dest as the
+// root every write goes through.
+func newMirrorer(src tree.Reader, dest string, o Options, res *Result) (*mirrorer, error) {
 	if err := os.MkdirAll(filepath.Join(dest, StateDir, "partial"), 0o755); err != nil {
-		return res, err
+		return nil, err
 	}
 	root, err := os.OpenRoot(dest)
 	if err != nil {
-		return res, err
+		return nil, err
 	}
-	defer root.Close()
-	mr := &mirrorer{src: src, root: root, dest: dest, o: o, res: res}
+	return &mirrorer{src: src, root: root, dest: dest, o: o, res: res}, nil
+}
 
+// fetchWanted downloads every wanted object dest lacks; any failure is an
+// ErrFailed that leaves dest's earlier manifest in place.
+func (mr *mirrorer) fetchWanted(ctx context.Context, wanted []tree.Object) error {
 	need, err := mr.inventory(ctx, wanted)
 	if err != nil {
-		return res, err
+		return err
 	}
 	if err := mr.fetchAll(ctx, need); err != nil {
-		return res, err
+		return err
 	}
-	if len(res.Failures) > 0 {
-		sort.Slice(res.Failures, func(i, j int) bool { return res.Failures[i].Path < res.Failures[j].Path })
-		return res, fmt.Errorf("%w: %d objects failed; %s still holds its earlier manifest", ErrFailed, len(res.Failures), dest)
+	if f := mr.res.Failures; len(f) > 0 {
+		sort.Slice(f, func(i, j int) bool { return f[i].Path < f[j].Path })
+		return fmt.Errorf("%w: %d objects failed; %s still holds its earlier manifest", ErrFailed, len(f), mr.dest)
 	}
+	return nil
+}
 
-	// Everything is in place and verified: flush it all to disk, then the
-	// manifest goes last.
-	if err := atomicfile.SyncFS(dest); err != nil {
-		return res, err
+// putManifest flushes every object to disk, then writes the signature and
+// the manifest last: a manifest in dest always lists objects already there.
+func (mr *mirrorer) putManifest(raw, sig []byte) error {
+	if err := atomicfile.SyncFS(mr.dest); err != nil {
+		return err
 	}
-	if err := atomicfile.Write(filepath.Join(dest, tree.ManifestSigName), sig, 0o644); err != nil {
-		return res, err
+	if err := atomicfile.Write(filepath.Join(mr.dest, tree.ManifestSigName), sig, 0o644); err != nil {
+		return err
 	}
-	if err := atomicfile.Write(filepath.Join(dest, tree.ManifestName), raw, 0o644); err != nil {
-		return res, err
-	}
-	if o.Prune {
-		if err := mr.prune(owned, wanted); err != nil {
-			return res, err
-		}
-	}
-	// Left out is what dest lacks now: every wanted object is in place,
-	// and a partial mirror kept without pruning may hold artifacts that
-	// an earlier filter chose.
+	return atomicfile.Write(filepath.Join(mr.dest, tree.ManifestName), raw, 0o644)
+}
+
+// stillMissing returns the left-out artifacts dest lacks now: a partial
+// mirror kept without pruning may hold artifacts an earlier filter chose,
+// and those are not left out.
+func stillMissing(dest string, leftOut []string) []string {
 	kept := leftOut[:0]
 	for _, p := range leftOut {
 		if fi, err := os.Stat(filepath.Join(dest, filepath.FromSlash(p))); err != nil || !fi.Mode().IsRegular() {
 			kept = append(kept, p)
 		}
 	}
-	leftOut = kept
-	res.LeftOut = len(leftOut)
-	newState := &State{Version: m.Version, ManifestSHA256: tree.Digest(raw), KeyID: key.KeyID(), Source: o.SourceName, LeftOut: leftOut}
-	if !o.Filter.Empty() {
-		newState.Filter = o.Filter
-	}
-	if err := commitState(dest, newState, raw, state); err != nil {
-		return res, err
-	}
-	return res, nil
+	return kept
 }
 
 // fetchManifestRetry fetches the manifest, retrying transient failures and

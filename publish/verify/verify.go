@@ -45,6 +45,9 @@ type Report struct {
 	LeftOut    []string
 	Failures   []tree.Failure
 	Notes      []string
+	// KeyWarning is set by Run when the key is the tree's own, which
+	// proves integrity but not who published the tree.
+	KeyWarning string
 }
 
 // OK reports whether nothing failed.
@@ -98,101 +101,152 @@ func Tree(ctx context.Context, src tree.Reader, key *sign.Verifier, o Options) (
 		o.Jobs = 8
 	}
 	rep := &Report{}
+	m, err := rep.checkManifest(ctx, src, key, o)
+	if err != nil {
+		return nil, err
+	}
+	if m == nil {
+		return rep, nil
+	}
+	v := &treeCheck{src: src, key: key, o: o, m: m, idx: m.Index(), rep: rep}
+	work := v.checkSignaturesListed()
+	v.checkObjects(ctx, work)
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	v.checkNothingElse(ctx)
+	sort.Strings(rep.LeftOut)
+	if v.rebased > 0 {
+		rep.Notes = append(rep.Notes, fmt.Sprintf("%d URL lists are rebased to %s; they were checked mapped back to the manifest's base %s", v.rebased, o.RebasedTo, m.BaseURL))
+	}
+	sort.Slice(rep.Failures, func(i, j int) bool { return rep.Failures[i].Path < rep.Failures[j].Path })
+	return rep, nil
+}
+
+// checkManifest fetches the manifest and checks its signature and expiry.
+// An expired manifest is failed (or noted, when allowed) and returned, so
+// that every object is still checked; one that cannot be trusted at all
+// is failed and nil is returned. Only a cancelled ctx is an error.
+func (r *Report) checkManifest(ctx context.Context, src tree.Reader, key *sign.Verifier, o Options) (*tree.Manifest, error) {
 	m, _, _, err := tree.Fetch(ctx, src, key, o.MaxManifestSize, tree.Policy{Now: o.Now, AllowExpired: o.AllowExpired})
 	var expired *tree.ExpiredError
 	switch {
 	case errors.As(err, &expired):
-		// Reported, and every object is still checked.
-		rep.fail(tree.ManifestName, "expired %s ago (at %s); the publisher must renew it", expired.Age, expired.Expires.Format(time.RFC3339))
+		r.fail(tree.ManifestName, "expired %s ago (at %s); the publisher must renew it", expired.Age, expired.Expires.Format(time.RFC3339))
 	case err != nil:
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
-		rep.fail(tree.ManifestName, "%v", err)
-		return rep, nil
+		r.fail(tree.ManifestName, "%v", err)
+		return nil, nil
 	}
-	rep.Manifest = m
+	r.Manifest = m
 	if exp := m.Expiry(o.Now); exp != nil && o.AllowExpired {
-		rep.Notes = append(rep.Notes, fmt.Sprintf("manifest expired %s ago (at %s); accepted because expiry checks are off", exp.Age, exp.Expires.Format(time.RFC3339)))
+		r.Notes = append(r.Notes, fmt.Sprintf("manifest expired %s ago (at %s); accepted because expiry checks are off", exp.Age, exp.Expires.Format(time.RFC3339)))
 	}
+	return m, nil
+}
 
-	sigOf, isSig, unsigned, orphans := signedArtifacts(m.Objects)
+// treeCheck is one verification under way, after the manifest is trusted.
+type treeCheck struct {
+	src     tree.Reader
+	key     *sign.Verifier
+	o       Options
+	m       *tree.Manifest
+	idx     map[string]tree.Object // m's objects by path
+	rep     *Report
+	sigOf   map[string]string // artifact → its signature's path
+	mu      sync.Mutex        // guards rep and rebased while objects are checked
+	rebased int               // URL lists checked mapped back from RebasedTo
+}
+
+// checkSignaturesListed fails artifacts the manifest lists without a
+// signature and signatures without their artifact, and returns the
+// objects to read: every one but the signatures, which are checked with
+// their artifact.
+func (v *treeCheck) checkSignaturesListed() []tree.Object {
+	sigOf, isSig, unsigned, orphans := signedArtifacts(v.m.Objects)
 	for _, p := range unsigned {
-		rep.fail(p, "artifact has no signature (%s)", tree.SigPath(path.Base(p)))
+		v.rep.fail(p, "artifact has no signature (%s)", tree.SigPath(path.Base(p)))
 	}
 	for _, p := range orphans {
-		rep.fail(p, "signature without its artifact")
+		v.rep.fail(p, "signature without its artifact")
 	}
+	v.sigOf = sigOf
 	var work []tree.Object
-	for _, obj := range m.Objects {
-		if !isSig[obj.Path] { // a signature is checked with its artifact
+	for _, obj := range v.m.Objects {
+		if !isSig[obj.Path] {
 			work = append(work, obj)
 		}
 	}
-	idx := m.Index()
-	rebased := 0
-	var mu sync.Mutex
-	workers.Each(ctx, o.Jobs, len(work), func(i int) error {
+	return work
+}
+
+// checkObjects reads and checks the objects in parallel.
+func (v *treeCheck) checkObjects(ctx context.Context, work []tree.Object) {
+	workers.Each(ctx, v.o.Jobs, len(work), func(i int) error {
 		obj := work[i]
 		var sig *tree.Object
-		if s, ok := sigOf[obj.Path]; ok {
-			so := idx[s]
+		if s, ok := v.sigOf[obj.Path]; ok {
+			so := v.idx[s]
 			sig = &so
 		}
 		var fails []tree.Failure
 		var n int64
-		var sigOK bool
-		mapped := false
-		if o.RebasedTo != "" && path.Base(obj.Path) == "urls.txt" {
-			fails, n, mapped = checkRebasedList(ctx, src, obj, o.RebasedTo, m.BaseURL)
+		var sigOK, mapped bool
+		if v.o.RebasedTo != "" && path.Base(obj.Path) == "urls.txt" {
+			fails, n, mapped = checkRebasedList(ctx, v.src, obj, v.o.RebasedTo, v.m.BaseURL)
 		} else {
-			fails, n, sigOK = checkObject(ctx, src, key, obj, sig)
+			fails, n, sigOK = checkObject(ctx, v.src, v.key, obj, sig)
 		}
-		mu.Lock()
-		defer mu.Unlock()
-		// What a partial mirror left out by choice is reported, not
-		// failed; what it holds anyway is checked like the rest.
-		for _, f := range fails {
-			if f.Reason == "missing" && o.LeftOut[f.Path] {
-				rep.LeftOut = append(rep.LeftOut, f.Path)
-				continue
-			}
-			rep.Failures = append(rep.Failures, f)
-		}
-		rep.Bytes += n
-		rep.Objects++
-		if sig != nil {
-			rep.Objects++
-		}
-		if sigOK {
-			rep.Signatures++
-		}
-		if mapped {
-			rebased++
-		}
+		v.record(fails, n, sig != nil, sigOK, mapped)
 		return nil
 	})
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
+}
 
-	if l, ok := src.(tree.Lister); ok {
-		files, err := l.List(ctx)
-		if err != nil {
-			rep.fail(".", "cannot list the tree: %v", err)
+// record counts one checked object (with its signature, when it has one).
+// What a partial mirror left out by choice is reported, not failed; what
+// it holds anyway is checked like the rest.
+func (v *treeCheck) record(fails []tree.Failure, n int64, signed, sigOK, mapped bool) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	rep := v.rep
+	for _, f := range fails {
+		if f.Reason == "missing" && v.o.LeftOut[f.Path] {
+			rep.LeftOut = append(rep.LeftOut, f.Path)
+			continue
 		}
-		for _, f := range files {
-			if _, ok := idx[f.Key]; !ok && f.Key != tree.ManifestName && f.Key != tree.ManifestSigName {
-				rep.fail(f.Key, "not in the manifest (%s)", bytesize.Format(f.Size))
-			}
+		rep.Failures = append(rep.Failures, f)
+	}
+	rep.Bytes += n
+	rep.Objects++
+	if signed {
+		rep.Objects++
+	}
+	if sigOK {
+		rep.Signatures++
+	}
+	if mapped {
+		v.rebased++
+	}
+}
+
+// checkNothingElse fails every file a listable tree holds that the
+// manifest does not list.
+func (v *treeCheck) checkNothingElse(ctx context.Context) {
+	l, ok := v.src.(tree.Lister)
+	if !ok {
+		return
+	}
+	files, err := l.List(ctx)
+	if err != nil {
+		v.rep.fail(".", "cannot list the tree: %v", err)
+	}
+	for _, f := range files {
+		if _, ok := v.idx[f.Key]; !ok && f.Key != tree.ManifestName && f.Key != tree.ManifestSigName {
+			v.rep.fail(f.Key, "not in the manifest (%s)", bytesize.Format(f.Size))
 		}
 	}
-	sort.Strings(rep.LeftOut)
-	if rebased > 0 {
-		rep.Notes = append(rep.Notes, fmt.Sprintf("%d URL lists are rebased to %s; they were checked mapped back to the manifest's base %s", rebased, o.RebasedTo, m.BaseURL))
-	}
-	sort.Slice(rep.Failures, func(i, j int) bool { return rep.Failures[i].Path < rep.Failures[j].Path })
-	return rep, nil
 }
 
 // FetchManifest reads manifest.json and its signature and returns the

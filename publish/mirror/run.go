@@ -1,0 +1,93 @@
+package mirror
+
+import (
+	"context"
+	"time"
+
+	"github.com/packstudio/packstudio/internal/tree"
+)
+
+// Job is a whole mirror as the command asks for it: the key to trust, the
+// mirror itself, and what becomes of the copy afterwards.
+type Job struct {
+	// Mirror tunes the mirror; its Prune is decided by Prune below.
+	Mirror Options
+	// KeyFile is the publisher's key (--key). Without it the key pinned in
+	// dest is used, else the source's own, with a warning (see TrustedKey).
+	KeyFile string
+	// Prune, when set, says whether to prune (--prune); when nil, a full
+	// mirror follows its source and a partial one keeps what earlier
+	// filters brought.
+	Prune *bool
+	// BaseURL, when set, rebases the URL lists after the mirror (Rebase).
+	BaseURL string
+	// VolumesDir, when set, also writes the mirror as tar volumes of at
+	// most VolumeSize bytes (WriteVolumes).
+	VolumesDir string
+	VolumeSize int64
+}
+
+// JobResult is what Run did, step by step: a step that did not run is
+// left zero.
+type JobResult struct {
+	// KeyWarning is set when the key is the source's own: it proves
+	// integrity, not who published the tree.
+	KeyWarning string
+	// Result is the mirror's; nil when it refused before reading a
+	// manifest.
+	*Result
+	Elapsed  time.Duration // the mirror itself, without the steps after it
+	Mirrored bool          // the mirror completed, manifest and state included
+	// Rebased is the number of URL lists rebased to RebasedTo.
+	Rebased   int
+	RebasedTo string
+	// Volumes are the volumes written, once all are; VolumeNotes say which
+	// objects were split across volumes.
+	Volumes     []string
+	VolumeNotes []string
+}
+
+// Run mirrors src into dest as j says: it chooses the key to trust, then
+// mirrors, then rebases and writes volumes, stopping at the first step
+// that fails.
+func Run(ctx context.Context, src tree.Reader, dest string, j Job) (*JobResult, error) {
+	key, warning, err := TrustedKey(ctx, src, KeyOptions{KeyFile: j.KeyFile, Dest: dest, MaxManifestSize: j.Mirror.MaxManifestSize})
+	if err != nil {
+		return nil, err
+	}
+	r := &JobResult{KeyWarning: warning}
+	o := j.Mirror
+	o.Prune = j.prunes()
+	start := time.Now()
+	r.Result, err = Mirror(ctx, src, key, dest, o)
+	r.Elapsed = time.Since(start)
+	if err != nil {
+		return r, err
+	}
+	r.Mirrored = true
+	if j.BaseURL != "" {
+		if r.Rebased, err = Rebase(dest, j.BaseURL); err != nil {
+			return r, err
+		}
+		r.RebasedTo = j.BaseURL
+	}
+	if j.VolumesDir != "" {
+		paths, notes, err := WriteVolumes(dest, j.VolumesDir, j.VolumeSize)
+		r.VolumeNotes = notes
+		if err != nil {
+			return r, err
+		}
+		r.Volumes = paths
+	}
+	return r, nil
+}
+
+// prunes says whether the mirror removes what its manifest no longer
+// wants: as asked, else for a full mirror only, so that a partial one
+// keeps what earlier filters brought.
+func (j Job) prunes() bool {
+	if j.Prune != nil {
+		return *j.Prune
+	}
+	return j.Mirror.Filter.Empty()
+}

@@ -1,0 +1,204 @@
+package mirror
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path"
+	"path/filepath"
+	"time"
+
+	"github.com/packstudio/packstudio/internal/atomicfile"
+	"github.com/packstudio/packstudio/internal/sign"
+	"github.com/packstudio/packstudio/internal/tree"
+)
+
+// Unpack rebuilds a tree in dest from volumes, in any order: whole objects
+// are checked against the manifest before they take their place, parts are
+// joined and then checked. The manifest goes in last. It returns the
+// manifest and the objects of the manifest that no volume held.
+func Unpack(volumes []string, dest string, key *sign.Verifier, now time.Time, allowExpired bool) (*tree.Manifest, []string, error) {
+	state, err := ReadState(dest)
+	if err != nil {
+		return nil, nil, err
+	}
+	u := &unpacker{dest: dest, key: key, state: state, got: map[string]bool{}, parts: map[string]int64{}}
+	defer u.close()
+	for _, v := range volumes {
+		err := readVolume(v, key, now, allowExpired,
+			func(h *volumeHead) error { return u.start(v, h) },
+			func(e VolumeEntry, r io.Reader) error { return u.entry(v, e, r) })
+		if err != nil {
+			return u.m, nil, err
+		}
+	}
+	if u.m == nil {
+		return nil, nil, errors.New("no volumes")
+	}
+	if err := u.joinParts(); err != nil {
+		return u.m, nil, err
+	}
+	missing := u.missing()
+	return u.m, missing, u.commit()
+}
+
+// unpacker is an unpack under way: the manifest the first volume carried
+// and what the volumes held of it so far.
+type unpacker struct {
+	dest     string
+	key      *sign.Verifier
+	state    *State   // dest's state before the unpack
+	root     *os.Root // dest, opened once the first manifest is trusted
+	m        *tree.Manifest
+	objects  map[string]tree.Object
+	raw, sig []byte
+	got      map[string]bool  // objects in place
+	parts    map[string]int64 // bytes of split objects seen
+}
+
+func (u *unpacker) close() {
+	if u.root != nil {
+		u.root.Close()
+	}
+}
+
+// start takes a volume's verified manifest. The first one must pass the
+// same rules as a mirror into dest before anything is written (same key,
+// no older manifest, no other one of the same version); every later
+// volume must carry the same manifest.
+func (u *unpacker) start(v string, h *volumeHead) error {
+	if u.m != nil {
+		if h.manifest.Version != u.m.Version || !tree.SameObjects(h.manifest, u.m) {
+			return fmt.Errorf("%s belongs to manifest version %d, not %d: volumes of different mirrors", v, h.manifest.Version, u.m.Version)
+		}
+		return nil
+	}
+	if err := checkAgainstState(h.manifest, h.raw, u.key, u.state); err != nil {
+		return fmt.Errorf("%s: %w", v, err)
+	}
+	if err := os.MkdirAll(filepath.Join(u.dest, StateDir, "parts"), 0o755); err != nil {
+		return err
+	}
+	r, err := os.OpenRoot(u.dest)
+	if err != nil {
+		return err
+	}
+	u.root = r
+	u.m, u.objects, u.raw, u.sig = h.manifest, h.manifest.Index(), h.raw, h.sig
+	return nil
+}
+
+// entry places a whole object once verified, or writes a part at its
+// offset in the object's scratch file, to be joined and verified later.
+func (u *unpacker) entry(v string, e VolumeEntry, r io.Reader) error {
+	obj, ok := u.objects[e.Path]
+	if !ok {
+		return fmt.Errorf("%s: %s is not in the manifest", v, e.Path)
+	}
+	if e.Whole {
+		if err := placeVerified(u.root, obj, r); err != nil {
+			return fmt.Errorf("%s: %w", v, err)
+		}
+		u.got[e.Path] = true
+		return nil
+	}
+	f, err := u.root.OpenFile(partName(obj), os.O_RDWR|os.O_CREATE, 0o644)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	if _, err := f.Seek(e.Offset, io.SeekStart); err != nil {
+		return err
+	}
+	n, err := io.Copy(f, r)
+	u.parts[e.Path] += n
+	return err
+}
+
+// partName is where the parts of a split object are joined.
+func partName(obj tree.Object) string {
+	return filepath.Join(StateDir, "parts", scratchName(obj))
+}
+
+// joinParts places every split object whose parts were all given, once
+// the joined bytes match the manifest.
+func (u *unpacker) joinParts() error {
+	for p, n := range u.parts {
+		obj := u.objects[p]
+		if n != obj.Size {
+			continue // some part is on a volume not given
+		}
+		f, err := u.root.Open(partName(obj))
+		if err != nil {
+			return err
+		}
+		err = placeVerified(u.root, obj, f)
+		f.Close()
+		if err != nil {
+			return fmt.Errorf("%s, joined from its parts: %w", p, err)
+		}
+		u.root.Remove(partName(obj))
+		u.got[p] = true
+	}
+	return nil
+}
+
+// missing lists the manifest's objects that no volume given held.
+func (u *unpacker) missing() []string {
+	var missing []string
+	for _, o := range u.m.Objects {
+		if !u.got[o.Path] {
+			missing = append(missing, o.Path)
+		}
+	}
+	return missing
+}
+
+// commit flushes the objects, writes the manifest last and records the
+// unpack like a mirror, so that a later unpack or mirror into dest refuses
+// to roll it back and keeps the key.
+func (u *unpacker) commit() error {
+	if err := atomicfile.SyncFS(u.dest); err != nil {
+		return err
+	}
+	if err := atomicfile.Write(filepath.Join(u.dest, tree.ManifestSigName), u.sig, 0o644); err != nil {
+		return err
+	}
+	if err := atomicfile.Write(filepath.Join(u.dest, tree.ManifestName), u.raw, 0o644); err != nil {
+		return err
+	}
+	st := &State{Version: u.m.Version, ManifestSHA256: tree.Digest(u.raw), KeyID: u.key.KeyID(), Source: "volumes"}
+	return commitState(u.dest, st, u.raw, u.state)
+}
+
+// placeVerified copies r to a temp file in root, checks it against obj and
+// renames it to obj's path.
+func placeVerified(root *os.Root, obj tree.Object, r io.Reader) error {
+	tmp := filepath.Join(StateDir, "tmp-"+scratchName(obj))
+	f, err := root.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+	if err != nil {
+		return err
+	}
+	h := sha256.New()
+	// Synced all at once with the filesystem before the manifest goes in.
+	n, err := io.Copy(io.MultiWriter(f, h), io.LimitReader(r, obj.Size+1))
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil && (n != obj.Size || hex.EncodeToString(h.Sum(nil)) != obj.SHA256) {
+		err = fmt.Errorf("%s does not match the manifest", obj.Path)
+	}
+	if err != nil {
+		root.Remove(tmp)
+		return err
+	}
+	if dir := path.Dir(obj.Path); dir != "." {
+		if err := root.MkdirAll(filepath.FromSlash(dir), 0o755); err != nil {
+			return err
+		}
+	}
+	return root.Rename(tmp, filepath.FromSlash(obj.Path))
+}
