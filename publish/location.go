@@ -31,7 +31,7 @@ var kinds = []kind{
 			if err != nil {
 				return nil, err
 			}
-			return tree.OpenDir(dir)
+			return openDir(loc, dir)
 		},
 		bucket: func(_ context.Context, loc string, _ Options) (Bucket, error) {
 			dir, err := fileDir(loc)
@@ -59,7 +59,7 @@ func OpenSource(ctx context.Context, loc string, o Options) (tree.Reader, error)
 		}
 	}
 	if fi, err := os.Stat(loc); err == nil && fi.IsDir() {
-		return tree.OpenDir(loc)
+		return openDir(loc, loc)
 	}
 	return nil, &tree.TargetError{Target: loc, Reason: "not a source: write " + sourceForms}
 }
@@ -78,15 +78,14 @@ func OpenTarget(ctx context.Context, loc string, o Options) (Bucket, error) {
 	return nil, &tree.TargetError{Target: loc, Reason: "not a bucket URL; write " + targetForms}
 }
 
-// IsLocalDir reports whether a location names a local directory
-// (file://DIR or a plain path), whose mirror state may be read.
-func IsLocalDir(loc string) (dir string, ok bool) {
-	for _, k := range kinds {
-		if k.scheme != "file://" && strings.HasPrefix(loc, k.scheme) {
-			return "", false
-		}
+// openDir opens a directory tree; one that cannot be opened is a
+// location the user must correct, not a failure of the tree.
+func openDir(loc, dir string) (tree.Reader, error) {
+	r, err := tree.OpenDir(dir)
+	if err != nil {
+		return nil, &tree.TargetError{Target: loc, Reason: err.Error()}
 	}
-	return strings.TrimPrefix(loc, "file://"), true
+	return r, nil
 }
 
 func fileDir(loc string) (string, error) {

@@ -2,9 +2,6 @@ package main
 
 import (
 	"fmt"
-	"net/http"
-	"os"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -16,25 +13,6 @@ import (
 	"github.com/packstudio/packstudio/publish/mirror"
 	"github.com/packstudio/packstudio/publish/verify"
 )
-
-// openSource opens a published site to read: https://, file:// or s3://.
-func openSource(c *cobra.Command, source, endpoint, region string, jobs int) (tree.Reader, error) {
-	switch {
-	case strings.HasPrefix(source, "http://"), strings.HasPrefix(source, "https://"):
-		tr := http.DefaultTransport.(*http.Transport).Clone()
-		tr.MaxIdleConnsPerHost = max(jobs, 8)
-		tr.ResponseHeaderTimeout = time.Minute
-		return tree.OpenURL(source, &http.Client{Transport: tr})
-	case strings.HasPrefix(source, "file://"):
-		return tree.OpenDir(strings.TrimPrefix(source, "file://"))
-	case strings.HasPrefix(source, "s3://"):
-		return publish.OpenS3(c.Context(), source, publish.Options{Endpoint: endpoint, Region: region, Jobs: jobs})
-	}
-	if fi, err := os.Stat(source); err == nil && fi.IsDir() {
-		return tree.OpenDir(source)
-	}
-	return nil, &tree.TargetError{Target: source, Reason: "not a source: write https://HOST/PATH, file://DIR or s3://BUCKET/PREFIX"}
-}
 
 // mirrorFlags are the mirror command's flags.
 type mirrorFlags struct {
@@ -75,7 +53,7 @@ versions (it does not combine with the other filters).`,
 			if err != nil {
 				return err
 			}
-			src, err := openSource(c, source, fl.endpoint, fl.region, fl.jobs)
+			src, err := publish.OpenSource(c.Context(), source, publish.Options{Endpoint: fl.endpoint, Region: fl.region, Jobs: fl.jobs})
 			if err != nil {
 				return classify(err)
 			}
@@ -133,12 +111,9 @@ func (fl *mirrorFlags) register(c *cobra.Command) {
 	c.Flags().StringVar(&fl.baseURL, "base-url", "", "after mirroring, rebase the URL lists to this URL (see rebase)")
 	c.Flags().StringVar(&fl.volumes, "volumes", "", "also write the mirror as tar volumes into this directory")
 	c.Flags().StringVar(&fl.volumeSize, "volume-size", "4.7G", "largest size of a volume (4.7G, 700M, 25GiB)")
-	c.Flags().StringArrayVar(&fl.f.Products, "product", nil, "only artifacts of this product (repeatable)")
-	c.Flags().StringArrayVar(&fl.f.Versions, "version", nil, "only artifacts of this product version (repeatable; needs --product)")
-	c.Flags().StringArrayVar(&fl.f.Clouds, "cloud", nil, "only packs for this cloud (repeatable)")
-	c.Flags().StringArrayVar(&fl.f.Layers, "layer", nil, "only packs of this layer (repeatable)")
-	c.Flags().StringArrayVar(&fl.f.Arches, "arch", nil, "only packs for this architecture (repeatable)")
-	c.Flags().StringArrayVar(&fl.f.FIPS, "fips", nil, `only "fips" or "non-fips" packs (repeatable)`)
+	for i, s := range tree.BrowseSegments { // one flag per browse segment: --product, --cloud, …
+		c.Flags().StringArrayVar(fl.f.Field(i), s.Name, nil, "only artifacts "+s.Selects+" (repeatable)")
+	}
 	c.Flags().StringVar(&fl.bundle, "bundle", "", "only the pack versions of this bundle.json, saved by the bundle builder")
 }
 

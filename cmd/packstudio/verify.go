@@ -3,13 +3,13 @@ package main
 import (
 	"fmt"
 	"io"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/packstudio/packstudio/internal/bytesize"
 	"github.com/packstudio/packstudio/internal/tree"
+	"github.com/packstudio/packstudio/publish"
 	"github.com/packstudio/packstudio/publish/verify"
 )
 
@@ -35,9 +35,9 @@ public_key_name) is used, which proves integrity but not who published the tree.
 			if verify.IsVolume(target) {
 				return e.verifyVolume(target, j)
 			}
-			src, err := openVerifyTarget(c, target, endpoint, region, jobs)
+			src, err := publish.OpenSource(c.Context(), target, publish.Options{Endpoint: endpoint, Region: region, Jobs: jobs})
 			if err != nil {
-				return err
+				return classify(err)
 			}
 			if cl, ok := src.(io.Closer); ok {
 				defer cl.Close()
@@ -60,25 +60,6 @@ public_key_name) is used, which proves integrity but not who published the tree.
 	c.Flags().StringVar(&endpoint, "endpoint", "", "S3-compatible endpoint for an s3:// target")
 	c.Flags().StringVar(&region, "region", "", "S3 region for an s3:// target")
 	return c
-}
-
-// openVerifyTarget opens what verify checks: a site over HTTP, a bucket,
-// or a directory (plain or file://).
-func openVerifyTarget(c *cobra.Command, target, endpoint, region string, jobs int) (tree.Reader, error) {
-	switch {
-	case strings.HasPrefix(target, "http://"), strings.HasPrefix(target, "https://"), strings.HasPrefix(target, "s3://"):
-		r, err := openSource(c, target, endpoint, region, jobs)
-		if err != nil {
-			return nil, classify(err)
-		}
-		return r, nil
-	default:
-		r, err := tree.OpenDir(strings.TrimPrefix(target, "file://"))
-		if err != nil {
-			return nil, usage("verify: %v", err)
-		}
-		return r, nil
-	}
 }
 
 // printVerify lists what a verification found and sums it up; any failure

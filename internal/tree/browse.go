@@ -37,6 +37,8 @@ type BrowseSegment struct {
 	// AllLabel is All's label there and AllWords All in the page's
 	// heading ("all clouds").
 	Heading, AllLabel, AllWords string
+	// Selects completes "only artifacts …" in the mirror's flag help.
+	Selects string
 }
 
 // A BrowseValue is a value of a segment that the layout fixes: its path
@@ -54,21 +56,27 @@ const (
 // BrowseSegments are the segments of a browse folder's path, in order.
 var BrowseSegments = [...]BrowseSegment{
 	{Name: "product", Plural: "products", Release: true,
-		Heading: "Product", AllLabel: "All products", AllWords: "all products"},
+		Heading: "Product", AllLabel: "All products", AllWords: "all products",
+		Selects: "of this product"},
 	{Name: "version", Plural: "versions", Within: "product", Release: true,
-		Heading: "version", AllLabel: "All versions", AllWords: "all versions"},
+		Heading: "version", AllLabel: "All versions", AllWords: "all versions",
+		Selects: "of this product version (needs --product)"},
 	{Name: "cloud", Plural: "clouds",
-		Heading: "Cloud", AllLabel: "All clouds", AllWords: "all clouds"},
+		Heading: "Cloud", AllLabel: "All clouds", AllWords: "all clouds",
+		Selects: "of packs for this cloud"},
 	{Name: "layer", Plural: "layers",
-		Heading: "Layer", AllLabel: "All layers", AllWords: "all layers"},
+		Heading: "Layer", AllLabel: "All layers", AllWords: "all layers",
+		Selects: "of packs of this layer"},
 	{Name: "arch", Plural: "arches",
-		Heading: "Architecture", AllLabel: "All architectures", AllWords: "all architectures"},
+		Heading: "Architecture", AllLabel: "All architectures", AllWords: "all architectures",
+		Selects: "of packs for this architecture"},
 	{Name: "fips", Plural: "fips",
 		Values: []BrowseValue{
 			{ID: FIPSOnly, Label: "FIPS", Words: "FIPS only"},
 			{ID: NonFIPS, Label: "Non-FIPS", Words: "non-FIPS only"},
 		},
-		Heading: "FIPS", AllLabel: "FIPS and non-FIPS", AllWords: "FIPS and non-FIPS"},
+		Heading: "FIPS", AllLabel: "FIPS and non-FIPS", AllWords: "FIPS and non-FIPS",
+		Selects: `of "fips" or "non-fips" packs`},
 }
 
 // SegmentIndex returns the position of the segment with that name in

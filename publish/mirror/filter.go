@@ -30,8 +30,21 @@ type Filter struct {
 // segments are the filter's values per browse segment, in the order of
 // tree.BrowseSegments; each field's JSON key is its segment's Plural.
 func (f *Filter) segments() [len(tree.BrowseSegments)][]string {
-	return [...][]string{f.Products, f.Versions, f.Clouds, f.Layers, f.Arches, f.FIPS}
+	var out [len(tree.BrowseSegments)][]string
+	for i, p := range f.fields() {
+		out[i] = *p
+	}
+	return out
 }
+
+// fields are the filter's fields in the order of tree.BrowseSegments.
+func (f *Filter) fields() [len(tree.BrowseSegments)]*[]string {
+	return [...]*[]string{&f.Products, &f.Versions, &f.Clouds, &f.Layers, &f.Arches, &f.FIPS}
+}
+
+// Field is the filter's field for tree.BrowseSegments[i], for a command
+// to fill from its --<segment> flags.
+func (f *Filter) Field(i int) *[]string { return f.fields()[i] }
 
 // facetCount is the number of facet values the filter holds.
 func (f *Filter) facetCount() int {

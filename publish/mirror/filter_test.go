@@ -120,3 +120,23 @@ func TestBundleListPath(t *testing.T) {
 		t.Errorf("listPath() without a cloud = %q, want %q", got, want)
 	}
 }
+
+// TestFilterFieldFollowsTheSegments: the field a command fills for
+// segment i is the one the filter reads as that segment, and its JSON key
+// is the segment's plural.
+func TestFilterFieldFollowsTheSegments(t *testing.T) {
+	for i, s := range tree.BrowseSegments {
+		var f Filter
+		*f.Field(i) = []string{"x-" + s.Name}
+		got := f.segments()
+		for j := range got {
+			if want := i == j; (len(got[j]) == 1 && got[j][0] == "x-"+s.Name) != want {
+				t.Errorf("Field(%d) (%s) filled segment %d: %v", i, s.Name, j, got[j])
+			}
+		}
+		data, _ := json.Marshal(&f)
+		if want := `{"` + s.Plural + `":["x-` + s.Name + `"]}`; string(data) != want {
+			t.Errorf("Field(%d) marshals as %s, want %s", i, data, want)
+		}
+	}
+}
