@@ -5,9 +5,11 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -438,80 +440,98 @@ func (l *loader) packVersion(file string, p *Pack, i int, rv rawPackVersion, pos
 			return nil
 		}
 	}
-	pv := &PackVersion{Pack: p, Version: v, FIPS: rv.FIPS, Line: at(""), Products: map[string]Constraint{}}
-	label := fmt.Sprintf("version %s", v.Raw)
-
-	checkList := func(key, kind string, values []string, known map[string]bool, all []Facet) []string {
-		if len(values) == 0 {
-			l.ps.add(file, at(""), fmt.Sprintf("add %s = [...] with one or more of: %s", key, strings.Join(facetIDs(all), ", ")),
-				"%s: %s is empty or missing", label, key)
-		}
-		seen := map[string]bool{}
-		var out []string
-		for j, c := range values {
-			line := at(fmt.Sprintf(".%s[%d]", key, j))
-			switch {
-			case !known[c]:
-				l.ps.add(file, line, fmt.Sprintf("use one of: %s, or declare [[%s]] id = %q in catalog.toml", strings.Join(facetIDs(all), ", "), kind, c),
-					"%s: %s %q is not declared in catalog.toml", label, kind, c)
-			case seen[c]:
-				l.ps.add(file, line, "list it once", "%s: %s %q is listed twice", label, kind, c)
-			default:
-				seen[c] = true
-				out = append(out, c)
-			}
-		}
-		return out
+	pv := &PackVersion{Pack: p, Version: v, FIPS: rv.FIPS, Line: at("")}
+	va := versionAt{file: file, at: at, label: fmt.Sprintf("version %s", v.Raw)}
+	pv.Clouds = l.facetValues(va, "clouds", "cloud", rv.Clouds, l.clouds, l.cat.Clouds)
+	pv.Arch = l.facetValues(va, "arch", "arch", rv.Arch, l.arches, l.cat.Arches)
+	pv.Products = l.versionProducts(va, rv.Products)
+	if rv.Source == "" {
+		l.ps.add(file, at(""), `add source = "path/to/file-or-directory" (relative to the catalog directory)`, "%s has no source", va.label)
+	} else {
+		pv.Source = l.source(file, at(".source"), "source", rv.Source, "")
 	}
-	pv.Clouds = checkList("clouds", "cloud", rv.Clouds, l.clouds, l.cat.Clouds)
-	pv.Arch = checkList("arch", "arch", rv.Arch, l.arches, l.cat.Arches)
-
-	products := make([]string, 0, len(rv.Products))
-	for id := range rv.Products {
-		products = append(products, id)
+	pv.Requires = l.versionRequires(va, rv.Requires)
+	if len(l.ps.list) > before {
+		return nil
 	}
-	sort.Strings(products)
-	for _, id := range products {
-		line := at(".products." + id)
+	return pv
+}
+
+// versionAt places the problems of one pack version: its file, the line
+// of a key under it, and how messages name it ("version 1.32.3").
+type versionAt struct {
+	file  string
+	at    func(key string) int
+	label string
+}
+
+// facetValues checks a version's list of facet values (clouds, arch):
+// not empty, each declared in catalog.toml, none twice.
+func (l *loader) facetValues(va versionAt, key, kind string, values []string, known map[string]bool, all []Facet) []string {
+	if len(values) == 0 {
+		l.ps.add(va.file, va.at(""), fmt.Sprintf("add %s = [...] with one or more of: %s", key, strings.Join(facetIDs(all), ", ")),
+			"%s: %s is empty or missing", va.label, key)
+	}
+	seen := map[string]bool{}
+	var out []string
+	for j, c := range values {
+		line := va.at(fmt.Sprintf(".%s[%d]", key, j))
+		switch {
+		case !known[c]:
+			l.ps.add(va.file, line, fmt.Sprintf("use one of: %s, or declare [[%s]] id = %q in catalog.toml", strings.Join(facetIDs(all), ", "), kind, c),
+				"%s: %s %q is not declared in catalog.toml", va.label, kind, c)
+		case seen[c]:
+			l.ps.add(va.file, line, "list it once", "%s: %s %q is listed twice", va.label, kind, c)
+		default:
+			seen[c] = true
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// versionProducts reads a version's product constraints, in product
+// order, each product declared and each range valid.
+func (l *loader) versionProducts(va versionAt, raw map[string]string) map[string]Constraint {
+	out := map[string]Constraint{}
+	for _, id := range slices.Sorted(maps.Keys(raw)) {
+		line := va.at(".products." + id)
 		if l.cat.ProductByID(id) == nil {
 			var ids []string
 			for _, p := range l.cat.Products {
 				ids = append(ids, p.ID)
 			}
-			l.ps.add(file, line, "use one of: "+strings.Join(ids, ", "), "%s: product %q is not declared in catalog.toml", label, id)
+			l.ps.add(va.file, line, "use one of: "+strings.Join(ids, ", "), "%s: product %q is not declared in catalog.toml", va.label, id)
 			continue
 		}
-		c, err := ParseConstraint(rv.Products[id])
+		c, err := ParseConstraint(raw[id])
 		if err != nil {
-			l.ps.add(file, line, `write a range like ">=4.6.0 <4.8.0"`, "%s: product %q: %v", label, id, err)
+			l.ps.add(va.file, line, `write a range like ">=4.6.0 <4.8.0"`, "%s: product %q: %v", va.label, id, err)
 			continue
 		}
-		pv.Products[id] = c
+		out[id] = c
 	}
+	return out
+}
 
-	if rv.Source == "" {
-		l.ps.add(file, at(""), `add source = "path/to/file-or-directory" (relative to the catalog directory)`, "%s has no source", label)
-	} else {
-		pv.Source = l.source(file, at(".source"), "source", rv.Source, "")
-	}
-
-	for j, rr := range rv.Requires {
-		line := at(fmt.Sprintf(".requires[%d]", j))
+// versionRequires reads a version's requires rules: each names exactly
+// one target, with a valid version range.
+func (l *loader) versionRequires(va versionAt, raw []rawRule) []Rule {
+	var out []Rule
+	for j, rr := range raw {
+		line := va.at(fmt.Sprintf(".requires[%d]", j))
 		if (rr.Pack == "") == (rr.Layer == "") {
-			l.ps.add(file, line, `set exactly one of pack = "name" or layer = "id"`, "%s: a requires rule needs one target", label)
+			l.ps.add(va.file, line, `set exactly one of pack = "name" or layer = "id"`, "%s: a requires rule needs one target", va.label)
 			continue
 		}
 		c, err := ParseConstraint(rr.Versions)
 		if err != nil {
-			l.ps.add(file, at(fmt.Sprintf(".requires[%d].versions", j)), `write versions = ">=1.29 <1.33"`, "%s: requires %s: %v", label, rr.Pack+rr.Layer, err)
+			l.ps.add(va.file, va.at(fmt.Sprintf(".requires[%d].versions", j)), `write versions = ">=1.29 <1.33"`, "%s: requires %s: %v", va.label, rr.Pack+rr.Layer, err)
 			continue
 		}
-		pv.Requires = append(pv.Requires, Rule{Pack: rr.Pack, Layer: rr.Layer, Versions: c, Line: line})
+		out = append(out, Rule{Pack: rr.Pack, Layer: rr.Layer, Versions: c, Line: line})
 	}
-	if len(l.ps.list) > before {
-		return nil
-	}
-	return pv
+	return out
 }
 
 // checkRequires checks that each rule names a pack or layer that exists in

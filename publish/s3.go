@@ -58,23 +58,9 @@ var bucketName = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$`)
 
 // OpenS3 prepares a bucket; it does not contact the store.
 func OpenS3(ctx context.Context, target string, o Options) (*S3Bucket, error) {
-	rest, ok := strings.CutPrefix(target, "s3://")
-	if !ok {
-		return nil, &tree.TargetError{Target: target, Reason: "not an s3:// URL"}
-	}
-	name, prefix, _ := strings.Cut(rest, "/")
-	if name == "" {
-		return nil, &tree.TargetError{Target: target, Reason: "no bucket name; write s3://BUCKET or s3://BUCKET/PREFIX"}
-	}
-	if !bucketName.MatchString(name) || strings.Contains(name, "..") {
-		return nil, &tree.TargetError{Target: target, Reason: fmt.Sprintf("%q is not a valid bucket name (3-63 lower-case letters, digits, '.' and '-')", name)}
-	}
-	prefix = strings.Trim(prefix, "/")
-	if prefix != "" {
-		if err := tree.CheckPath(prefix); err != nil {
-			return nil, &tree.TargetError{Target: target, Reason: "bad prefix: " + err.Error()}
-		}
-		prefix += "/"
+	name, prefix, err := parseS3Target(target)
+	if err != nil {
+		return nil, err
 	}
 	if o.Jobs <= 0 {
 		o.Jobs = 16
@@ -85,34 +71,9 @@ func OpenS3(ctx context.Context, target string, o Options) (*S3Bucket, error) {
 	if _, ok := tree.ParseHTTPURL(o.Endpoint); o.Endpoint != "" && !ok {
 		return nil, &tree.TargetError{Target: target, Reason: fmt.Sprintf("endpoint %q must be an http:// or https:// URL with a host", o.Endpoint)}
 	}
-
-	// A BuildableClient, not a plain http.Client: the SDK adds the
-	// AWS_CA_BUNDLE roots to it, and refuses to with any other client.
-	httpClient := awshttp.NewBuildableClient().WithTransportOptions(func(tr *http.Transport) {
-		tr.MaxIdleConns = 4 * o.Jobs
-		tr.MaxIdleConnsPerHost = 2 * o.Jobs
-	}).WithDialerOptions(func(d *net.Dialer) { d.Timeout = 10 * time.Second })
-	opts := []func(*config.LoadOptions) error{
-		config.WithHTTPClient(httpClient),
-		config.WithRetryer(func() aws.Retryer {
-			return retry.NewStandard(func(so *retry.StandardOptions) {
-				so.MaxAttempts = 10
-				so.MaxBackoff = 5 * time.Second
-				// The client-side retry quota would turn a burst of 503s
-				// into failed uploads; the backoff already spaces retries.
-				so.RateLimiter = ratelimit.None
-			})
-		}),
-	}
-	if o.Region != "" {
-		opts = append(opts, config.WithRegion(o.Region))
-	}
-	cfg, err := config.LoadDefaultConfig(ctx, opts...)
+	cfg, err := awsConfig(ctx, o)
 	if err != nil {
-		return nil, fmt.Errorf("AWS configuration: %w", err)
-	}
-	if cfg.Region == "" {
-		cfg.Region = "us-east-1"
+		return nil, err
 	}
 	client := s3.NewFromConfig(cfg, func(so *s3.Options) {
 		if o.Endpoint != "" {
@@ -140,6 +101,65 @@ func OpenS3(ctx context.Context, target string, o Options) (*S3Bucket, error) {
 			to.RequestChecksumCalculation = aws.RequestChecksumCalculationWhenSupported
 		}),
 	}, nil
+}
+
+// parseS3Target splits s3://BUCKET/PREFIX into the bucket's name and the
+// prefix ("" or ending in "/"), refusing names S3 would and prefixes that
+// are not clean tree paths.
+func parseS3Target(target string) (name, prefix string, err error) {
+	rest, ok := strings.CutPrefix(target, "s3://")
+	if !ok {
+		return "", "", &tree.TargetError{Target: target, Reason: "not an s3:// URL"}
+	}
+	name, prefix, _ = strings.Cut(rest, "/")
+	if name == "" {
+		return "", "", &tree.TargetError{Target: target, Reason: "no bucket name; write s3://BUCKET or s3://BUCKET/PREFIX"}
+	}
+	if !bucketName.MatchString(name) || strings.Contains(name, "..") {
+		return "", "", &tree.TargetError{Target: target, Reason: fmt.Sprintf("%q is not a valid bucket name (3-63 lower-case letters, digits, '.' and '-')", name)}
+	}
+	prefix = strings.Trim(prefix, "/")
+	if prefix != "" {
+		if err := tree.CheckPath(prefix); err != nil {
+			return "", "", &tree.TargetError{Target: target, Reason: "bad prefix: " + err.Error()}
+		}
+		prefix += "/"
+	}
+	return name, prefix, nil
+}
+
+// awsConfig is the SDK's default configuration (credentials, region)
+// with an HTTP client and retryer sized for o.Jobs parallel requests.
+func awsConfig(ctx context.Context, o Options) (aws.Config, error) {
+	// A BuildableClient, not a plain http.Client: the SDK adds the
+	// AWS_CA_BUNDLE roots to it, and refuses to with any other client.
+	httpClient := awshttp.NewBuildableClient().WithTransportOptions(func(tr *http.Transport) {
+		tr.MaxIdleConns = 4 * o.Jobs
+		tr.MaxIdleConnsPerHost = 2 * o.Jobs
+	}).WithDialerOptions(func(d *net.Dialer) { d.Timeout = 10 * time.Second })
+	opts := []func(*config.LoadOptions) error{
+		config.WithHTTPClient(httpClient),
+		config.WithRetryer(func() aws.Retryer {
+			return retry.NewStandard(func(so *retry.StandardOptions) {
+				so.MaxAttempts = 10
+				so.MaxBackoff = 5 * time.Second
+				// The client-side retry quota would turn a burst of 503s
+				// into failed uploads; the backoff already spaces retries.
+				so.RateLimiter = ratelimit.None
+			})
+		}),
+	}
+	if o.Region != "" {
+		opts = append(opts, config.WithRegion(o.Region))
+	}
+	cfg, err := config.LoadDefaultConfig(ctx, opts...)
+	if err != nil {
+		return aws.Config{}, fmt.Errorf("AWS configuration: %w", err)
+	}
+	if cfg.Region == "" {
+		cfg.Region = "us-east-1"
+	}
+	return cfg, nil
 }
 
 func (b *S3Bucket) String() string { return "s3://" + b.bucket + "/" + b.prefix }
