@@ -30,8 +30,8 @@ import (
 //     config, content pages, theme overlay, readmes), as fstat saw it when
 //     opened, and the signing key file;
 //   - every directory whose listing the loaders use (the catalog and its
-//     packs folder, the content folder, each folder of the theme overlay)
-//     and the folder of each file read, stat'ed before they are listed;
+//     packs folder, the content folder, each folder of the theme overlay),
+//     stat'ed before they are listed;
 //   - the setup: a hash of the running executable, the working directory,
 //     the loaded config (every option, --base-url and --out included), the
 //     key path, key ID and public key;
@@ -78,13 +78,14 @@ func newInputRecorder() *inputRecorder {
 	return &inputRecorder{stamps: map[string]string{}}
 }
 
-// file records a file as the guard opened it, and its folder.
+// file records a file as the guard opened it. Its folder is not recorded
+// unless a loader lists it: the site's own folder, say, changes with every
+// build, as it holds the output and the cache.
 func (r *inputRecorder) file(name string, fi fs.FileInfo) {
 	r.add(name, fi)
 	r.mu.Lock()
 	r.files++
 	r.mu.Unlock()
-	r.dir(filepath.Dir(name))
 }
 
 // dir records a folder as it is now; reading it comes after.
