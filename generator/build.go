@@ -147,6 +147,10 @@ func Build(ctx context.Context, o Options) (*Stats, error) {
 	}
 	b.stats.FilesWritten, b.stats.FilesUnchanged, b.stats.BytesWritten = out.written.Load(), out.unchanged.Load(), out.bytesWritten.Load()
 	b.stats.FilesCompared = out.compared.Load()
+	// The record describes the output as this build leaves it.
+	if err := out.close(); err != nil {
+		return nil, fmt.Errorf("output: %w", err)
+	}
 	if err := b.saveInputs(rec, start); err != nil {
 		return nil, fmt.Errorf("cache: %w", err)
 	}

@@ -63,8 +63,12 @@ reads them all ('packstudio verify' checks a tree against its manifest).`,
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(e.stdout, "built %s in %s: %d packs (%d versions), %d combinations, %d rows, %d compat conflicts; artifacts %d packed, %d unchanged, %d signed; files %d written (%s), %d unchanged, %d removed; manifest version %d%s\n",
-				cfg.Output, time.Since(start).Round(time.Millisecond), st.Packs, st.PackVersions, st.Combinations, st.Rows, st.CompatConflicts,
+			verb := "built"
+			if st.UpToDate {
+				verb = "nothing changed since the last build (--check-output rebuilds in full); checked"
+			}
+			fmt.Fprintf(e.stdout, "%s %s in %s: %d packs (%d versions), %d combinations, %d rows, %d compat conflicts; artifacts %d packed, %d unchanged, %d signed; files %d written (%s), %d unchanged, %d removed; manifest version %d%s\n",
+				verb, cfg.Output, time.Since(start).Round(time.Millisecond), st.Packs, st.PackVersions, st.Combinations, st.Rows, st.CompatConflicts,
 				st.Packed, st.Reused, st.Signed, st.FilesWritten, byteSize(st.BytesWritten), st.FilesUnchanged, st.Removed,
 				st.ManifestVersion, map[bool]string{true: "", false: " (unchanged)"}[st.ManifestChanged])
 			if statsFile != "" {
