@@ -53,7 +53,7 @@ const inputsFormat = 1
 // of the file system's clock (the kernel stamps files in steps of about a
 // millisecond) and still stat the same. Such a build leaves no record, so
 // the next one is a full build.
-var racyWindow = time.Second
+const racyWindow = time.Second
 
 type inputsRecord struct {
 	Format  int               `json:"format"`

@@ -36,7 +36,10 @@ nothing is written. Artifacts are packed and signed only when their sources
 changed, and a file is rewritten only when its bytes change. A file that the
 last build wrote and whose size, modification time and inode are unchanged is
 taken to hold what the last manifest says without being read; --check-output
-reads them all ('packstudio verify' checks a tree against its manifest).`,
+reads them all ('packstudio verify' checks a tree against its manifest).
+When nothing the last build read or depended on changed (its input files and
+folders, options, key, this packstudio binary, and the output as it left it),
+the build stops there: nothing is loaded or written.`,
 		RunE: func(c *cobra.Command, _ []string) error {
 			cfg, err := generator.LoadConfig(config, generator.Overrides{Output: out, BaseURL: baseURL})
 			if err != nil {
