@@ -225,6 +225,7 @@ func makeArtifact(out *outTree, cache *artifactCache, signer Signer, guard *keyg
 		sum, _ = hex.DecodeString(rec.SHA256)
 		a.Size = rec.Size
 		out.record(a.Path, rec.Size, sum)
+		out.setStamp(a.Path, stampOf(fi)) // outputs.json then stamps every object
 	} else {
 		packed = true
 		var inputSum []byte
@@ -235,6 +236,7 @@ func makeArtifact(out *outTree, cache *artifactCache, signer Signer, guard *keyg
 		if err != nil {
 			return packed, false, err
 		}
+		out.setStamp(a.Path, stampOf(fi))
 		if !cached || rec.SHA256 != hex.EncodeToString(sum) {
 			rec = cacheRecord{}
 		}

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"html/template"
 	"runtime"
-	"strings"
 	"time"
 
 	"github.com/packstudio/packstudio/catalog"
@@ -51,6 +50,8 @@ type Stats struct {
 	Removed             int
 	ManifestVersion     int64
 	ManifestChanged     bool
+	InputFiles          int  // catalog, config, content, theme and readme files read
+	UpToDate            bool // nothing changed since the last build: nothing was loaded or written
 }
 
 // builder holds the state shared by the stages of one build.
@@ -87,8 +88,15 @@ func Build(ctx context.Context, o Options) (*Stats, error) {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
+	start := time.Now() // the real clock, for racyWindow; o.Now dates the manifest
+	if st, ok := upToDate(o); ok {
+		return st, nil
+	}
 	b := &builder{cfg: o.Config, opts: o}
-	if o.SigningKey != "" && !strings.Contains(o.SigningKey, "://") {
+	var rec *inputRecorder
+	if recordable(o) {
+		rec = newInputRecorder()
+		rec.recordKeyFile(o.SigningKey)
 		var secrets [][]byte
 		if s, ok := o.Signer.(interface{ Secrets() [][]byte }); ok {
 			secrets = s.Secrets()
@@ -99,7 +107,7 @@ func Build(ctx context.Context, o Options) (*Stats, error) {
 		}
 		b.guard = g
 	}
-	if err := b.load(); err != nil {
+	if err := b.loadRecording(rec); err != nil {
 		return nil, err
 	}
 	b.plan = newPlan(b.cat)
@@ -107,6 +115,9 @@ func Build(ctx context.Context, o Options) (*Stats, error) {
 	b.stats.Packs, b.stats.PackVersions = len(b.cat.Packs), len(b.cat.Versions)
 	b.stats.Combinations, b.stats.Rows = b.plan.count(), int64(len(b.plan.rows))
 
+	if err := forgetInputs(b.cfg.Cache); err != nil {
+		return nil, fmt.Errorf("cache: %w", err)
+	}
 	out, err := openTree(b.cfg.Output)
 	if err != nil {
 		return nil, fmt.Errorf("output: %w", err)
@@ -136,6 +147,14 @@ func Build(ctx context.Context, o Options) (*Stats, error) {
 	}
 	b.stats.FilesWritten, b.stats.FilesUnchanged, b.stats.BytesWritten = out.written.Load(), out.unchanged.Load(), out.bytesWritten.Load()
 	b.stats.FilesCompared = out.compared.Load()
+	// The record describes the output as this build leaves it.
+	if err := out.close(); err != nil {
+		return nil, fmt.Errorf("output: %w", err)
+	}
+	if err := b.saveInputs(rec, start); err != nil {
+		return nil, fmt.Errorf("cache: %w", err)
+	}
+	b.stats.InputFiles = rec.filesRead()
 	return &b.stats, nil
 }
 

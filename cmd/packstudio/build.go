@@ -37,7 +37,10 @@ nothing is written. Artifacts are packed and signed only when their sources
 changed, and a file is rewritten only when its bytes change. A file that the
 last build wrote and whose size, modification time and inode are unchanged is
 taken to hold what the last manifest says without being read; --check-output
-reads them all ('packstudio verify' checks a tree against its manifest).`,
+reads them all ('packstudio verify' checks a tree against its manifest).
+When nothing the last build read or depended on changed (its input files and
+folders, options, key, this packstudio binary, and the output as it left it),
+the build stops there: nothing is loaded or written.`,
 		RunE: func(c *cobra.Command, _ []string) error {
 			cfg, err := generator.LoadConfig(config, generator.Overrides{Output: out, BaseURL: baseURL})
 			if err != nil {
@@ -64,8 +67,12 @@ reads them all ('packstudio verify' checks a tree against its manifest).`,
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(e.stdout, "built %s in %s: %d packs (%d versions), %d combinations, %d rows, %d compat conflicts; artifacts %d packed, %d unchanged, %d signed; files %d written (%s), %d unchanged, %d removed; manifest version %d%s\n",
-				cfg.Output, time.Since(start).Round(time.Millisecond), st.Packs, st.PackVersions, st.Combinations, st.Rows, st.CompatConflicts,
+			verb := "built"
+			if st.UpToDate {
+				verb = "nothing changed since the last build (--check-output rebuilds in full); checked"
+			}
+			fmt.Fprintf(e.stdout, "%s %s in %s: %d packs (%d versions), %d combinations, %d rows, %d compat conflicts; artifacts %d packed, %d unchanged, %d signed; files %d written (%s), %d unchanged, %d removed; manifest version %d%s\n",
+				verb, cfg.Output, time.Since(start).Round(time.Millisecond), st.Packs, st.PackVersions, st.Combinations, st.Rows, st.CompatConflicts,
 				st.Packed, st.Reused, st.Signed, st.FilesWritten, bytesize.Format(st.BytesWritten), st.FilesUnchanged, st.Removed,
 				st.ManifestVersion, map[bool]string{true: "", false: " (unchanged)"}[st.ManifestChanged])
 			if statsFile != "" {

@@ -223,8 +223,7 @@ func Fingerprint(src string) (string, error) {
 		return "", err
 	}
 	if !fi.IsDir() {
-		stamp(h, ".", fi)
-		return fmt.Sprintf("%x", h.Sum(nil)), nil
+		return Stamp(fi), nil
 	}
 	err = filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -246,6 +245,16 @@ func Fingerprint(src string) (string, error) {
 		return "", err
 	}
 	return fmt.Sprintf("%x", h.Sum(nil)), nil
+}
+
+// Stamp is the fingerprint of the one file or directory fi describes (as
+// a stat that followed links saw it). For a file it is what Fingerprint
+// gives; for a directory it covers the entry alone: its times move when a
+// name is added to it or removed, but not when a file under it is edited.
+func Stamp(fi fs.FileInfo) string {
+	h := sha256.New()
+	stamp(h, ".", fi)
+	return fmt.Sprintf("%x", h.Sum(nil))
 }
 
 func stamp(h hash.Hash, rel string, fi fs.FileInfo) {

@@ -18,3 +18,13 @@ func identity(fi fs.FileInfo) string {
 	return strconv.FormatUint(st.Dev, 10) + ":" + strconv.FormatUint(st.Ino, 10) + ":" +
 		strconv.FormatInt(st.Ctim.Sec, 10) + "." + strconv.FormatInt(st.Ctim.Nsec, 10)
 }
+
+// ChangeTime is the change time of the file, in nanoseconds since the
+// epoch: what every write moves forward.
+func ChangeTime(fi fs.FileInfo) int64 {
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	if !ok {
+		return fi.ModTime().UnixNano()
+	}
+	return st.Ctim.Nano()
+}

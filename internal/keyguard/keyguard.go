@@ -41,6 +41,8 @@ type Guard struct {
 	keyFile string
 	key     os.FileInfo // the file keyFile resolves to
 	m       *matcher
+	// seen, when set, is told of every file opened (see Recording).
+	seen func(name string, fi fs.FileInfo)
 }
 
 // New reads the key file and prepares the checks. secrets are the key's
@@ -96,6 +98,20 @@ func pemNeedles(data []byte) [][]byte {
 	return needles
 }
 
+// Recording returns a guard that checks as g does and also calls seen with
+// each file it opens, as fstat saw it at opening: before any byte is read,
+// so an edit made while the file is read shows as a change later. A build
+// records its inputs this way, since every input passes through here.
+// seen may be called from many goroutines at once.
+func (g *Guard) Recording(seen func(name string, fi fs.FileInfo)) *Guard {
+	if g == nil {
+		return nil
+	}
+	r := *g
+	r.seen = seen
+	return &r
+}
+
 // Open opens a file for reading, following links, and refuses it when it is
 // the key file. Reading it returns an *Error as soon as the bytes read so
 // far hold the key.
@@ -134,6 +150,9 @@ func (g *Guard) check(name string, f *os.File) (fs.File, error) {
 	}
 	if os.SameFile(fi, g.key) {
 		return nil, &Error{File: name, Key: g.keyFile, Why: "is"}
+	}
+	if g.seen != nil {
+		g.seen(name, fi)
 	}
 	if fi.IsDir() || len(g.m.needles) == 0 {
 		return f, nil
