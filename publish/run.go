@@ -13,8 +13,10 @@ import (
 type Job struct {
 	Dir string // the built tree
 	// KeyFile is the key the tree's manifest must verify with. Without it
-	// the tree's own public key is used: PublicKeyName in Dir (default
-	// tree.DefaultPublicKeyName), which proves the tree is whole.
+	// the tree's own public key is used, which proves the tree is whole:
+	// PublicKeyName in Dir (the site's public_key_name) when the site
+	// config names it, else the root file whose fingerprint is the
+	// manifest's key_id (tree.FindKey).
 	KeyFile       string
 	PublicKeyName string
 	Target        string  // file://DIR or s3://BUCKET/PREFIX (OpenTarget)
@@ -31,7 +33,7 @@ type JobResult struct {
 // Run publishes the tree in j.Dir to j.Target: it loads the key the
 // tree's manifest must verify with, opens the bucket and syncs (Publish).
 func Run(ctx context.Context, j Job) (*JobResult, error) {
-	key, err := sign.LoadPublicKey(j.keyFile())
+	key, err := j.key(ctx)
 	if err != nil {
 		return nil, &tree.KeyError{Reason: fmt.Sprintf("publish: %v (pass --key, or build the tree first)", err)}
 	}
@@ -47,15 +49,20 @@ func Run(ctx context.Context, j Job) (*JobResult, error) {
 	return &JobResult{SyncResult: res, Target: fmt.Sprint(bucket)}, err
 }
 
-// keyFile is the key to check the tree with: the one given, else the
-// tree's own.
-func (j Job) keyFile() string {
-	if j.KeyFile != "" {
-		return j.KeyFile
+// key is the key to check the tree with: the one given, else the tree's
+// own (see Job.KeyFile).
+func (j Job) key(ctx context.Context) (*sign.Verifier, error) {
+	switch {
+	case j.KeyFile != "":
+		return sign.LoadPublicKey(j.KeyFile)
+	case j.PublicKeyName != "":
+		return sign.LoadPublicKey(filepath.Join(j.Dir, j.PublicKeyName))
 	}
-	name := j.PublicKeyName
-	if name == "" {
-		name = tree.DefaultPublicKeyName
+	dir, err := tree.OpenDir(j.Dir)
+	if err != nil {
+		return nil, err
 	}
-	return filepath.Join(j.Dir, name)
+	defer dir.Close()
+	key, _, err := tree.FindKey(ctx, dir, 0)
+	return key, err
 }
