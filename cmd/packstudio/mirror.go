@@ -7,7 +7,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/packstudio/packstudio/internal/bytesize"
-	"github.com/packstudio/packstudio/internal/sign"
 	"github.com/packstudio/packstudio/internal/tree"
 	"github.com/packstudio/packstudio/publish"
 	"github.com/packstudio/packstudio/publish/mirror"
@@ -188,48 +187,25 @@ func unpackCmd(e *env) *cobra.Command {
 		Args:  cobra.MinimumNArgs(2),
 		RunE: func(c *cobra.Command, args []string) error {
 			vols, dest := args[:len(args)-1], args[len(args)-1]
-			if key == "" {
-				return usage("unpack needs --key PUB: the publisher's public key")
-			}
-			v, err := sign.LoadPublicKey(key)
+			res, err := verify.Unpack(c.Context(), vols, dest, key, allowExpired)
 			if err != nil {
-				return usageError{err}
+				return classify(err)
 			}
-			m, missing, err := mirror.Unpack(vols, dest, v, time.Now(), allowExpired)
-			if err != nil {
-				return err
-			}
-			tree, err := tree.OpenDir(dest)
-			if err != nil {
-				return err
-			}
-			defer tree.Close()
-			rep, err := verify.Tree(c.Context(), tree, v, verify.Options{AllowExpired: allowExpired, LeftOut: setOf(missing)})
-			if err != nil {
-				return err
-			}
+			rep := res.Report
 			for _, f := range rep.Failures {
 				fmt.Fprintln(e.stdout, "FAIL", f.String())
 			}
-			if len(missing) > 0 {
-				fmt.Fprintf(e.stdout, "%d objects of the manifest are on no volume given (a partial mirror, or a volume missing)\n", len(missing))
+			if len(res.Missing) > 0 {
+				fmt.Fprintf(e.stdout, "%d objects of the manifest are on no volume given (a partial mirror, or a volume missing)\n", len(res.Missing))
 			}
 			if !rep.OK() {
 				return errReported
 			}
-			fmt.Fprintf(e.stdout, "unpacked %d volumes into %s: manifest version %d, %d objects verified\n", len(vols), dest, m.Version, rep.Objects)
+			fmt.Fprintf(e.stdout, "unpacked %d volumes into %s: manifest version %d, %d objects verified\n", len(vols), dest, res.Manifest.Version, rep.Objects)
 			return nil
 		},
 	}
 	c.Flags().StringVar(&key, "key", "", "publisher's public key (PEM)")
 	c.Flags().BoolVar(&allowExpired, "allow-expired", false, "accept an expired manifest")
 	return c
-}
-
-func setOf(list []string) map[string]bool {
-	m := make(map[string]bool, len(list))
-	for _, s := range list {
-		m[s] = true
-	}
-	return m
 }

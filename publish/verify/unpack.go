@@ -1,0 +1,51 @@
+package verify
+
+import (
+	"context"
+	"time"
+
+	"github.com/packstudio/packstudio/internal/sign"
+	"github.com/packstudio/packstudio/internal/tree"
+	"github.com/packstudio/packstudio/publish/mirror"
+)
+
+// UnpackResult is what Unpack did: the manifest it restored, the objects
+// on no volume given, and the verification of the restored tree.
+type UnpackResult struct {
+	Manifest *tree.Manifest
+	Missing  []string
+	Report   *Report
+}
+
+// Unpack restores a tree from tar volumes into dest (mirror.Unpack, with
+// its rollback and pinned-key checks), then verifies what it restored
+// with the key in keyFile. Objects on no volume given are reported as
+// left out, not failed: the volumes of a partial mirror restore a partial
+// tree. Unpacking needs the publisher's key; a volume carries no trust.
+func Unpack(ctx context.Context, volumes []string, dest, keyFile string, allowExpired bool) (*UnpackResult, error) {
+	if keyFile == "" {
+		return nil, &tree.KeyError{Reason: "unpack needs --key PUB: the publisher's public key"}
+	}
+	key, err := sign.LoadPublicKey(keyFile)
+	if err != nil {
+		return nil, &tree.KeyError{Reason: err.Error()}
+	}
+	m, missing, err := mirror.Unpack(volumes, dest, key, time.Now(), allowExpired)
+	if err != nil {
+		return nil, err
+	}
+	dir, err := tree.OpenDir(dest)
+	if err != nil {
+		return nil, err
+	}
+	defer dir.Close()
+	left := make(map[string]bool, len(missing))
+	for _, p := range missing {
+		left[p] = true
+	}
+	rep, err := Tree(ctx, dir, key, Options{AllowExpired: allowExpired, LeftOut: left})
+	if err != nil {
+		return nil, err
+	}
+	return &UnpackResult{Manifest: m, Missing: missing, Report: rep}, nil
+}
