@@ -180,14 +180,14 @@ signed manifest is unchanged; verify maps the lists back before checking them.`,
 
 func unpackCmd(e *env) *cobra.Command {
 	var key string
-	var allowExpired bool
+	var allowExpired, force bool
 	c := &cobra.Command{
 		Use:   "unpack VOLUME... DEST",
 		Short: "Rebuild a tree from tar volumes, verified",
 		Args:  cobra.MinimumNArgs(2),
 		RunE: func(c *cobra.Command, args []string) error {
 			vols, dest := args[:len(args)-1], args[len(args)-1]
-			res, err := verify.Unpack(c.Context(), vols, dest, key, allowExpired)
+			res, err := verify.Unpack(c.Context(), vols, dest, key, mirror.UnpackOptions{AllowExpired: allowExpired, Force: force})
 			if err != nil {
 				return classify(err)
 			}
@@ -207,5 +207,6 @@ func unpackCmd(e *env) *cobra.Command {
 	}
 	c.Flags().StringVar(&key, "key", "", "publisher's public key (PEM)")
 	c.Flags().BoolVar(&allowExpired, "allow-expired", false, "accept an expired manifest")
+	c.Flags().BoolVar(&force, "force", false, "adopt a DEST that holds files but is not a mirror (files the manifest lists are replaced, nothing else is touched)")
 	return c
 }

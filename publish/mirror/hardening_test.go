@@ -139,7 +139,7 @@ func TestManifestDotPathsRefused(t *testing.T) {
 
 			vol := writeVolumeByHand(t, evil, p)
 			out := filepath.Join(t.TempDir(), "unpacked")
-			if _, _, err := mirror.Unpack([]string{vol}, out, pub.Key, time.Now(), false); err == nil || !strings.Contains(err.Error(), "reserved for bookkeeping") {
+			if _, _, err := mirror.Unpack([]string{vol}, out, pub.Key, mirror.UnpackOptions{Now: time.Now()}); err == nil || !strings.Contains(err.Error(), "reserved for bookkeeping") {
 				t.Errorf("unpack: %v", err)
 			}
 			if treetest.Exists(out) {
@@ -197,13 +197,13 @@ func TestUnpackRefusesRollback(t *testing.T) {
 	now := time.Now()
 
 	dest := filepath.Join(t.TempDir(), "unpacked")
-	if _, _, err := mirror.Unpack(vols2, dest, pub.Key, now, false); err != nil {
+	if _, _, err := mirror.Unpack(vols2, dest, pub.Key, mirror.UnpackOptions{Now: now}); err != nil {
 		t.Fatal(err)
 	}
 	before := treetest.Files(t, dest)
 	refused := func(name string, vols []string, key *sign.Verifier, want string) {
 		t.Helper()
-		_, _, err := mirror.Unpack(vols, dest, key, now, false)
+		_, _, err := mirror.Unpack(vols, dest, key, mirror.UnpackOptions{Now: now})
 		var te *mirror.TrustError
 		if !errors.As(err, &te) || !strings.Contains(err.Error(), want) {
 			t.Errorf("%s: %v", name, err)
@@ -222,7 +222,7 @@ func TestUnpackRefusesRollback(t *testing.T) {
 	refused("same version, other manifest", vols2other, pub.Key, "differs")
 	other := treetest.NewPublisher(t, "someone else")
 	refused("other key", volumesOf(t, other.Sign(3, map[string]string{"a.txt": "x"}), 1<<20), other.Key, "refusing to mix publishers")
-	if _, _, err := mirror.Unpack(vols2, dest, pub.Key, now, false); err != nil {
+	if _, _, err := mirror.Unpack(vols2, dest, pub.Key, mirror.UnpackOptions{Now: now}); err != nil {
 		t.Errorf("the same volumes again: %v", err)
 	}
 
@@ -231,7 +231,7 @@ func TestUnpackRefusesRollback(t *testing.T) {
 	if _, err := mirrorTo(t, treetest.ServeTree(t, v2).Reader, pub.Key, mirrored, mirror.Options{}); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := mirror.Unpack(vols1, mirrored, pub.Key, now, false); err == nil || !strings.Contains(err.Error(), "rollback") {
+	if _, _, err := mirror.Unpack(vols1, mirrored, pub.Key, mirror.UnpackOptions{Now: now}); err == nil || !strings.Contains(err.Error(), "rollback") {
 		t.Errorf("older volumes onto a mirror: %v", err)
 	}
 	if _, err := mirrorTo(t, treetest.ServeTree(t, v1).Reader, pub.Key, dest, mirror.Options{}); err == nil || !strings.Contains(err.Error(), "rollback") {
@@ -253,7 +253,7 @@ func TestUnpackIdenticalSplitObjects(t *testing.T) {
 		t.Fatalf("%d volumes: the objects were not split", len(vols))
 	}
 	dest := filepath.Join(t.TempDir(), "unpacked")
-	_, missing, err := mirror.Unpack(vols, dest, pub.Key, time.Now(), false)
+	_, missing, err := mirror.Unpack(vols, dest, pub.Key, mirror.UnpackOptions{Now: time.Now()})
 	if err != nil || len(missing) != 0 {
 		t.Fatalf("unpack: %v, missing %v", err, missing)
 	}
@@ -406,4 +406,30 @@ func TestMirrorPrunesAfterAKillBeforeItsState(t *testing.T) {
 	if treetest.Exists(filepath.Join(dest, "old.txt")) || res.Removed != 1 {
 		t.Errorf("old.txt survived the rerun (removed %d)", res.Removed)
 	}
+}
+
+// TestUnpackNeverOverwritesUserFiles: unpack refuses a folder of the
+// user's own as mirror does, before writing anything; with Force it
+// replaces only what the manifest lists.
+func TestUnpackNeverOverwritesUserFiles(t *testing.T) {
+	pub := treetest.NewPublisher(t, "unpack-user")
+	vols := volumesOf(t, pub.Sign(1, map[string]string{"index.html": "home", "a/1.txt": "one"}), 1<<20)
+	user := map[string]string{"index.html": "my own page", "notes.txt": "mine"}
+	dest := filepath.Join(t.TempDir(), "docs")
+	treetest.WriteFiles(t, dest, user)
+
+	_, _, err := mirror.Unpack(vols, dest, pub.Key, mirror.UnpackOptions{})
+	var te *tree.TargetError
+	if !errors.As(err, &te) || !strings.Contains(err.Error(), "unpack into an empty or new folder, or pass --force") {
+		t.Fatalf("unpack into the user's folder: %v, want a TargetError asking for --force", err)
+	}
+	treetest.StillThere(t, dest, user)
+	if treetest.Exists(filepath.Join(dest, mirror.StateDir)) || treetest.Exists(filepath.Join(dest, "a/1.txt")) {
+		t.Error("a refused unpack wrote into the folder")
+	}
+
+	if _, _, err := mirror.Unpack(vols, dest, pub.Key, mirror.UnpackOptions{Force: true}); err != nil {
+		t.Fatalf("unpack --force: %v", err)
+	}
+	treetest.StillThere(t, dest, map[string]string{"notes.txt": "mine", "index.html": "home", "a/1.txt": "one"})
 }

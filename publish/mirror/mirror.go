@@ -144,7 +144,7 @@ func openDest(dest string, force bool) (*State, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := checkAdoptable(dest, force); err != nil {
+	if err := checkAdoptable(dest, force, "mirror"); err != nil {
 		return nil, err
 	}
 	return state, nil

@@ -415,7 +415,7 @@ func TestVolumes(t *testing.T) {
 	for i, j := 0, len(reversed)-1; i < j; i, j = i+1, j-1 {
 		reversed[i], reversed[j] = reversed[j], reversed[i]
 	}
-	if _, missing, err := mirror.Unpack(reversed, dest, s.Key, time.Now(), false); err != nil || len(missing) != 0 {
+	if _, missing, err := mirror.Unpack(reversed, dest, s.Key, mirror.UnpackOptions{Now: time.Now()}); err != nil || len(missing) != 0 {
 		t.Fatalf("unpack: %v, missing %v", err, missing)
 	}
 	os.RemoveAll(filepath.Join(dest, mirror.StateDir))
@@ -423,7 +423,7 @@ func TestVolumes(t *testing.T) {
 
 	// A volume left behind: its objects are reported missing.
 	dest2 := filepath.Join(t.TempDir(), "unpacked2")
-	_, missing, err := mirror.Unpack(paths[1:], dest2, s.Key, time.Now(), false)
+	_, missing, err := mirror.Unpack(paths[1:], dest2, s.Key, mirror.UnpackOptions{Now: time.Now()})
 	if err != nil || len(missing) == 0 {
 		t.Errorf("without volume 1: %v, missing %d", err, len(missing))
 	}

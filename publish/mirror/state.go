@@ -124,10 +124,10 @@ func checkAgainstState(m *tree.Manifest, raw []byte, key *sign.Verifier, state *
 	return nil
 }
 
-// checkAdoptable refuses to mirror into a folder that holds files but no
-// mirror state: it is someone's folder (a home directory, a checkout), not
+// checkAdoptable refuses to mirror or unpack (verb) into a folder that
+// holds files but no mirror state: it is someone's folder (a home directory, a checkout), not
 // a mirror, unless force says to adopt it.
-func checkAdoptable(dest string, force bool) error {
+func checkAdoptable(dest string, force bool, verb string) error {
 	if force {
 		return nil
 	}
@@ -142,8 +142,8 @@ func checkAdoptable(dest string, force bool) error {
 		return &tree.TargetError{Target: dest, Reason: err.Error()}
 	}
 	return &tree.TargetError{Target: dest, Reason: fmt.Sprintf("holds %d entries (%s…) but is not a packstudio mirror (no %s/); "+
-		"mirror into an empty or new folder, or pass --force to adopt this one: files the manifest lists are replaced, nothing else is ever deleted",
-		len(entries), entries[0].Name(), StateDir)}
+		"%s into an empty or new folder, or pass --force to adopt this one: files the manifest lists are replaced, nothing else is ever deleted",
+		len(entries), entries[0].Name(), StateDir, verb)}
 }
 
 // previousObjects returns the paths that the last complete mirror or

@@ -16,14 +16,30 @@ import (
 	"github.com/packstudio/packstudio/internal/tree"
 )
 
+// UnpackOptions tune Unpack.
+type UnpackOptions struct {
+	Now          time.Time // default time.Now()
+	AllowExpired bool      // accept an expired manifest
+	// Force adopts a DEST that holds files but is not a mirror: files the
+	// manifest lists are replaced, nothing else is touched.
+	Force bool
+}
+
 // Unpack rebuilds a tree in dest from volumes, in any order: whole objects
 // are checked against the manifest before they take their place, parts are
 // joined and then checked. The manifest goes in last. It returns the
 // manifest and the objects of the manifest that no volume held.
-func Unpack(volumes []string, dest string, key *sign.Verifier, now time.Time, allowExpired bool) (*tree.Manifest, []string, error) {
+func Unpack(volumes []string, dest string, key *sign.Verifier, o UnpackOptions) (*tree.Manifest, []string, error) {
 	state, err := ReadState(dest)
 	if err != nil {
 		return nil, nil, err
+	}
+	if err := checkAdoptable(dest, o.Force, "unpack"); err != nil {
+		return nil, nil, err
+	}
+	now, allowExpired := o.Now, o.AllowExpired
+	if now.IsZero() {
+		now = time.Now()
 	}
 	u := &unpacker{dest: dest, key: key, state: state, got: map[string]bool{}, parts: map[string]int64{}}
 	defer u.close()

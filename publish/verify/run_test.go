@@ -130,21 +130,21 @@ func TestUnpack(t *testing.T) {
 		t.Fatalf("volumes: %v, %d of them (want several)", err, len(paths))
 	}
 	var ke *tree.KeyError
-	if _, err := verify.Unpack(ctx, paths, filepath.Join(t.TempDir(), "x"), "", false); !errors.As(err, &ke) || !strings.Contains(err.Error(), "needs --key PUB") {
+	if _, err := verify.Unpack(ctx, paths, filepath.Join(t.TempDir(), "x"), "", mirror.UnpackOptions{}); !errors.As(err, &ke) || !strings.Contains(err.Error(), "needs --key PUB") {
 		t.Errorf("no key: %v, want a KeyError asking for --key", err)
 	}
 	key := keyFile(t, s.Signer.PublicKeyPEM())
-	res, err := verify.Unpack(ctx, paths, filepath.Join(t.TempDir(), "all"), key, false)
+	res, err := verify.Unpack(ctx, paths, filepath.Join(t.TempDir(), "all"), key, mirror.UnpackOptions{})
 	if err != nil || !res.Report.OK() || len(res.Missing) != 0 || res.Report.Objects != len(s.Manifest().Objects) {
 		t.Fatalf("every volume: %v, missing %v, report %+v", err, res.Missing, res.Report)
 	}
-	res, err = verify.Unpack(ctx, paths[1:], filepath.Join(t.TempDir(), "part"), key, false)
+	res, err = verify.Unpack(ctx, paths[1:], filepath.Join(t.TempDir(), "part"), key, mirror.UnpackOptions{})
 	if err != nil || !res.Report.OK() || len(res.Missing) == 0 || len(res.Report.LeftOut) != len(res.Missing) {
 		t.Errorf("all but the first volume: %v, missing %d, left out %d, failures %v", err, len(res.Missing), len(res.Report.LeftOut), res.Report.Failures)
 	}
 	other := treetest.NewPublisher(t, "other")
 	var te *mirror.TrustError
-	if _, err := verify.Unpack(ctx, paths, filepath.Join(t.TempDir(), "foreign"), keyFile(t, other.Signer.PublicKeyPEM()), false); !errors.As(err, &te) {
+	if _, err := verify.Unpack(ctx, paths, filepath.Join(t.TempDir(), "foreign"), keyFile(t, other.Signer.PublicKeyPEM()), mirror.UnpackOptions{}); !errors.As(err, &te) {
 		t.Errorf("another publisher's key: %v, want a TrustError", err)
 	}
 }

@@ -2,7 +2,6 @@ package verify
 
 import (
 	"context"
-	"time"
 
 	"github.com/packstudio/packstudio/internal/sign"
 	"github.com/packstudio/packstudio/internal/tree"
@@ -22,7 +21,7 @@ type UnpackResult struct {
 // with the key in keyFile. Objects on no volume given are reported as
 // left out, not failed: the volumes of a partial mirror restore a partial
 // tree. Unpacking needs the publisher's key; a volume carries no trust.
-func Unpack(ctx context.Context, volumes []string, dest, keyFile string, allowExpired bool) (*UnpackResult, error) {
+func Unpack(ctx context.Context, volumes []string, dest, keyFile string, o mirror.UnpackOptions) (*UnpackResult, error) {
 	if keyFile == "" {
 		return nil, &tree.KeyError{Reason: "unpack needs --key PUB: the publisher's public key"}
 	}
@@ -30,7 +29,7 @@ func Unpack(ctx context.Context, volumes []string, dest, keyFile string, allowEx
 	if err != nil {
 		return nil, &tree.KeyError{Reason: err.Error()}
 	}
-	m, missing, err := mirror.Unpack(volumes, dest, key, time.Now(), allowExpired)
+	m, missing, err := mirror.Unpack(volumes, dest, key, o)
 	if err != nil {
 		return nil, err
 	}
@@ -43,7 +42,7 @@ func Unpack(ctx context.Context, volumes []string, dest, keyFile string, allowEx
 	for _, p := range missing {
 		left[p] = true
 	}
-	rep, err := Tree(ctx, dir, key, Options{AllowExpired: allowExpired, LeftOut: left})
+	rep, err := Tree(ctx, dir, key, Options{Now: o.Now, AllowExpired: o.AllowExpired, LeftOut: left})
 	if err != nil {
 		return nil, err
 	}
