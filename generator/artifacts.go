@@ -19,6 +19,7 @@ import (
 	"github.com/packstudio/packstudio/internal/atomicfile"
 	"github.com/packstudio/packstudio/internal/keyguard"
 	"github.com/packstudio/packstudio/internal/tree"
+	"github.com/packstudio/packstudio/internal/workers"
 )
 
 // Signer signs SHA-256 digests; publish/sign.Signer is the real one.
@@ -161,43 +162,30 @@ func makeArtifacts(ctx context.Context, out *outTree, cache *artifactCache, sign
 		mu    sync.Mutex
 		errs  []error
 		done  int
-		wg    sync.WaitGroup
 	)
-	work := make(chan *Artifact)
-	for range jobs {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for a := range work {
-				packed, signed, err := makeArtifact(out, cache, signer, guard, a)
-				mu.Lock()
-				if err != nil {
-					errs = append(errs, fmt.Errorf("%s (from %s): %w", a.Path, a.source.Path, err))
-				}
-				if packed {
-					stats.packed++
-				} else if err == nil {
-					stats.reused++
-				}
-				if signed {
-					stats.signed++
-				}
-				done++
-				if progress != nil {
-					progress(done, len(all))
-				}
-				mu.Unlock()
-			}
-		}()
-	}
-	for _, a := range all {
-		if ctx.Err() != nil {
-			break
+	// Every artifact is tried, so that one run reports every bad source.
+	workers.Each(ctx, jobs, len(all), func(i int) error {
+		a := all[i]
+		packed, signed, err := makeArtifact(out, cache, signer, guard, a)
+		mu.Lock()
+		defer mu.Unlock()
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s (from %s): %w", a.Path, a.source.Path, err))
 		}
-		work <- a
-	}
-	close(work)
-	wg.Wait()
+		if packed {
+			stats.packed++
+		} else if err == nil {
+			stats.reused++
+		}
+		if signed {
+			stats.signed++
+		}
+		done++
+		if progress != nil {
+			progress(done, len(all))
+		}
+		return nil
+	})
 	if err := ctx.Err(); err != nil {
 		return stats, err
 	}

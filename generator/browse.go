@@ -11,6 +11,7 @@ import (
 
 	"github.com/packstudio/packstudio/catalog"
 	"github.com/packstudio/packstudio/internal/tree"
+	"github.com/packstudio/packstudio/internal/workers"
 )
 
 // fragments are the pieces of browse files for each pack version, made
@@ -120,38 +121,13 @@ type browseData struct {
 // renderBrowse writes the four files of every combination, in parallel.
 func (b *builder) renderBrowse(ctx context.Context) error {
 	frags := b.fragments()
-	n := b.plan.count()
-	var (
-		wg   sync.WaitGroup
-		mu   sync.Mutex
-		errs error
-		next = make(chan int, 64)
-	)
-	for range b.opts.Jobs {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			w := &browseWriter{b: b, frags: frags}
-			for id := range next {
-				if err := w.write(id); err != nil {
-					mu.Lock()
-					if errs == nil {
-						errs = err
-					}
-					mu.Unlock()
-				}
-			}
-		}()
-	}
-	for id := 0; id < n && ctx.Err() == nil; id++ {
-		next <- id
-	}
-	close(next)
-	wg.Wait()
-	if errs != nil {
-		return errs
-	}
-	return ctx.Err()
+	// Writers keep their grown buffers from one combination to the next.
+	writers := sync.Pool{New: func() any { return &browseWriter{b: b, frags: frags} }}
+	return workers.Each(ctx, b.opts.Jobs, b.plan.count(), func(id int) error {
+		w := writers.Get().(*browseWriter)
+		defer writers.Put(w)
+		return w.write(id)
+	})
 }
 
 // browseWriter renders combinations with buffers reused across them.

@@ -1,6 +1,7 @@
 package generator
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -11,12 +12,12 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/packstudio/packstudio/generator/pack"
 	"github.com/packstudio/packstudio/internal/atomicfile"
 	"github.com/packstudio/packstudio/internal/tree"
+	"github.com/packstudio/packstudio/internal/workers"
 )
 
 // A rebuild with nothing changed skips every stage, as make and ninja do:
@@ -392,26 +393,12 @@ func objectsUntouched(cfg *Config, objects, jobs int) bool {
 // allOf reports whether ok holds for every index in [0, n), asking from
 // jobs goroutines and stopping at the first false.
 func allOf(n, jobs int, ok func(i int) bool) bool {
-	var (
-		next   atomic.Int64
-		failed atomic.Bool
-		wg     sync.WaitGroup
-	)
-	for range max(1, min(jobs, n)) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for !failed.Load() {
-				i := int(next.Add(1) - 1)
-				if i >= n {
-					return
-				}
-				if !ok(i) {
-					failed.Store(true)
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	return !failed.Load()
+	return workers.Each(context.Background(), jobs, n, func(i int) error {
+		if !ok(i) {
+			return errNotAllOf
+		}
+		return nil
+	}) == nil
 }
+
+var errNotAllOf = errors.New("a check failed")
