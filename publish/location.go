@@ -14,7 +14,7 @@ import (
 // kind is one entry here, its implementation of Bucket (which must pass
 // publish/buckettest) and, to be read, of tree.Reader.
 type kind struct {
-	scheme string // "s3://"; "" for a bare directory path
+	scheme string // "s3://"; a bare directory path is a source of no kind (OpenSource)
 	// source opens the location to read a tree from (mirror, verify).
 	source func(ctx context.Context, loc string, o Options) (tree.Reader, error)
 	// bucket opens it to publish to; nil for kinds that cannot be written.

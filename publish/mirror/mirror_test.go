@@ -320,7 +320,7 @@ func TestPartialMirror(t *testing.T) {
 	if more.LeftOut >= res.LeftOut || len(st.LeftOut) != more.LeftOut {
 		t.Errorf("left out: %d after the first filter, %d after both (state %d)", res.LeftOut, more.LeftOut, len(st.LeftOut))
 	}
-	if rep := verifyDir(t, dest, s.Key, verify.Options{LeftOut: setOfStrings(st.LeftOut)}); !rep.OK() {
+	if rep := verifyDir(t, dest, s.Key, verify.Options{LeftOut: mirror.PathSet(st.LeftOut)}); !rep.OK() {
 		t.Errorf("accumulated partial mirror: %v", rep.Failures)
 	}
 
@@ -437,14 +437,6 @@ func TestVolumes(t *testing.T) {
 	if err == nil && rep.OK() && rep.Parts == 0 {
 		t.Error("a corrupted volume verified")
 	}
-}
-
-func setOfStrings(list []string) map[string]bool {
-	m := map[string]bool{}
-	for _, s := range list {
-		m[s] = true
-	}
-	return m
 }
 
 func TestMirrorFromS3AndFile(t *testing.T) {

@@ -165,7 +165,7 @@ func previousObjects(dest string, state *State) map[string]bool {
 		if err != nil {
 			continue
 		}
-		left := setOfPaths(state.LeftOut)
+		left := PathSet(state.LeftOut)
 		owned := make(map[string]bool, len(m.Objects))
 		for _, o := range m.Objects {
 			if !left[o.Path] {
@@ -177,13 +177,12 @@ func previousObjects(dest string, state *State) map[string]bool {
 	return nil
 }
 
-func setOfPaths(list []string) map[string]bool {
+// PathSet is the set of the paths in list, as verify and prune look
+// objects up.
+func PathSet(list []string) map[string]bool {
 	m := make(map[string]bool, len(list))
 	for _, p := range list {
 		m[p] = true
 	}
 	return m
 }
-
-// LeftOut is the set of objects a partial mirror left out by choice.
-func LeftOut(st *State) map[string]bool { return setOfPaths(st.LeftOut) }

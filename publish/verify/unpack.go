@@ -38,11 +38,7 @@ func Unpack(ctx context.Context, volumes []string, dest, keyFile string, o mirro
 		return nil, err
 	}
 	defer dir.Close()
-	left := make(map[string]bool, len(missing))
-	for _, p := range missing {
-		left[p] = true
-	}
-	rep, err := Tree(ctx, dir, key, Options{Now: o.Now, AllowExpired: o.AllowExpired, LeftOut: left})
+	rep, err := Tree(ctx, dir, key, Options{Now: o.Now, AllowExpired: o.AllowExpired, LeftOut: mirror.PathSet(missing)})
 	if err != nil {
 		return nil, err
 	}

@@ -360,7 +360,7 @@ func (o *Options) ApplyMirrorState(dir string) error {
 	if err != nil || st == nil {
 		return err
 	}
-	o.LeftOut = mirror.LeftOut(st)
+	o.LeftOut = mirror.PathSet(st.LeftOut)
 	o.RebasedTo = st.BaseURL
 	return nil
 }
