@@ -88,7 +88,6 @@ type cacheRecord struct {
 	Source      string `json:"source"`
 	Fingerprint string `json:"fingerprint"` // names, sizes, modes, times and inodes of the source
 	Format      string `json:"format"`
-	InputSHA256 string `json:"input_sha256"`
 	SHA256      string `json:"sha256"`
 	Size        int64  `json:"size"`
 	ModTime     int64  `json:"mtime"` // of the output file, to notice it was replaced
@@ -216,8 +215,7 @@ func makeArtifact(out *outTree, cache *artifactCache, signer Signer, guard *keyg
 		out.setStamp(a.Path, stampOf(fi)) // outputs.json then stamps every object
 	} else {
 		packed = true
-		var inputSum []byte
-		if sum, inputSum, err = packArtifact(out, a, guard); err != nil {
+		if sum, err = packArtifact(out, a, guard); err != nil {
 			return packed, false, err
 		}
 		fi, err := os.Stat(full)
@@ -229,7 +227,7 @@ func makeArtifact(out *outTree, cache *artifactCache, signer Signer, guard *keyg
 			rec = cacheRecord{}
 		}
 		rec.Source, rec.Format, rec.Fingerprint = a.source.Path, format, fp
-		rec.InputSHA256, rec.SHA256, rec.Size, rec.ModTime = hex.EncodeToString(inputSum), hex.EncodeToString(sum), a.Size, fi.ModTime().UnixNano()
+		rec.SHA256, rec.Size, rec.ModTime = hex.EncodeToString(sum), a.Size, fi.ModTime().UnixNano()
 	}
 	a.SHA256 = rec.SHA256
 
@@ -248,35 +246,34 @@ func makeArtifact(out *outTree, cache *artifactCache, signer Signer, guard *keyg
 	return packed, signed, nil
 }
 
-// packArtifact packs the source in one pass (read, hash input, compress,
-// hash output) into a temp file and puts it in place unless the same bytes
-// are already there.
-func packArtifact(out *outTree, a *Artifact, guard *keyguard.Guard) (sum, inputSum []byte, err error) {
+// packArtifact packs the source in one pass (read, compress, hash the
+// output) into a temp file and puts it in place unless the same bytes are
+// already there.
+func packArtifact(out *outTree, a *Artifact, guard *keyguard.Guard) (sum []byte, err error) {
 	f, err := out.create()
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	h := sha256.New()
 	cw := &countWriter{w: io.MultiWriter(f, h)}
-	inputSum, err = pack.Write(cw, a.source.Path, a.method, a.root, guard.Open)
-	if err != nil {
+	if err := pack.Write(cw, a.source.Path, a.method, a.root, guard.Open); err != nil {
 		f.Close()
 		os.Remove(f.Name())
-		return nil, nil, err
+		return nil, err
 	}
 	sum = h.Sum(nil)
 	a.Size = cw.n
 	out.record(a.Path, cw.n, sum)
 	if !out.inPrevious(a.Path) {
-		return sum, inputSum, out.place(f, a.Path, cw.n)
+		return sum, out.place(f, a.Path, cw.n)
 	}
 	if old, n, err := out.hashFile(out.path(a.Path)); err == nil && n == cw.n && string(old) == string(sum) {
 		f.Close()
 		os.Remove(f.Name())
 		out.unchanged.Add(1)
-		return sum, inputSum, nil
+		return sum, nil
 	}
-	return sum, inputSum, out.place(f, a.Path, cw.n)
+	return sum, out.place(f, a.Path, cw.n)
 }
 
 type countWriter struct {

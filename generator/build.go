@@ -52,6 +52,9 @@ type Stats struct {
 	ManifestChanged     bool
 	InputFiles          int  // catalog, config, content, theme and readme files read
 	UpToDate            bool // nothing changed since the last build: nothing was loaded or written
+	// Wall time of the two long stages: packing and signing every
+	// artifact, and rendering and writing every page and list.
+	PackTime, RenderTime time.Duration
 }
 
 // builder holds the state shared by the stages of one build.
@@ -130,12 +133,16 @@ func Build(ctx context.Context, o Options) (*Stats, error) {
 	out.setPrevious(b.prev, loadStamps(b.cfg.Cache, b.cfg.Output), b.opts.CheckOutput)
 
 	cache := loadCache(b.cfg.Cache)
+	t := time.Now()
 	if err := b.artifacts(ctx, cache); err != nil {
 		return nil, fmt.Errorf("pack: %w", err)
 	}
+	b.stats.PackTime = time.Since(t)
+	t = time.Now()
 	if err := b.render(ctx); err != nil {
 		return nil, fmt.Errorf("render: %w", err)
 	}
+	b.stats.RenderTime = time.Since(t)
 	if err := b.writeManifest(); err != nil {
 		return nil, fmt.Errorf("manifest: %w", err)
 	}

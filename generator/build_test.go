@@ -449,6 +449,9 @@ func TestRebuildRewritesNothing(t *testing.T) {
 	t.Parallel()
 	s := newSite(t)
 	first := s.mustBuild()
+	if first.PackTime <= 0 || first.RenderTime <= 0 {
+		t.Errorf("a full build reports stage times pack %v, render %v; want both measured", first.PackTime, first.RenderTime)
+	}
 	before := snapshot(t, s.out(""))
 	s.now = s.now.AddDate(0, 0, 1)
 	second := s.mustBuild()

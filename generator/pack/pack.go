@@ -1,8 +1,8 @@
 // Package pack turns a source file or directory into an artifact, byte for
 // byte the same on every run: a directory becomes a tar with sorted entries,
 // fixed times, owners and modes; then zstd in independent frames of
-// FrameSize input each (or gzip for Helm charts). The input is read once,
-// and hashed while it is compressed.
+// FrameSize input each (or gzip for Helm charts). The input is read once;
+// the caller hashes the output as it streams past.
 package pack
 
 import (
@@ -51,48 +51,48 @@ var epoch = time.Unix(0, 0).UTC()
 // through; nil means os.Open.
 type Opener func(name string) (io.ReadCloser, error)
 
-// Write packs src into w and returns the SHA-256 of the input stream (the
-// file's bytes, or the tar of the directory). root names the top-level
-// directory inside a tar. Every file is read once, through open.
-func Write(w io.Writer, src string, method Method, root string, open Opener) (inputSHA256 []byte, err error) {
+// Write packs src into w. root names the top-level directory inside a
+// tar. Every file is read once, through open. The input is not hashed:
+// nothing needs its digest, and on a large artifact that hash cost as much
+// CPU as a tenth of the compression.
+func Write(w io.Writer, src string, method Method, root string, open Opener) error {
 	if open == nil {
 		open = func(name string) (io.ReadCloser, error) { return os.Open(name) }
 	}
 	src, fi, err := resolve(src)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if !fi.IsDir() && !fi.Mode().IsRegular() {
-		return nil, fmt.Errorf("%s is neither a file nor a directory", src)
+		return fmt.Errorf("%s is neither a file nor a directory", src)
 	}
 	if method == Copy && fi.IsDir() {
-		return nil, fmt.Errorf("%s is a directory; this artifact must be a file", src)
+		return fmt.Errorf("%s is a directory; this artifact must be a file", src)
 	}
-	h := sha256.New()
 	switch {
 	case method == Zstd:
 		enc := newFrameWriter(w)
-		if err := writeInput(io.MultiWriter(h, enc), src, fi, root, open); err != nil {
+		if err := writeInput(enc, src, fi, root, open); err != nil {
 			enc.abort()
-			return nil, err
+			return err
 		}
 		if err := enc.Close(); err != nil {
-			return nil, err
+			return err
 		}
 	case method == Tgz && fi.IsDir():
 		gz, _ := gzip.NewWriterLevel(w, gzip.BestCompression)
-		if err := writeInput(io.MultiWriter(h, gz), src, fi, root, open); err != nil {
-			return nil, err
+		if err := writeInput(gz, src, fi, root, open); err != nil {
+			return err
 		}
 		if err := gz.Close(); err != nil {
-			return nil, err
+			return err
 		}
 	default: // a file copied as is
-		if err := copyFile(io.MultiWriter(h, w), src, open); err != nil {
-			return nil, err
+		if err := copyFile(w, src, open); err != nil {
+			return err
 		}
 	}
-	return h.Sum(nil), nil
+	return nil
 }
 
 // resolve follows a source given as a symlink: WalkDir does not follow one

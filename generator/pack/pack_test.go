@@ -4,7 +4,6 @@ import (
 	"archive/tar"
 	"bytes"
 	"compress/gzip"
-	"crypto/sha256"
 	"io"
 	"os"
 	"os/exec"
@@ -29,14 +28,13 @@ func writeTree(t *testing.T, files map[string]string) string {
 	return dir
 }
 
-func packBytes(t *testing.T, src string, m Method, root string) ([]byte, []byte) {
+func packBytes(t *testing.T, src string, m Method, root string) []byte {
 	t.Helper()
 	var b bytes.Buffer
-	in, err := Write(&b, src, m, root, nil)
-	if err != nil {
+	if err := Write(&b, src, m, root, nil); err != nil {
 		t.Fatal(err)
 	}
-	return b.Bytes(), in
+	return b.Bytes()
 }
 
 func TestDirectoryIsDeterministic(t *testing.T) {
@@ -46,19 +44,19 @@ func TestDirectoryIsDeterministic(t *testing.T) {
 	// Different times, modes and creation order must not matter.
 	os.Chtimes(filepath.Join(b, "b.txt"), time.Unix(1e9, 0), time.Unix(1e9, 0))
 	os.Chmod(filepath.Join(b, "values.yaml"), 0o600)
-	outA, inA := packBytes(t, a, Zstd, "pack-1.0")
-	outB, inB := packBytes(t, b, Zstd, "pack-1.0")
-	if !bytes.Equal(outA, outB) || !bytes.Equal(inA, inB) {
+	outA := packBytes(t, a, Zstd, "pack-1.0")
+	outB := packBytes(t, b, Zstd, "pack-1.0")
+	if !bytes.Equal(outA, outB) {
 		t.Fatal("the same files packed to different bytes")
 	}
-	again, _ := packBytes(t, a, Zstd, "pack-1.0")
+	again := packBytes(t, a, Zstd, "pack-1.0")
 	if !bytes.Equal(outA, again) {
 		t.Fatal("packing twice gave different bytes")
 	}
-	// Content changes must change the output and the input digest.
+	// Content changes must change the output.
 	os.WriteFile(filepath.Join(b, "b.txt"), []byte("bea"), 0o644)
-	outC, inC := packBytes(t, b, Zstd, "pack-1.0")
-	if bytes.Equal(outA, outC) || bytes.Equal(inA, inC) {
+	outC := packBytes(t, b, Zstd, "pack-1.0")
+	if bytes.Equal(outA, outC) {
 		t.Fatal("a content change did not change the artifact")
 	}
 
@@ -67,9 +65,6 @@ func TestDirectoryIsDeterministic(t *testing.T) {
 	raw, err := io.ReadAll(dec)
 	if err != nil {
 		t.Fatal(err)
-	}
-	if sum := sha256.Sum256(raw); !bytes.Equal(sum[:], inA) {
-		t.Error("the input digest is not the digest of the tar stream")
 	}
 	tr := tar.NewReader(bytes.NewReader(raw))
 	var names []string
@@ -97,22 +92,19 @@ func TestDirectoryIsDeterministic(t *testing.T) {
 
 func TestFileIsCompressedAsIs(t *testing.T) {
 	dir := writeTree(t, map[string]string{"os.img": strings.Repeat("ubuntu 22.04 ", 1000)})
-	out, in := packBytes(t, filepath.Join(dir, "os.img"), Zstd, "ignored")
+	out := packBytes(t, filepath.Join(dir, "os.img"), Zstd, "ignored")
 	dec, _ := zstd.NewReader(bytes.NewReader(out))
 	defer dec.Close()
 	raw, _ := io.ReadAll(dec)
 	if string(raw) != strings.Repeat("ubuntu 22.04 ", 1000) {
 		t.Fatal("a file source did not round-trip")
 	}
-	if sum := sha256.Sum256(raw); !bytes.Equal(sum[:], in) {
-		t.Fatal("input digest of a file is not its SHA-256")
-	}
 }
 
 func TestTgzAndCopy(t *testing.T) {
 	dir := writeTree(t, map[string]string{"chart/Chart.yaml": "name: palette\n", "appliance.iso": "ISO stand-in"})
-	tgz, _ := packBytes(t, filepath.Join(dir, "chart"), Tgz, "palette-4.7.3")
-	tgz2, _ := packBytes(t, filepath.Join(dir, "chart"), Tgz, "palette-4.7.3")
+	tgz := packBytes(t, filepath.Join(dir, "chart"), Tgz, "palette-4.7.3")
+	tgz2 := packBytes(t, filepath.Join(dir, "chart"), Tgz, "palette-4.7.3")
 	if !bytes.Equal(tgz, tgz2) {
 		t.Fatal("tgz is not deterministic")
 	}
@@ -124,14 +116,11 @@ func TestTgzAndCopy(t *testing.T) {
 	if err != nil || h.Name != "palette-4.7.3/" {
 		t.Fatalf("tgz first entry: %v %v", h, err)
 	}
-	iso, in := packBytes(t, filepath.Join(dir, "appliance.iso"), Copy, "")
+	iso := packBytes(t, filepath.Join(dir, "appliance.iso"), Copy, "")
 	if string(iso) != "ISO stand-in" {
 		t.Fatal("copy changed the bytes")
 	}
-	if sum := sha256.Sum256(iso); !bytes.Equal(sum[:], in) {
-		t.Fatal("copy digest wrong")
-	}
-	if _, err := Write(io.Discard, filepath.Join(dir, "chart"), Copy, "", nil); err == nil {
+	if err := Write(io.Discard, filepath.Join(dir, "chart"), Copy, "", nil); err == nil {
 		t.Fatal("a directory was accepted where a file is needed")
 	}
 }
@@ -141,11 +130,11 @@ func TestSymlinksStayInside(t *testing.T) {
 	if err := os.Symlink("file.txt", filepath.Join(dir, "a", "link")); err != nil {
 		t.Skip("no symlinks here:", err)
 	}
-	if _, err := Write(io.Discard, filepath.Join(dir, "a"), Zstd, "p", nil); err != nil {
+	if err := Write(io.Discard, filepath.Join(dir, "a"), Zstd, "p", nil); err != nil {
 		t.Fatalf("an inside symlink was refused: %v", err)
 	}
 	os.Symlink("../../etc/passwd", filepath.Join(dir, "a", "escape"))
-	if _, err := Write(io.Discard, filepath.Join(dir, "a"), Zstd, "p", nil); err == nil || !strings.Contains(err.Error(), "outside") {
+	if err := Write(io.Discard, filepath.Join(dir, "a"), Zstd, "p", nil); err == nil || !strings.Contains(err.Error(), "outside") {
 		t.Fatalf("a symlink leaving the source was packed: %v", err)
 	}
 }
@@ -159,7 +148,7 @@ func TestZstdToolAccepts(t *testing.T) {
 	}
 	dir := writeTree(t, map[string]string{"d/a": "alpha", "d/b/c": strings.Repeat("c", 100000), "empty": ""})
 	for _, src := range []string{filepath.Join(dir, "d"), filepath.Join(dir, "empty")} {
-		out, _ := packBytes(t, src, Zstd, "x")
+		out := packBytes(t, src, Zstd, "x")
 		f := filepath.Join(t.TempDir(), "x.zst")
 		os.WriteFile(f, out, 0o644)
 		if b, err := exec.Command(zstdBin, "-t", f).CombinedOutput(); err != nil {
@@ -189,8 +178,8 @@ func TestSymlinkedSourceIsFollowed(t *testing.T) {
 	if err := os.Symlink("real", link); err != nil {
 		t.Fatal(err)
 	}
-	viaDir, _ := packBytes(t, filepath.Join(dir, "real"), Zstd, "p-1")
-	viaLink, _ := packBytes(t, link, Zstd, "p-1")
+	viaDir := packBytes(t, filepath.Join(dir, "real"), Zstd, "p-1")
+	viaLink := packBytes(t, link, Zstd, "p-1")
 	if !bytes.Equal(viaDir, viaLink) {
 		t.Error("a symlinked directory packs differently from the directory")
 	}

@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/packstudio/packstudio/internal/synth"
@@ -18,63 +19,97 @@ const bigFileSize = 8 << 20
 // benchBigArtifact packs and signs one source of size MiB with packstudio
 // (a one-release catalog whose content bundle is that directory) and with
 // `tar --sort=name | zstd -3 -T0` plus `openssl dgst -sha256 -sign` on the
-// same data, in the same run.
+// same data, in the same run. The build also writes the site's pages (over
+// a thousand files even for one release), which the peer does not: so
+// beside the whole build, its pack stage (packing and signing every
+// artifact, from `build --stats`) is compared with the peer too.
 func benchBigArtifact(bin, work string, size int) error {
 	dir := filepath.Join(work, "big")
 	if err := os.RemoveAll(dir); err != nil {
 		return err
 	}
-	catalogDir := filepath.Join(dir, "catalog")
-	so := synth.Options{Packs: 1, VersionsPerPack: 1, Products: 1, ReleasesPerProduct: 1, Clouds: 1}
-	if err := synth.Generate(catalogDir, so); err != nil {
+	bundle, err := oneReleaseSite(dir)
+	if err != nil {
 		return err
 	}
-	bundles, _ := filepath.Glob(filepath.Join(catalogDir, "releases", "*", "*", "bundle"))
-	if len(bundles) != 1 {
-		return fmt.Errorf("the one-release catalog has %d content bundles, want 1", len(bundles))
-	}
 	t0 := time.Now()
-	if err := writeBigSource(bundles[0], int64(size)<<20); err != nil {
+	if err := writeBigSource(bundle, int64(size)<<20); err != nil {
 		return err
 	}
 	fmt.Printf("\nONE LARGE ARTIFACT: %d MiB source of %d MiB files, 3 in 4 log-like text, 1 in 4 random (written in %s)\n",
 		size, bigFileSize>>20, time.Since(t0).Round(time.Millisecond))
-	if err := writeSite(dir); err != nil {
-		return err
-	}
 	if r := measure(dir, nil, "keygen", bin, "keygen", "--out", "key/site"); r.err != nil {
 		return r.err
 	}
-	peer := fmt.Sprintf("tar --sort=name -cf - -C %q . | zstd -3 -T0 -q -o peer.tar.zst && openssl dgst -sha256 -sign key/site.pem -out peer.sig peer.tar.zst", bundles[0])
-	var ours, theirs []run
-	for range 2 {
-		// The caches of both sides are dropped between rounds, so that
-		// each packs and signs from scratch; the source stays in the
-		// page cache for both alike.
+	peer := fmt.Sprintf("tar --sort=name -cf - -C %q . | zstd -3 -T0 -q -o peer.tar.zst && openssl dgst -sha256 -sign key/site.pem -out peer.sig peer.tar.zst", bundle)
+	fmt.Printf("  %-7s  %-32s  %-10s  %-26s  %-12s  %s\n", "", "packstudio build", "pack stage", "tar | zstd -3 -T0 + openssl", "build / peer", "pack stage / peer")
+	var whole, stage []float64
+	for round := 1; round <= 5; round++ {
+		// Both sides pack and sign from scratch in every round; the
+		// source stays in the page cache for both alike.
 		os.RemoveAll(filepath.Join(dir, "public"))
 		os.RemoveAll(filepath.Join(dir, "cache"))
-		ours = append(ours, measure(dir, nil, "packstudio build", bin, "build"))
 		os.Remove(filepath.Join(dir, "peer.tar.zst"))
-		theirs = append(theirs, measure(dir, nil, "tar | zstd -3 -T0 + openssl", "sh", "-c", peer))
-	}
-	for i := range ours {
-		if err := firstErr(ours[i], theirs[i]); err != nil {
+		ours := measureBuild(dir, "packstudio build", bin)
+		theirs := measure(dir, nil, "tar | zstd -3 -T0 + openssl", "sh", "-c", peer)
+		if err := firstErr(ours, theirs); err != nil {
 			return err
 		}
-		fmt.Printf("  round %d: packstudio build %s (CPU %s, peak %s); tar | zstd -3 -T0 + openssl %s (CPU %s); ratio %.2f\n", i+1,
-			ours[i].wall.Round(time.Millisecond), ours[i].cpu.Round(time.Millisecond), mib(ours[i].maxRSS),
-			theirs[i].wall.Round(time.Millisecond), theirs[i].cpu.Round(time.Millisecond), ours[i].wall.Seconds()/theirs[i].wall.Seconds())
+		whole = append(whole, ours.wall.Seconds()/theirs.wall.Seconds())
+		stage = append(stage, ours.st.PackTime.Seconds()/theirs.wall.Seconds())
+		fmt.Printf("  round %d  %-32s  %-10s  %-26s  %-12.2f  %.2f\n", round,
+			fmt.Sprintf("%s (CPU %s, %s)", secs(ours.wall), secs(ours.cpu), mib(ours.maxRSS)),
+			secs(ours.st.PackTime),
+			fmt.Sprintf("%s (CPU %s)", secs(theirs.wall), secs(theirs.cpu)),
+			whole[len(whole)-1], stage[len(stage)-1])
 	}
-	a, _ := filepath.Glob(filepath.Join(dir, "public", "artifacts", "releases", "*", "*", "*.tar.zst"))
-	if len(a) == 1 {
-		if fa, err := os.Stat(a[0]); err == nil {
-			if fb, err := os.Stat(filepath.Join(dir, "peer.tar.zst")); err == nil {
-				fmt.Printf("  compressed: packstudio %s, zstd -3 -T0 %s\n", mib(fa.Size()), mib(fb.Size()))
-			}
-		}
+	fmt.Printf("  median: build / peer %.2f, pack stage / peer %.2f\n", median(whole), median(stage))
+	if err := reportSizes(dir); err != nil {
+		return err
 	}
 	return os.RemoveAll(dir)
 }
+
+func median(xs []float64) float64 {
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	return s[len(s)/2]
+}
+
+// oneReleaseSite writes a one-pack, one-release catalog and its site.toml
+// into dir and returns the release's content bundle directory.
+func oneReleaseSite(dir string) (string, error) {
+	catalogDir := filepath.Join(dir, "catalog")
+	so := synth.Options{Packs: 1, VersionsPerPack: 1, Products: 1, ReleasesPerProduct: 1, Clouds: 1}
+	if err := synth.Generate(catalogDir, so); err != nil {
+		return "", err
+	}
+	bundles, _ := filepath.Glob(filepath.Join(catalogDir, "releases", "*", "*", "bundle"))
+	if len(bundles) != 1 {
+		return "", fmt.Errorf("the one-release catalog has %d content bundles, want 1", len(bundles))
+	}
+	return bundles[0], writeSite(dir)
+}
+
+// reportSizes prints the sizes of the two compressed bundles of the last round.
+func reportSizes(dir string) error {
+	ours, _ := filepath.Glob(filepath.Join(dir, "public", "artifacts", "releases", "*", "*", "*.tar.zst"))
+	if len(ours) != 1 {
+		return fmt.Errorf("the build wrote %d content bundles, want 1", len(ours))
+	}
+	a, err := os.Stat(ours[0])
+	if err != nil {
+		return err
+	}
+	b, err := os.Stat(filepath.Join(dir, "peer.tar.zst"))
+	if err != nil {
+		return err
+	}
+	fmt.Printf("  compressed: packstudio %s, zstd -3 -T0 %s (%+.1f%%)\n", mib(a.Size()), mib(b.Size()), 100*(float64(a.Size())/float64(b.Size())-1))
+	return nil
+}
+
+func secs(d time.Duration) string { return fmt.Sprintf("%.2fs", d.Seconds()) }
 
 func firstErr(rs ...run) error {
 	for _, r := range rs {

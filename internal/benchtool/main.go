@@ -127,19 +127,9 @@ func benchCatalog(o options, bin, work string) error {
 
 	var builds []run
 	build := func(name string) error {
-		r := measure(work, nil, name, bin, "build", "--stats", "stats.json")
-		if r.err != nil {
-			return r.err
-		}
-		data, err := os.ReadFile(filepath.Join(work, "stats.json"))
-		if err != nil {
-			return err
-		}
-		if err := json.Unmarshal(data, &r.st); err != nil {
-			return err
-		}
+		r := measureBuild(work, name, bin)
 		builds = append(builds, r)
-		return nil
+		return r.err
 	}
 	if err := build("full build"); err != nil {
 		return err
@@ -396,6 +386,20 @@ func measure(dir string, env []string, name, prog string, args ...string) run {
 		}
 		r.err = fmt.Errorf("%s: %v\n%s", name, err, tail)
 	}
+	return r
+}
+
+// measureBuild runs `build --stats` in dir and reads the build's figures.
+func measureBuild(dir, name, bin string) run {
+	r := measure(dir, nil, name, bin, "build", "--stats", "stats.json")
+	if r.err != nil {
+		return r
+	}
+	data, err := os.ReadFile(filepath.Join(dir, "stats.json"))
+	if err == nil {
+		err = json.Unmarshal(data, &r.st)
+	}
+	r.err = err
 	return r
 }
 
