@@ -94,19 +94,30 @@ func (fw *frameWriter) Write(p []byte) (int, error) {
 	return n, nil
 }
 
-// submit hands the current input to a helper, or compresses it here when
-// it is the last frame (a small artifact, one frame, starts no goroutine)
-// or every helper is taken, and then waits for the frames before it; then
-// it writes out what is ready.
+// submit hands the current input to a helper and writes out what is
+// ready. With every helper taken, it first waits for this artifact's
+// oldest frame in flight, which frees that frame's helper, and tries
+// again: the goroutine that reads stays free to feed a helper the moment
+// one is done, so that every core keeps compressing. With no frame of its
+// own in flight (the helpers all work for other artifacts), or for the
+// last frame (a small artifact, one frame, starts no goroutine), it
+// compresses the frame here and then writes out every frame.
 func (fw *frameWriter) submit(last bool) {
 	f := &frame{in: fw.cur, out: outBufs.Get().(*[]byte), done: make(chan struct{})}
 	fw.cur = nil
 	fw.frames++
 	fw.pending = append(fw.pending, f)
-	if f.helper = !last && takeHelper(); f.helper {
-		go f.compress()
-		fw.flush(false)
-		return
+	for !last {
+		if takeHelper() {
+			f.helper = true
+			go f.compress()
+			fw.flush(false)
+			return
+		}
+		if fw.pending[0] == f {
+			break
+		}
+		fw.flush(true)
 	}
 	f.compress()
 	for len(fw.pending) > 0 {

@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"runtime"
 	"strconv"
+	"sync"
 	"testing"
 
 	"github.com/klauspost/compress/zstd"
@@ -132,5 +133,38 @@ func TestHelpersAreReturned(t *testing.T) {
 	}
 	if n := helpers.Load(); n != 0 {
 		t.Fatalf("%d helpers still taken after a failed pack", n)
+	}
+}
+
+// TestLargeArtifactsPackedAtOnce packs several large sources at the same
+// time on one and two cores, as a build does: they compete for the
+// helpers, so a frame waits for its own artifact's oldest frame or is
+// compressed by the goroutine that read it. Every artifact must still be
+// the bytes it is when packed alone, and every helper given back.
+func TestLargeArtifactsPackedAtOnce(t *testing.T) {
+	src := bigTree(t)
+	alone := packWithProcs(t, src, 4)
+	for _, procs := range []int{1, 2} {
+		func() {
+			defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
+			outs := make([]bytes.Buffer, 4)
+			errs := make([]error, len(outs))
+			var wg sync.WaitGroup
+			for i := range outs {
+				wg.Go(func() { errs[i] = Write(&outs[i], src, Zstd, "big-1.0", nil) })
+			}
+			wg.Wait()
+			for i := range outs {
+				if errs[i] != nil {
+					t.Fatal(errs[i])
+				}
+				if !bytes.Equal(outs[i].Bytes(), alone) {
+					t.Errorf("GOMAXPROCS=%d: artifact %d of %d packed at once differs from the same source packed alone", procs, i, len(outs))
+				}
+			}
+		}()
+		if n := helpers.Load(); n != 0 {
+			t.Fatalf("%d helpers still taken after packing at once", n)
+		}
 	}
 }
