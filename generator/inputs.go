@@ -303,6 +303,7 @@ func upToDateStats(s Stats) Stats {
 	s.FilesUnchanged = int64(s.Objects - s.Reused)
 	s.ManifestChanged = false
 	s.InputFiles = 0
+	s.PackTime, s.RenderTime = 0, 0 // no stage ran
 	s.UpToDate = true
 	return s
 }

@@ -303,8 +303,9 @@ func TestUnchangedRebuildLoadsNothing(t *testing.T) {
 	}
 	if st.Objects != first.Objects || st.Rows != first.Rows || st.PackVersions != first.PackVersions ||
 		st.ManifestVersion != first.ManifestVersion || st.FilesWritten != 0 || st.Packed != 0 || st.Signed != 0 ||
-		st.Reused != first.Packed || st.FilesUnchanged != first.FilesWritten-int64(first.Packed) {
-		t.Errorf("up-to-date figures %+v do not match the first build's %+v", *st, *first)
+		st.Reused != first.Packed || st.FilesUnchanged != first.FilesWritten-int64(first.Packed) ||
+		st.PackTime != 0 || st.RenderTime != 0 {
+		t.Errorf("up-to-date figures %+v do not match the first build's %+v (and should show no stage run)", *st, *first)
 	}
 	if st := s.buildWith(buildSetup{checkOutput: true}); st.UpToDate || st.InputFiles == 0 {
 		t.Errorf("--check-output took the fast path (%d inputs read)", st.InputFiles)
