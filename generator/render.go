@@ -16,6 +16,7 @@ import (
 	"github.com/packstudio/packstudio/content"
 	"github.com/packstudio/packstudio/internal/sign"
 	"github.com/packstudio/packstudio/internal/tree"
+	"github.com/packstudio/packstudio/internal/workers"
 )
 
 // siteData is what every page template sees as .Site.
@@ -63,28 +64,29 @@ func (b *builder) render(ctx context.Context) error {
 			b.site.Pages = append(b.site.Pages, p)
 		}
 	}
+	// The steps write different files and only read the catalog, plan
+	// and artifacts, so they run side by side, the longest first: run one
+	// after the other, the bundle builders and pack pages left a core idle
+	// for half of the render stage of a large catalog.
 	steps := []func() error{
-		b.renderStatic,
-		b.renderHome,
-		b.renderReleases,
+		func() error { return b.renderBundle(ctx) },
+		func() error { return b.renderBrowse(ctx) },
 		b.renderPacks,
 		b.renderCompat,
-		b.renderBundle,
+		b.renderSearch,
 		b.renderCatalog,
+		b.renderReleases,
+		b.renderHome,
+		b.renderStatic,
 		b.renderVerify,
 		b.renderContentPages,
-		b.renderSearch,
-		func() error { return b.renderBrowse(ctx) },
 	}
-	for _, step := range steps {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		if err := step(); err != nil {
-			return err
-		}
-	}
-	return nil
+	return runAll(ctx, b.opts.Jobs, steps)
+}
+
+// runAll runs fns on at most jobs goroutines; the first error wins.
+func runAll(ctx context.Context, jobs int, fns []func() error) error {
+	return workers.Each(ctx, jobs, len(fns), func(i int) error { return fns[i]() })
 }
 
 func (b *builder) execute(name, path string, data any) error {

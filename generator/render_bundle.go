@@ -1,6 +1,7 @@
 package generator
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"html/template"
@@ -102,26 +103,20 @@ type bundleLayerView struct {
 	Packs    []bundlePackView
 }
 
-func (b *builder) renderBundle() error {
-	if err := b.renderBundleStart(); err != nil {
-		return err
-	}
+// renderBundle writes every page of the bundle builder, in parallel: the
+// builders carry their context's whole data inline and are the heavy ones.
+func (b *builder) renderBundle(ctx context.Context) error {
+	pages := []func() error{b.renderBundleStart, b.renderSelection}
 	for _, p := range b.cat.Products {
 		for _, r := range p.Releases {
-			if err := b.renderBundleRelease(r); err != nil {
-				return err
-			}
+			pages = append(pages, func() error { return b.renderBundleRelease(r) })
 			for _, cloud := range b.cat.Clouds {
-				if err := b.renderBuilder(r, cloud, b.contextEntries(r, cloud.ID)); err != nil {
-					return err
-				}
+				pages = append(pages, func() error { return b.renderBuilder(r, cloud, b.contextEntries(r, cloud.ID)) })
 			}
-			if err := b.renderAddons(r); err != nil {
-				return err
-			}
+			pages = append(pages, func() error { return b.renderAddons(r) })
 		}
 	}
-	return b.renderSelection()
+	return runAll(ctx, b.opts.Jobs, pages)
 }
 
 func bundleDir(r *catalog.Release) string { return "bundle/" + r.Product.ID + "/" + r.Version.Raw }
