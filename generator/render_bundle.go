@@ -100,7 +100,65 @@ type bundlePackView struct {
 type bundleLayerView struct {
 	ID, Name string
 	Multiple bool
-	Packs    []bundlePackView
+	Packs    []bundlePackView // for a theme's own bundle.html
+	Choices  template.HTML    // Packs as the built-in theme shows them
+}
+
+// layerChoices writes a layer's pack versions as the built-in bundle.html
+// once did with {{range .Packs}}, byte for byte: the page of a large
+// context lists thousands of versions, and html/template escaped each of
+// their ten fields through reflection (see sidebar).
+func layerChoices(l bundleLayerView) template.HTML {
+	var b strings.Builder
+	kind := "radio"
+	if l.Multiple {
+		kind = "checkbox"
+	}
+	text := func(s string) { htmlText.WriteString(&b, s) }
+	for _, p := range l.Packs {
+		b.WriteString("\n<li><a href=\"")
+		text(p.Href)
+		b.WriteString("\">")
+		text(p.DisplayName)
+		b.WriteString("</a>")
+		if p.Name != "" {
+			b.WriteString(" <small>")
+			text(p.Name)
+			b.WriteString("</small>")
+		}
+		b.WriteString("\n<ul>")
+		for _, e := range p.Entries {
+			b.WriteString("\n<li><label><input type=\"" + kind + "\" name=\"")
+			text(l.ID)
+			b.WriteString("\" value=\"")
+			text(e.ID)
+			b.WriteString("\"> ")
+			text(e.Label)
+			b.WriteString("</label>\n<small>")
+			text(e.Arch)
+			if e.FIPS {
+				b.WriteString(` · <span class="tag">FIPS</span>`)
+			}
+			b.WriteString(" · ")
+			text(e.Size)
+			for _, r := range e.Rules {
+				b.WriteString(" · needs ")
+				text(r)
+			}
+			b.WriteString("</small>\n<a href=\"")
+			text(e.Href)
+			b.WriteString("\">.zst</a> <a href=\"")
+			text(e.SigHref)
+			b.WriteString("\">.sig.bin</a></li>")
+		}
+		b.WriteString("\n</ul></li>")
+	}
+	if len(l.Packs) == 0 {
+		b.WriteString("\n<li class=\"empty\">No ")
+		text(l.Name)
+		b.WriteString(" pack version is offered here.</li>")
+	}
+	return template.HTML(b.String())
 }
 
 // renderBundle writes every page of the bundle builder, in parallel: the
@@ -252,6 +310,7 @@ func (b *builder) bundleInline(root string, r *catalog.Release, cloudID string, 
 				views[i].Packs[k].Name = ""
 			}
 		}
+		views[i].Choices = layerChoices(views[i])
 	}
 	js, err := json.Marshal(d)
 	if err != nil {
