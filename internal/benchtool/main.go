@@ -424,7 +424,7 @@ func measureBuild(dir, name, bin string) run {
 }
 
 // hugoRounds is how many fresh builds of each side the Hugo comparison takes.
-const hugoRounds = 3
+const hugoRounds = 5
 
 // medianRun is the run of median wall time.
 func medianRun(rs []run) run {
