@@ -65,23 +65,20 @@ func (b *builder) render(ctx context.Context) error {
 		}
 	}
 	// The steps write different files and only read the catalog, plan
-	// and artifacts, so they run side by side, the longest first: run one
-	// after the other, the bundle builders and pack pages left a core idle
-	// for half of the render stage of a large catalog.
-	steps := []func() error{
-		func() error { return b.renderBundle(ctx) },
-		func() error { return b.renderBrowse(ctx) },
-		b.renderPacks,
-		b.renderCompat,
-		b.renderSearch,
-		b.renderCatalog,
-		b.renderReleases,
-		b.renderHome,
-		b.renderStatic,
-		b.renderVerify,
-		b.renderContentPages,
+	// and artifacts. One after the other, the bundle builders and pack
+	// pages left a core idle for half of the render stage of a large
+	// catalog; so they share the cores (the long single steps first, the
+	// builder pages filling in beside them), and then the browse
+	// combinations do. Never more than Jobs goroutines write at once: on
+	// these disks a file's creation costs more system time the more
+	// writers wait on the same folders.
+	steps := []func() error{b.renderPacks, b.renderCompat, b.renderSearch, b.renderCatalog}
+	steps = append(steps, b.bundlePages()...)
+	steps = append(steps, b.renderReleases, b.renderHome, b.renderStatic, b.renderVerify, b.renderContentPages)
+	if err := runAll(ctx, b.opts.Jobs, steps); err != nil {
+		return err
 	}
-	return runAll(ctx, b.opts.Jobs, steps)
+	return b.renderBrowse(ctx)
 }
 
 // runAll runs fns on at most jobs goroutines; the first error wins.

@@ -1,7 +1,6 @@
 package generator
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"html/template"
@@ -161,20 +160,20 @@ func layerChoices(l bundleLayerView) template.HTML {
 	return template.HTML(b.String())
 }
 
-// renderBundle writes every page of the bundle builder, in parallel: the
-// builders carry their context's whole data inline and are the heavy ones.
-func (b *builder) renderBundle(ctx context.Context) error {
-	pages := []func() error{b.renderBundleStart, b.renderSelection}
+// bundlePages returns the jobs that write the bundle builder's pages, one
+// a page: the builders carry their context's whole data inline and are the
+// heavy ones.
+func (b *builder) bundlePages() []func() error {
+	pages := []func() error{b.renderBundleStart}
 	for _, p := range b.cat.Products {
 		for _, r := range p.Releases {
-			pages = append(pages, func() error { return b.renderBundleRelease(r) })
 			for _, cloud := range b.cat.Clouds {
 				pages = append(pages, func() error { return b.renderBuilder(r, cloud, b.contextEntries(r, cloud.ID)) })
 			}
-			pages = append(pages, func() error { return b.renderAddons(r) })
+			pages = append(pages, func() error { return b.renderAddons(r) }, func() error { return b.renderBundleRelease(r) })
 		}
 	}
-	return runAll(ctx, b.opts.Jobs, pages)
+	return append(pages, b.renderSelection)
 }
 
 func bundleDir(r *catalog.Release) string { return "bundle/" + r.Product.ID + "/" + r.Version.Raw }
