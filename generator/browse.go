@@ -124,31 +124,32 @@ type browseData struct {
 // html/template calls its escapers through reflection, three for each of
 // the sixty-odd links of every browse page: that was a third of a fresh
 // build's CPU.
-func sidebar(buf *bytes.Buffer, groups []facetGroup) template.HTML {
-	buf.Reset()
+func sidebar(groups []facetGroup) template.HTML {
+	var b strings.Builder
+	text := func(s string) { htmlText.WriteString(&b, s) }
 	for _, g := range groups {
-		buf.WriteString("\n<section>\n<h2>")
-		htmlText.WriteString(buf, g.Name)
-		buf.WriteString("</h2>\n<ul>")
+		b.WriteString("\n<section>\n<h2>")
+		text(g.Name)
+		b.WriteString("</h2>\n<ul>")
 		for _, v := range g.Values {
 			// Hrefs are paths of catalog IDs and versions, which need no
 			// URL escaping; only what HTML escapes is.
-			buf.WriteString("\n<li><a href=\"")
-			htmlText.WriteString(buf, v.Href)
-			buf.WriteByte('"')
+			b.WriteString("\n<li><a href=\"")
+			text(v.Href)
+			b.WriteByte('"')
 			if v.Current {
-				buf.WriteString(` aria-current="true"`)
+				b.WriteString(` aria-current="true"`)
 			}
 			if v.Count == 0 {
-				buf.WriteString(` class="none"`)
+				b.WriteString(` class="none"`)
 			}
-			buf.WriteByte('>')
-			htmlText.WriteString(buf, v.Label)
-			buf.WriteString(` <span class="n">` + strconv.Itoa(v.Count) + "</span></a></li>")
+			b.WriteByte('>')
+			text(v.Label)
+			b.WriteString(` <span class="n">` + strconv.Itoa(v.Count) + "</span></a></li>")
 		}
-		buf.WriteString("\n</ul>\n</section>")
+		b.WriteString("\n</ul>\n</section>")
 	}
-	return template.HTML(buf.String())
+	return template.HTML(b.String())
 }
 
 // htmlText escapes as html/template does in text and quoted attributes.
@@ -168,9 +169,9 @@ func (b *builder) renderBrowse(ctx context.Context) error {
 
 // browseWriter renders combinations with buffers reused across them.
 type browseWriter struct {
-	b                           *builder
-	frags                       *fragments
-	page, rows, list, aux, side bytes.Buffer
+	b                     *builder
+	frags                 *fragments
+	page, rows, list, aux bytes.Buffer
 }
 
 func (w *browseWriter) write(id int) error {
@@ -227,7 +228,7 @@ func (w *browseWriter) write(id int) error {
 		Heading:  heading,
 		Count:    len(rows),
 		Facets:   facets,
-		Sidebar:  sidebar(&w.side, facets),
+		Sidebar:  sidebar(facets),
 		Rows:     template.HTML(w.rows.String()),
 		URLsURL:  b.url(dir + "/urls.txt"),
 		SumsURL:  b.url(dir + "/SHA256SUMS"),

@@ -75,15 +75,10 @@ func (b *builder) render(ctx context.Context) error {
 	steps := []func() error{b.renderPacks, b.renderCompat, b.renderSearch, b.renderCatalog}
 	steps = append(steps, b.bundlePages()...)
 	steps = append(steps, b.renderReleases, b.renderHome, b.renderStatic, b.renderVerify, b.renderContentPages)
-	if err := runAll(ctx, b.opts.Jobs, steps); err != nil {
+	if err := workers.Each(ctx, b.opts.Jobs, len(steps), func(i int) error { return steps[i]() }); err != nil {
 		return err
 	}
 	return b.renderBrowse(ctx)
-}
-
-// runAll runs fns on at most jobs goroutines; the first error wins.
-func runAll(ctx context.Context, jobs int, fns []func() error) error {
-	return workers.Each(ctx, jobs, len(fns), func(i int) error { return fns[i]() })
 }
 
 func (b *builder) execute(name, path string, data any) error {
