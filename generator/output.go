@@ -21,10 +21,13 @@ import (
 
 // Files being written go to tree.TmpDir inside the output directory,
 // so that each appears at its place by one rename and a killed build
-// leaves its debris in one place, removed by the next build.
+// leaves its debris in one place, removed by the next build. A folder
+// this build made is the exception: no page from before links into it,
+// so its files are written in place (see writeFile).
 
 // tree is the output directory. It writes a file only when its bytes
-// differ from what is there, always by temp file and rename, and records
+// differ from what is there, by temp file and rename unless its folder is
+// new, and records
 // every object for the manifest. What is there is known from the last
 // manifest and a stat; bytes are read only for a file that changed since
 // the last build wrote it.
@@ -35,7 +38,7 @@ type outTree struct {
 	mu      sync.Mutex
 	objects map[string]tree.Object
 
-	dirs sync.Map // directories known to exist
+	dirs sync.Map // directory known to exist → whether this build made it
 
 	// What the last build left: its verified manifest and the stamps of
 	// its files (read only during the build), and the stamps of this one.
@@ -51,6 +54,8 @@ type outTree struct {
 
 func openTree(root string) (*outTree, error) {
 	root = filepath.Clean(root) // prune compares it with cleaned paths
+	_, err := os.Lstat(root)
+	rootMade := errors.Is(err, fs.ErrNotExist)
 	t := &outTree{root: root, tmp: filepath.Join(root, tree.TmpDir), objects: map[string]tree.Object{},
 		stamps: map[string]stamp{}, fixMode: umaskStrips(0o644)}
 	if err := os.RemoveAll(t.tmp); err != nil {
@@ -59,8 +64,8 @@ func openTree(root string) (*outTree, error) {
 	if err := os.MkdirAll(t.tmp, 0o755); err != nil {
 		return nil, err
 	}
-	t.dirs.Store(root, true)
-	t.dirs.Store(t.tmp, true)
+	t.dirs.Store(root, rootMade)
+	t.dirs.Store(t.tmp, false)
 	return t, nil
 }
 
@@ -161,7 +166,7 @@ func (t *outTree) place(f *os.File, rel string, size int64) error {
 		return err
 	}
 	full := t.path(rel)
-	if err := t.mkdirs(filepath.Dir(full)); err != nil {
+	if _, err := t.mkdirs(filepath.Dir(full)); err != nil {
 		os.Remove(tmp)
 		return err
 	}
@@ -176,30 +181,35 @@ func (t *outTree) place(f *os.File, rel string, size int64) error {
 
 // mkdirs makes dir and its missing parents inside the tree, each once per
 // build: one mkdir for a new directory, none for one already seen (the
-// root is seen from the start, so the walk up stops there). What
-// stands in the way of a directory, a symlink included, is an error: the
-// build never writes through a link out of the tree.
-func (t *outTree) mkdirs(dir string) error {
-	if _, ok := t.dirs.Load(dir); ok {
-		return nil
+// root is seen from the start, so the walk up stops there). It reports
+// whether this build made dir. What stands in the way of a directory, a
+// symlink included, is an error: the build never writes through a link
+// out of the tree.
+func (t *outTree) mkdirs(dir string) (made bool, err error) {
+	if v, ok := t.dirs.Load(dir); ok {
+		return v.(bool), nil
 	}
 	if parent := filepath.Dir(dir); parent != dir {
-		if err := t.mkdirs(parent); err != nil {
-			return err
+		if _, err := t.mkdirs(parent); err != nil {
+			return false, err
 		}
 	}
-	err := os.Mkdir(dir, 0o755)
+	err = os.Mkdir(dir, 0o755)
+	made = err == nil
 	if errors.Is(err, fs.ErrExist) {
 		if fi, lerr := os.Lstat(dir); lerr != nil || !fi.IsDir() {
-			return fmt.Errorf("%s is in the way of a directory of the site; remove it", dir)
+			return false, fmt.Errorf("%s is in the way of a directory of the site; remove it", dir)
 		}
 		err = nil
 	}
 	if err != nil {
-		return err
+		return false, err
 	}
-	t.dirs.Store(dir, true)
-	return nil
+	// Another writer may have made it a moment before: its answer stands.
+	if v, loaded := t.dirs.LoadOrStore(dir, made); loaded {
+		made = v.(bool)
+	}
+	return made, nil
 }
 
 // sameContent reports whether the file at p holds exactly data.

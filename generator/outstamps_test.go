@@ -131,3 +131,57 @@ func TestSymlinkInTheWayIsNotFollowed(t *testing.T) {
 		t.Errorf("the build wrote %d files through the link", len(entries))
 	}
 }
+
+// TestOnlyNewFoldersAreWrittenInPlace: a file in a folder this build made
+// is created where it belongs (no page from before links into that
+// folder); a file in a folder that was there goes through the temp folder
+// and a rename, since a reader may hold a link to it. With the temp folder
+// taken away, only the second kind of write fails.
+func TestOnlyNewFoldersAreWrittenInPlace(t *testing.T) {
+	t.Parallel()
+	root := t.TempDir()
+	if err := os.Mkdir(filepath.Join(root, "old"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	tr, err := openTree(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.RemoveAll(tr.tmp); err != nil {
+		t.Fatal(err)
+	}
+	if err := tr.write("new/deep/a.html", []byte("a")); err != nil {
+		t.Errorf("a file in a new folder: %v", err)
+	}
+	if got, err := os.ReadFile(filepath.Join(root, "new", "deep", "a.html")); string(got) != "a" {
+		t.Errorf("a file in a new folder holds %q (%v)", got, err)
+	}
+	for _, rel := range []string{"old/b.html", "c.html"} {
+		if err := tr.write(rel, []byte("b")); err == nil {
+			t.Errorf("%s, in a folder that was there, did not go through the temp folder", rel)
+		}
+		if _, err := os.Lstat(filepath.Join(root, rel)); err == nil {
+			t.Errorf("%s was written in place", rel)
+		}
+	}
+
+	// A new output folder: every file in place, and a file written twice
+	// in one build is replaced (by rename), not left as it was.
+	fresh, err := openTree(filepath.Join(t.TempDir(), "public"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := fresh.write("index.html", []byte("first")); err != nil {
+		t.Fatal(err)
+	}
+	if err := fresh.write("index.html", []byte("second")); err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(fresh.root, "index.html")
+	if got, _ := os.ReadFile(p); string(got) != "second" {
+		t.Errorf("written twice, the file holds %q, want the second", got)
+	}
+	if fi, err := os.Stat(p); err != nil || fi.Mode().Perm() != 0o644 {
+		t.Errorf("file mode %v (%v), want 0644", fi.Mode().Perm(), err)
+	}
+}
