@@ -65,7 +65,7 @@ func writeFile(p, data string) error {
 // the same disk, and counts the files it wrote.
 func benchHugo(hugo, work string) (run, int, error) {
 	dir := filepath.Join(work, "hugo")
-	if err := os.RemoveAll(dir); err != nil {
+	if err := aside.setAside(dir); err != nil {
 		return run{}, 0, err
 	}
 	if err := writeHugoSite(dir); err != nil {
@@ -82,7 +82,9 @@ func benchHugo(hugo, work string) (run, int, error) {
 		}
 		return err
 	})
-	os.RemoveAll(dir)
+	if serr := aside.setAside(dir); err == nil {
+		err = serr
+	}
 	return r, files, err
 }
 

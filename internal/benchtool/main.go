@@ -53,12 +53,13 @@ type options struct {
 	hugo            string // Hugo to compare fresh builds with; "" skips it
 	catalog         bool   // measure builds of the synthetic catalog
 	cp              bool   // time cp -r of the built tree as the floor
+	keepTrash       bool   // leave the replaced trees for the caller to delete
 }
 
 func main() {
 	var o options
 	flag.StringVar(&o.bin, "bin", "bin/packstudio", "packstudio binary")
-	flag.StringVar(&o.work, "work", ".bench", "scratch directory (replaced)")
+	flag.StringVar(&o.work, "work", ".bench", "scratch directory (replaced; the trees it replaces wait in <work>.trash until the end)")
 	flag.IntVar(&o.packs, "packs", 1000, "packs in the synthetic catalog")
 	flag.IntVar(&o.versions, "versions", 4, "versions per pack")
 	flag.BoolVar(&o.publish, "publish", true, "also measure publish against MinIO, aws s3 sync and rclone")
@@ -69,6 +70,7 @@ func main() {
 	flag.StringVar(&o.hugo, "hugo", "hugo", "Hugo to compare the fresh build with (Debian's package; \"\" skips it)")
 	flag.BoolVar(&o.catalog, "catalog", true, "measure builds of the synthetic catalog")
 	flag.BoolVar(&o.cp, "cp", true, "time cp -r of the built tree, the floor for writing that many files")
+	flag.BoolVar(&o.keepTrash, "keep-trash", false, "leave the replaced trees in <work>.trash (for runs back to back: deleting them would slow the next run's builds)")
 	flag.Parse()
 	if err := bench(o); err != nil {
 		fmt.Fprintln(os.Stderr, "benchtool:", err)
@@ -78,8 +80,13 @@ func main() {
 
 func bench(o options) error {
 	bin, _ := filepath.Abs(o.bin)
-	if err := os.RemoveAll(o.work); err != nil {
+	// The last run's work folder is deleted after this run's timings.
+	aside = trash{dir: filepath.Clean(o.work) + ".trash"}
+	if err := aside.setAside(o.work); err != nil {
 		return err
+	}
+	if !o.keepTrash {
+		defer aside.empty()
 	}
 	if err := os.MkdirAll(o.work, 0o755); err != nil {
 		return err
@@ -150,8 +157,9 @@ func benchCatalog(o options, bin, work string) error {
 	var fresh, hugos []run
 	hugoFiles := 0
 	for range rounds {
-		os.RemoveAll(filepath.Join(work, "public"))
-		os.RemoveAll(filepath.Join(work, "cache"))
+		if err := setAside(work, "public", "cache"); err != nil {
+			return err
+		}
 		r := measureBuild(work, "full build", bin)
 		if r.err != nil {
 			return r.err
@@ -192,7 +200,9 @@ func benchCatalog(o options, bin, work string) error {
 		if cp.err != nil {
 			return cp.err
 		}
-		os.RemoveAll(filepath.Join(work, "public-copy"))
+		if err := setAside(work, "public-copy"); err != nil {
+			return err
+		}
 	}
 
 	full := builds[0].st
