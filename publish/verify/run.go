@@ -43,6 +43,19 @@ func Run(ctx context.Context, src tree.Reader, j Job) (*Report, error) {
 	return rep, err
 }
 
+// publisherKey loads the publisher's public key that what needs, given
+// with --key: volumes carry no key that could be trusted instead.
+func publisherKey(keyFile, what string) (*sign.Verifier, error) {
+	if keyFile == "" {
+		return nil, &tree.KeyError{Reason: what + " needs --key PUB: the publisher's public key"}
+	}
+	key, err := sign.LoadPublicKey(keyFile)
+	if err != nil {
+		return nil, &tree.KeyError{Reason: err.Error()}
+	}
+	return key, nil
+}
+
 // IsVolume reports whether target names a tar volume, which is checked on
 // its own with Volume rather than as a tree.
 func IsVolume(target string) bool { return strings.HasSuffix(target, ".tar") }
@@ -50,12 +63,9 @@ func IsVolume(target string) bool { return strings.HasSuffix(target, ".tar") }
 // Volume checks one tar volume on its own. It needs the publisher's key:
 // a volume holds no key that could be trusted instead.
 func Volume(p, keyFile string, o Options) (*mirror.VolumeReport, error) {
-	if keyFile == "" {
-		return nil, &tree.KeyError{Reason: "verify of a volume needs --key PUB: the publisher's public key"}
-	}
-	key, err := sign.LoadPublicKey(keyFile)
+	key, err := publisherKey(keyFile, "verify of a volume")
 	if err != nil {
-		return nil, &tree.KeyError{Reason: err.Error()}
+		return nil, err
 	}
 	if o.Now.IsZero() {
 		o.Now = time.Now()

@@ -3,7 +3,6 @@ package verify
 import (
 	"context"
 
-	"github.com/packstudio/packstudio/internal/sign"
 	"github.com/packstudio/packstudio/internal/tree"
 	"github.com/packstudio/packstudio/publish/mirror"
 )
@@ -22,12 +21,9 @@ type UnpackResult struct {
 // left out, not failed: the volumes of a partial mirror restore a partial
 // tree. Unpacking needs the publisher's key; a volume carries no trust.
 func Unpack(ctx context.Context, volumes []string, dest, keyFile string, o mirror.UnpackOptions) (*UnpackResult, error) {
-	if keyFile == "" {
-		return nil, &tree.KeyError{Reason: "unpack needs --key PUB: the publisher's public key"}
-	}
-	key, err := sign.LoadPublicKey(keyFile)
+	key, err := publisherKey(keyFile, "unpack")
 	if err != nil {
-		return nil, &tree.KeyError{Reason: err.Error()}
+		return nil, err
 	}
 	m, missing, err := mirror.Unpack(volumes, dest, key, o)
 	if err != nil {
