@@ -67,4 +67,4 @@ fuzz:
 	$(GO) test ./publish/serve -run XXX -fuzz FuzzCleanPath -fuzztime 30s
 
 clean:
-	rm -rf bin public bucket .packstudio-cache .bench
+	rm -rf bin public bucket .packstudio-cache .bench .bench.trash
