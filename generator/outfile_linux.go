@@ -15,8 +15,8 @@ import (
 // rel, so the file goes to a temp file and is renamed into place. In a
 // folder this build made, no page from before links in: the file is
 // created in place, which spares a rename and a turn at the lock of the
-// temp folder that every writer shares (on a fresh build, a quarter of
-// the time). Plain system calls: an os.File would register each of tens
+// temp folder that every writer shares (about a fifth of a fresh
+// build's time). Plain system calls: an os.File would register each of tens
 // of thousands of small files with the poller (fcntl, epoll_ctl) for
 // nothing, and os.Rename stats the target first.
 func (t *outTree) writeFile(rel string, data []byte) (stamp, error) {

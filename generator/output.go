@@ -27,10 +27,9 @@ import (
 
 // tree is the output directory. It writes a file only when its bytes
 // differ from what is there, by temp file and rename unless its folder is
-// new, and records
-// every object for the manifest. What is there is known from the last
-// manifest and a stat; bytes are read only for a file that changed since
-// the last build wrote it.
+// new, and records every object for the manifest. What is there is known
+// from the last manifest and a stat; bytes are read only for a file that
+// changed since the last build wrote it.
 type outTree struct {
 	root string
 	tmp  string
