@@ -125,17 +125,16 @@ type browseData struct {
 // the sixty-odd links of every browse page: that was a third of a fresh
 // build's CPU.
 func sidebar(groups []facetGroup) template.HTML {
-	var b strings.Builder
-	text := func(s string) { htmlText.WriteString(&b, s) }
+	var b markup
 	for _, g := range groups {
 		b.WriteString("\n<section>\n<h2>")
-		text(g.Name)
+		b.text(g.Name)
 		b.WriteString("</h2>\n<ul>")
 		for _, v := range g.Values {
 			// Hrefs are paths of catalog IDs and versions, which need no
 			// URL escaping; only what HTML escapes is.
 			b.WriteString("\n<li><a href=\"")
-			text(v.Href)
+			b.text(v.Href)
 			b.WriteByte('"')
 			if v.Current {
 				b.WriteString(` aria-current="true"`)
@@ -144,7 +143,7 @@ func sidebar(groups []facetGroup) template.HTML {
 				b.WriteString(` class="none"`)
 			}
 			b.WriteByte('>')
-			text(v.Label)
+			b.text(v.Label)
 			b.WriteString(` <span class="n">` + strconv.Itoa(v.Count) + "</span></a></li>")
 		}
 		b.WriteString("\n</ul>\n</section>")
@@ -154,6 +153,12 @@ func sidebar(groups []facetGroup) template.HTML {
 
 // htmlText escapes as html/template does in text and quoted attributes.
 var htmlText = strings.NewReplacer("\x00", "\uFFFD", `"`, "&#34;", "&", "&amp;", "'", "&#39;", "+", "&#43;", "<", "&lt;", ">", "&gt;")
+
+// markup is HTML written by the builder instead of a template: markup as
+// is, and text escaped as html/template escapes it (htmlText).
+type markup struct{ strings.Builder }
+
+func (m *markup) text(s string) { htmlText.WriteString(&m.Builder, s) }
 
 // renderBrowse writes the four files of every combination, in parallel.
 func (b *builder) renderBrowse(ctx context.Context) error {

@@ -108,53 +108,52 @@ type bundleLayerView struct {
 // context lists thousands of versions, and html/template escaped each of
 // their ten fields through reflection (see sidebar).
 func layerChoices(l bundleLayerView) template.HTML {
-	var b strings.Builder
+	var b markup
 	kind := "radio"
 	if l.Multiple {
 		kind = "checkbox"
 	}
-	text := func(s string) { htmlText.WriteString(&b, s) }
 	for _, p := range l.Packs {
 		b.WriteString("\n<li><a href=\"")
-		text(p.Href)
+		b.text(p.Href)
 		b.WriteString("\">")
-		text(p.DisplayName)
+		b.text(p.DisplayName)
 		b.WriteString("</a>")
 		if p.Name != "" {
 			b.WriteString(" <small>")
-			text(p.Name)
+			b.text(p.Name)
 			b.WriteString("</small>")
 		}
 		b.WriteString("\n<ul>")
 		for _, e := range p.Entries {
 			b.WriteString("\n<li><label><input type=\"" + kind + "\" name=\"")
-			text(l.ID)
+			b.text(l.ID)
 			b.WriteString("\" value=\"")
-			text(e.ID)
+			b.text(e.ID)
 			b.WriteString("\"> ")
-			text(e.Label)
+			b.text(e.Label)
 			b.WriteString("</label>\n<small>")
-			text(e.Arch)
+			b.text(e.Arch)
 			if e.FIPS {
 				b.WriteString(` · <span class="tag">FIPS</span>`)
 			}
 			b.WriteString(" · ")
-			text(e.Size)
+			b.text(e.Size)
 			for _, r := range e.Rules {
 				b.WriteString(" · needs ")
-				text(r)
+				b.text(r)
 			}
 			b.WriteString("</small>\n<a href=\"")
-			text(e.Href)
+			b.text(e.Href)
 			b.WriteString("\">.zst</a> <a href=\"")
-			text(e.SigHref)
+			b.text(e.SigHref)
 			b.WriteString("\">.sig.bin</a></li>")
 		}
 		b.WriteString("\n</ul></li>")
 	}
 	if len(l.Packs) == 0 {
 		b.WriteString("\n<li class=\"empty\">No ")
-		text(l.Name)
+		b.text(l.Name)
 		b.WriteString(" pack version is offered here.</li>")
 	}
 	return template.HTML(b.String())
