@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"unicode"
 
 	"github.com/packstudio/packstudio/catalog"
 	"github.com/packstudio/packstudio/internal/tree"
@@ -30,7 +31,7 @@ func (b *builder) fragments() *fragments {
 	f := &fragments{packHead: map[*catalog.Pack][]byte{}, html: make([][]byte, n), json: make([][]byte, n), urls: make([][]byte, n), sums: make([][]byte, n)}
 	shared := sharedDisplayNames(b.cat.Packs)
 	for _, p := range b.cat.Packs {
-		f.packHead[p] = b.packHead(p, shared[strings.ToLower(p.DisplayName)])
+		f.packHead[p] = b.packHead(p, shared[nameSkeleton(p.DisplayName)])
 	}
 	for i, v := range b.cat.Versions {
 		a := b.packArtifacts[i]
@@ -70,12 +71,13 @@ func (b *builder) packHead(p *catalog.Pack, ambiguous bool) []byte {
 	return []byte(h.String())
 }
 
-// sharedDisplayNames returns the display names (lower case) of more than
-// one pack.
+// sharedDisplayNames returns the skeletons (nameSkeleton) of display names
+// that more than one pack has, so that "Ubuntu" and "ubuntu", or a Latin
+// name and its twin spelled with a Cyrillic letter, both show their pack.
 func sharedDisplayNames(packs []*catalog.Pack) map[string]bool {
 	seen := map[string]int{}
 	for _, p := range packs {
-		seen[strings.ToLower(p.DisplayName)]++
+		seen[nameSkeleton(p.DisplayName)]++
 	}
 	shared := map[string]bool{}
 	for name, n := range seen {
@@ -84,6 +86,37 @@ func sharedDisplayNames(packs []*catalog.Pack) map[string]bool {
 		}
 	}
 	return shared
+}
+
+// nameSkeleton is what a display name looks like to a reader: lower case,
+// letters that look like Latin ones (Cyrillic, Greek, full-width) as those,
+// and without spaces, punctuation and invisible characters. Two names of
+// one skeleton cannot be told apart on a page.
+func nameSkeleton(name string) string {
+	var b strings.Builder
+	for _, r := range strings.ToLower(name) {
+		if r >= 0xFF01 && r <= 0xFF5E { // full-width ASCII
+			r -= 0xFEE0
+		}
+		if l, ok := latinTwin[r]; ok {
+			r = l
+		}
+		if unicode.IsLetter(r) || unicode.IsDigit(r) {
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+// latinTwin maps the lower-case letters of other scripts that render like a
+// Latin letter (the common part of Unicode's confusables list) to it.
+var latinTwin = map[rune]rune{
+	'а': 'a', 'в': 'b', 'с': 'c', 'ԁ': 'd', 'е': 'e', 'ё': 'e', 'һ': 'h', 'і': 'i', 'ї': 'i', 'ј': 'j',
+	'к': 'k', 'ӏ': 'l', 'м': 'm', 'н': 'h', 'о': 'o', 'р': 'p', 'ԛ': 'q', 'ѕ': 's', 'т': 't', 'ц': 'u',
+	'ѵ': 'v', 'ԝ': 'w', 'х': 'x', 'у': 'y', 'ӯ': 'y', 'ʏ': 'y',
+	'α': 'a', 'β': 'b', 'ε': 'e', 'η': 'n', 'ι': 'i', 'κ': 'k', 'ν': 'v', 'ο': 'o', 'ρ': 'p', 'τ': 't',
+	'υ': 'u', 'χ': 'x', 'γ': 'y',
+	'ı': 'i', 'ℓ': 'l', '0': 'o', '1': 'l',
 }
 
 // packCloudNames returns, in catalog order, the names of the clouds any

@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/packstudio/packstudio/catalog"
 )
 
 // facetsByTemplate is the sidebar markup the built-in browse.html made
@@ -122,4 +124,19 @@ func partOf(t *testing.T, page, start, end string) string {
 		t.Fatalf("no %s…%s in the page:\n%s", start, end, page)
 	}
 	return page[i : i+j]
+}
+
+// TestLookAlikeDisplayNamesAreShared: a display name spelled with a
+// Cyrillic letter, in another case or with other spacing is the same name
+// to a reader, so every pack of it shows its pack name.
+func TestLookAlikeDisplayNamesAreShared(t *testing.T) {
+	packs := []*catalog.Pack{{Name: "calico", DisplayName: "Calico"}, {Name: "evil", DisplayName: "C\u0430lico"},
+		{Name: "a", DisplayName: "Local Path"}, {Name: "b", DisplayName: "local-path"}, {Name: "c", DisplayName: "Cilium"}}
+	shared := sharedDisplayNames(packs)
+	for _, p := range packs {
+		want := p.Name != "c"
+		if got := shared[nameSkeleton(p.DisplayName)]; got != want {
+			t.Errorf("%s (%q): shared %v, want %v", p.Name, p.DisplayName, got, want)
+		}
+	}
 }

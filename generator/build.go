@@ -6,11 +6,14 @@ import (
 	"context"
 	"fmt"
 	"html/template"
+	"os"
+	"path/filepath"
 	"runtime"
 	"time"
 
 	"github.com/packstudio/packstudio/catalog"
 	"github.com/packstudio/packstudio/content"
+	"github.com/packstudio/packstudio/internal/bytesize"
 	"github.com/packstudio/packstudio/internal/keyguard"
 	"github.com/packstudio/packstudio/internal/tree"
 	"github.com/packstudio/packstudio/theme"
@@ -30,6 +33,10 @@ type Options struct {
 	// instead of trusting the last manifest for files whose size, time and
 	// inode are as the last build left them.
 	CheckOutput bool
+	// ManifestWarnSize is the manifest size past which the build warns:
+	// readers refuse a larger one unless told otherwise. Default
+	// tree.DefaultMaxManifestSize, what mirror and verify accept.
+	ManifestWarnSize int64
 }
 
 // Stats describes what a build did.
@@ -55,6 +62,10 @@ type Stats struct {
 	// Wall time of the two long stages: packing and signing every
 	// artifact, and rendering and writing every page and list.
 	PackTime, RenderTime time.Duration
+	ManifestBytes        int64
+	// Warnings are what the build did but a reader of the tree may trip
+	// on; the command prints them.
+	Warnings []string
 }
 
 // builder holds the state shared by the stages of one build.
@@ -146,6 +157,7 @@ func Build(ctx context.Context, o Options) (*Stats, error) {
 	if err := b.writeManifest(); err != nil {
 		return nil, fmt.Errorf("manifest: %w", err)
 	}
+	b.checkManifestSize()
 	if err := cache.save(b.allArtifacts); err != nil {
 		return nil, fmt.Errorf("cache: %w", err)
 	}
@@ -163,6 +175,25 @@ func Build(ctx context.Context, o Options) (*Stats, error) {
 	}
 	b.stats.InputFiles = rec.filesRead()
 	return &b.stats, nil
+}
+
+// checkManifestSize warns when the manifest is larger than readers accept
+// by default: the browse combinations, each four objects, are most of it.
+func (b *builder) checkManifestSize() {
+	fi, err := os.Stat(filepath.Join(b.cfg.Output, tree.ManifestName))
+	if err != nil {
+		return
+	}
+	b.stats.ManifestBytes = fi.Size()
+	limit := b.opts.ManifestWarnSize
+	if limit <= 0 {
+		limit = tree.DefaultMaxManifestSize
+	}
+	if fi.Size() > limit {
+		b.stats.Warnings = append(b.stats.Warnings, fmt.Sprintf(
+			"%s is %s, more than the %s that mirror and verify accept by default: readers need --max-manifest-size, or the catalog fewer filter combinations (%d now)",
+			tree.ManifestName, bytesize.Format(fi.Size()), bytesize.Format(limit), b.stats.Combinations))
+	}
 }
 
 // load reads and checks every input; nothing is written. Every file is

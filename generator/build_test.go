@@ -771,3 +771,19 @@ func TestSourceReplacedKeepingSizeAndMtimeIsRepacked(t *testing.T) {
 		}
 	}
 }
+
+// TestBuildWarnsOfAManifestReadersRefuse: a manifest larger than what
+// mirror and verify read by default is reported, with its size.
+func TestBuildWarnsOfAManifestReadersRefuse(t *testing.T) {
+	s := newSite(t)
+	st := s.mustBuild()
+	if len(st.Warnings) != 0 || st.ManifestBytes == 0 {
+		t.Fatalf("a small site: warnings %q, manifest bytes %d; want none and its size", st.Warnings, st.ManifestBytes)
+	}
+	s.manifestWarnSize = st.ManifestBytes - 1
+	s.checkOutput = true
+	st = s.mustBuild()
+	if len(st.Warnings) != 1 || !strings.Contains(st.Warnings[0], "manifest.json is ") || !strings.Contains(st.Warnings[0], "--max-manifest-size") {
+		t.Fatalf("manifest of %d bytes over a limit of %d: warnings %q, want one naming manifest.json and --max-manifest-size", st.ManifestBytes, s.manifestWarnSize, st.Warnings)
+	}
+}

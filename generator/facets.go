@@ -1,6 +1,8 @@
 package generator
 
 import (
+	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/packstudio/packstudio/catalog"
@@ -131,6 +133,9 @@ func facetAxis(first int, values []tree.BrowseValue, ids func(*catalog.PackVersi
 		for i, v := range values {
 			g.links = append(g.links, axisLink{label: v.Label, to: i + 1, current: cur == i+1})
 		}
+		if cur != 0 {
+			g.links = boundLinks(g.links, 0, seg.AllLabel)
+		}
 		return []axisGroup{g}
 	}
 	return a
@@ -186,7 +191,39 @@ func releaseAxis(cat *catalog.Catalog, first int) axis {
 		for i := len(chosen.Releases) - 1; i >= 0; i-- { // newest first
 			versions.links = append(versions.links, axisLink{label: chosen.Releases[i].Version.Raw, to: at + 1 + i, current: cur == at+1+i})
 		}
+		products.links = boundLinks(products.links, 0, prodSeg.AllLabel)
+		if cur != at {
+			versions.links = boundLinks(versions.links, at, verSeg.AllLabel)
+		}
 		return []axisGroup{products, versions}
 	}
 	return a
+}
+
+// sidebarLimit bounds the links of one sidebar group on a page whose value
+// in that dimension is not "all". Every browse page lists each dimension's
+// values, and there is a page per value, so unbounded lists made the tree
+// grow with the square of the number of clouds (300 clouds: 1.16 GiB for
+// three pack versions). The page with "all" in that dimension still lists
+// every value, and there are as many of those as pages per value, so the
+// whole tree grows linearly.
+const sidebarLimit = 12
+
+// boundLinks keeps the first link ("all", which leads to the page listing
+// every value), the first values up to sidebarLimit, the current one if it
+// is further down, and a last link to the "all" page (to) saying how many
+// were left out.
+func boundLinks(links []axisLink, to int, allLabel string) []axisLink {
+	if len(links) <= sidebarLimit+1 {
+		return links
+	}
+	kept := slices.Clone(links[:sidebarLimit])
+	for _, l := range links[sidebarLimit:] {
+		if l.current {
+			kept = append(kept, l)
+		}
+	}
+	left := len(links) - len(kept)
+	kept = append(kept, axisLink{label: strconv.Itoa(left) + " more in " + allLabel, to: to})
+	return kept
 }

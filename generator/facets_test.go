@@ -2,6 +2,7 @@ package generator
 
 import (
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -134,5 +135,37 @@ func TestAxesCoverEverySegment(t *testing.T) {
 	}
 	if tree.All != catalog.All || tree.FIPSOnly != catalog.FIPSOnly || tree.NonFIPS != catalog.NonFIPS {
 		t.Error("the tree's All and FIPS values differ from the catalog's")
+	}
+}
+
+// TestSidebarIsBoundedOnAValuesPage: a page of one cloud lists at most
+// sidebarLimit clouds and a link to the page of all clouds, whatever the
+// number of clouds, so the tree grows linearly with them; the page of all
+// clouds lists every one, and the current cloud is always listed.
+func TestSidebarIsBoundedOnAValuesPage(t *testing.T) {
+	first := slices.IndexFunc(tree.BrowseSegments[:], func(s tree.BrowseSegment) bool { return s.Name == "cloud" })
+	for _, n := range []int{3, 60, 300} {
+		cat := &catalog.Catalog{}
+		for i := range n {
+			id := "c" + strconv.Itoa(i)
+			cat.Clouds = append(cat.Clouds, catalog.Facet{ID: id, Name: "Cloud " + id})
+		}
+		a := axisSources["cloud"](cat, first)
+		all := a.sidebar(0)[0].links
+		if len(all) != n+1 {
+			t.Errorf("%d clouds: the all-clouds page lists %d links, want %d", n, len(all), n+1)
+		}
+		for _, cur := range []int{1, n} {
+			links := a.sidebar(cur)[0].links
+			if len(links) > sidebarLimit+2 {
+				t.Errorf("%d clouds: page of cloud %d lists %d links, want at most %d", n, cur, len(links), sidebarLimit+2)
+			}
+			if !slices.ContainsFunc(links, func(l axisLink) bool { return l.current && l.to == cur }) {
+				t.Errorf("%d clouds: page of cloud %d does not list its own cloud", n, cur)
+			}
+			if n > sidebarLimit && links[len(links)-1].to != 0 {
+				t.Errorf("%d clouds: the last link of a bounded list goes to %d, want the all-clouds page", n, links[len(links)-1].to)
+			}
+		}
 	}
 }

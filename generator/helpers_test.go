@@ -33,6 +33,8 @@ type site struct {
 	stats  *Stats // of the last build
 	// checkOutput builds with --check-output.
 	checkOutput bool
+	// manifestWarnSize is Options.ManifestWarnSize.
+	manifestWarnSize int64
 }
 
 func newSite(t *testing.T) *site {
@@ -136,7 +138,7 @@ func (s *site) build() (*Stats, error) {
 	if err != nil {
 		return nil, err
 	}
-	st, err := Build(context.Background(), Options{Config: cfg, Signer: s.signer, SigningKey: s.key, Jobs: 3, Now: func() time.Time { return s.now }, CheckOutput: s.checkOutput})
+	st, err := Build(context.Background(), Options{Config: cfg, Signer: s.signer, SigningKey: s.key, Jobs: 3, Now: func() time.Time { return s.now }, CheckOutput: s.checkOutput, ManifestWarnSize: s.manifestWarnSize})
 	s.stats = st
 	return st, err
 }

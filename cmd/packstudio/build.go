@@ -75,6 +75,9 @@ the build stops there: nothing is loaded or written.`,
 				verb, cfg.Output, time.Since(start).Round(time.Millisecond), st.Packs, st.PackVersions, st.Combinations, st.Rows, st.CompatConflicts,
 				st.Packed, st.Reused, st.Signed, st.FilesWritten, bytesize.Format(st.BytesWritten), st.FilesUnchanged, st.Removed,
 				st.ManifestVersion, map[bool]string{true: "", false: " (unchanged)"}[st.ManifestChanged])
+			for _, w := range st.Warnings {
+				fmt.Fprintln(e.stderr, "packstudio: warning:", w)
+			}
 			if statsFile != "" {
 				data, _ := json.MarshalIndent(st, "", " ")
 				if err := os.WriteFile(statsFile, append(data, '\n'), 0o644); err != nil {
