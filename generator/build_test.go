@@ -787,3 +787,83 @@ func TestBuildWarnsOfAManifestReadersRefuse(t *testing.T) {
 		t.Fatalf("manifest of %d bytes over a limit of %d: warnings %q, want one naming manifest.json and --max-manifest-size", st.ManifestBytes, s.manifestWarnSize, st.Warnings)
 	}
 }
+
+// TestVerifyScriptRefusesAnotherKey swaps an artifact, its signature and
+// public_key.pem for an attacker's, as a tampered download folder would
+// hold them: the script must refuse the key (exit 1, both fingerprints)
+// before checking anything, check with it only when told to trust it, and
+// check SHA256SUMS under the name a browser saves it as.
+func TestVerifyScriptRefusesAnotherKey(t *testing.T) {
+	t.Parallel()
+	if _, err := exec.LookPath("openssl"); err != nil {
+		t.Fatal("openssl is needed (make test installs it)")
+	}
+	s := newSite(t)
+	s.mustBuild()
+	script := s.out("verify/verify-signatures.sh")
+	const art = "artifacts/packs/ubuntu/ubuntu-20.04"
+	folder := func(t *testing.T) string {
+		dl := t.TempDir()
+		for _, f := range []string{art + ".zst", art + ".sig.bin", "public_key.pem"} {
+			data, err := os.ReadFile(s.out(f))
+			if err != nil {
+				t.Fatal(err)
+			}
+			os.WriteFile(filepath.Join(dl, path.Base(f)), data, 0o644)
+		}
+		return dl
+	}
+	run := func(dl string, env []string, args ...string) (string, int) {
+		cmd := exec.Command("sh", append([]string{script}, append(args, dl)...)...)
+		cmd.Env = append(os.Environ(), env...)
+		out, err := cmd.CombinedOutput()
+		code := 0
+		if ee, ok := err.(*exec.ExitError); ok {
+			code = ee.ExitCode()
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		return string(out), code
+	}
+
+	good := folder(t)
+	sum := sha256.Sum256(mustRead(t, filepath.Join(good, "ubuntu-20.04.zst")))
+	os.WriteFile(filepath.Join(good, "SHA256SUMS.txt"), []byte(hex.EncodeToString(sum[:])+"  ubuntu-20.04.zst\n"), 0o644)
+	if out, code := run(good, nil); code != 0 || !strings.Contains(out, "is the site key's") || !strings.Contains(out, "OK       SHA256SUMS.txt") {
+		t.Errorf("the site's own key and a SHA256SUMS.txt: exit %d\n%s", code, out)
+	}
+
+	evil := folder(t)
+	sh := func(name string, args ...string) {
+		if out, err := exec.Command(name, args...).CombinedOutput(); err != nil {
+			t.Fatalf("%s %v: %v\n%s", name, args, err, out)
+		}
+	}
+	priv := filepath.Join(t.TempDir(), "evil.pem")
+	sh("openssl", "genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", priv)
+	sh("openssl", "pkey", "-in", priv, "-pubout", "-out", filepath.Join(evil, "public_key.pem"))
+	os.WriteFile(filepath.Join(evil, "ubuntu-20.04.zst"), []byte("not what the site signed"), 0o644)
+	sh("openssl", "dgst", "-sha256", "-sign", priv, "-out", filepath.Join(evil, "ubuntu-20.04.sig.bin"), filepath.Join(evil, "ubuntu-20.04.zst"))
+	out, code := run(evil, nil)
+	if code != 1 || !strings.Contains(out, "not the site key") || strings.Contains(out, "OK       ubuntu-20.04.zst") {
+		t.Errorf("a swapped key, artifact and signature: exit %d, want 1 and the key refused before any check\n%s", code, out)
+	}
+	for _, trust := range []struct {
+		env  []string
+		args []string
+	}{{nil, []string{"--trust-key"}}, {[]string{"PACKSTUDIO_TRUST_ANY_KEY=1"}, nil}} {
+		out, code := run(evil, trust.env, trust.args...)
+		if code != 0 || !strings.Contains(out, "WARNING  key") || !strings.Contains(out, "OK       ubuntu-20.04.zst") {
+			t.Errorf("told to trust the other key (%v %v): exit %d, want 0 with a warning\n%s", trust.env, trust.args, code, out)
+		}
+	}
+}
+
+func mustRead(t *testing.T, name string) []byte {
+	t.Helper()
+	data, err := os.ReadFile(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
+}
