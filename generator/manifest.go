@@ -21,6 +21,20 @@ type ManifestSigner interface {
 	KeyID() string
 }
 
+// nextVersion is the version of a manifest generated at now: one more than
+// the last build's, and never less than now in Unix seconds. A clean
+// checkout has no last build, and a version restarting at 1 would replace
+// a bucket's newer manifest and make every mirror refuse what follows as a
+// rollback; the clock makes versions grow across machines and clean
+// checkouts, and the last build's keeps them growing within one second.
+func nextVersion(old *tree.Manifest, now time.Time) int64 {
+	v := now.Unix()
+	if old != nil && old.Version >= v {
+		v = old.Version + 1
+	}
+	return max(v, 1)
+}
+
 // writeManifest writes manifest.json and its signature unless an earlier
 // build's manifest lists exactly the same objects and still verifies: then
 // it is kept as it is, version and dates included, so that an unchanged
@@ -49,11 +63,8 @@ func (b *builder) writeManifest() error {
 		b.stats.ManifestVersion = old.Version
 		return b.pruneStale(old)
 	}
-	m.Version = 1
-	if old != nil {
-		m.Version = old.Version + 1
-	}
 	now := b.opts.Now().UTC().Truncate(time.Second)
+	m.Version = nextVersion(old, now)
 	m.Generated, m.Expires = now, now.Add(b.cfg.ManifestTTL)
 	if err := WriteManifest(b.cfg.Output, m, signer); err != nil {
 		return err
@@ -126,7 +137,7 @@ func Renew(dir string, signer ManifestSigner, ttl time.Duration, now time.Time) 
 		return nil, fmt.Errorf("%s: %w; rebuild the site instead of renewing it", tree.ManifestName, err)
 	}
 	now = now.UTC().Truncate(time.Second)
-	m.Version++
+	m.Version = nextVersion(m, now)
 	m.Generated, m.Expires = now, now.Add(ttl)
 	return m, WriteManifest(dir, m, signer)
 }

@@ -22,7 +22,14 @@ import (
 type SyncOptions struct {
 	Jobs   int  // parallel requests; default 16
 	DryRun bool // plan only
-	Prune  bool // delete objects the manifest does not list, once it is live
+	// Prune deletes, once the new manifest is live, the objects the
+	// bucket's previous manifest listed and the new one does not: only
+	// what an earlier publish of this site wrote, never anything else.
+	Prune bool
+	// Force publishes into a target that holds objects but no manifest
+	// signed by the key (another site, a user's files); it still deletes
+	// nothing publish did not write.
+	Force bool
 	// Repair compares every object even when the bucket already serves this
 	// manifest, putting back objects removed or replaced behind publish's
 	// back. Prune implies it.
@@ -81,6 +88,9 @@ func Publish(ctx context.Context, dir string, key *sign.Verifier, dst Bucket, o 
 	}
 	served, sraw, ssig, serr := tree.Fetch(ctx, dst, key, tree.DefaultMaxManifestSize, tree.AnyDate)
 	live := serr == nil && bytes.Equal(sraw, raw) && bytes.Equal(ssig, sig)
+	if serr == nil && !live && m.Version <= served.Version {
+		return nil, fmt.Errorf("%v holds manifest version %d; this tree's is version %d: a lower or equal version may not replace it, or every mirror of it would refuse later updates as a rollback (rebuild, so the version grows)", dst, served.Version, m.Version)
+	}
 	if live && !o.Prune && !o.Repair {
 		// The manifest goes last, so a bucket serving exactly this manifest
 		// holds every object it lists, unless someone else removed one:
@@ -169,6 +179,9 @@ func planSync(ctx context.Context, s syncState, dst Bucket, o SyncOptions) (*Syn
 	if err != nil {
 		return nil, err
 	}
+	if err := checkOwned(s, dst, listing, o.Force); err != nil {
+		return nil, err
+	}
 	known := s.vouchedFor(plan)
 	unsure := plan.compare(s.local, listing, known)
 	if err := plan.headUnsure(ctx, dst, unsure, o.Jobs); err != nil {
@@ -177,9 +190,25 @@ func planSync(ctx context.Context, s syncState, dst Bucket, o SyncOptions) (*Syn
 	plan.addManifest(s)
 	plan.sortUploads()
 	if o.Prune {
-		plan.deleteUnlisted(s.local, listing)
+		plan.deleteDropped(s, listing)
 	}
 	return plan, nil
+}
+
+// checkOwned refuses a target that holds objects but no manifest signed
+// by the key, unless forced: publish would mix this site into another's
+// objects or a user's files.
+func checkOwned(s syncState, dst Bucket, listing []tree.ObjectInfo, force bool) error {
+	if s.served != nil || len(listing) == 0 || force {
+		return nil
+	}
+	why := "no " + tree.ManifestName
+	if !errors.Is(s.servedErr, tree.ErrNotExist) {
+		why = fmt.Sprintf("a %s that does not verify with this site's key (%v)", tree.ManifestName, s.servedErr)
+	}
+	return &tree.TargetError{Target: fmt.Sprint(dst), Reason: fmt.Sprintf(
+		"holds %d objects but %s, so it is not this site as publish left it; publish into an empty target, or pass --force to publish beside them (publish never deletes what it did not write)",
+		len(listing), why)}
 }
 
 // vouchedFor returns the contents the bucket's own manifest vouches for;
@@ -268,12 +297,20 @@ func (p *SyncPlan) sortUploads() {
 	})
 }
 
-// deleteUnlisted plans the deletion of every object in the listing that m
-// does not list.
-func (p *SyncPlan) deleteUnlisted(m *tree.Manifest, listing []tree.ObjectInfo) {
-	listed := m.Index()
+// deleteDropped plans the deletion of the objects the bucket's previous,
+// verified manifest listed, the new one does not and the bucket still
+// holds. Nothing else is deleted: without a previous manifest of this
+// site, nothing at all.
+func (p *SyncPlan) deleteDropped(s syncState, listing []tree.ObjectInfo) {
+	if s.served == nil {
+		p.Notes = append(p.Notes, "prune: the bucket holds no earlier manifest of this site, so nothing is deleted")
+		return
+	}
+	listed, wrote := s.local.Index(), s.served.Index()
 	for _, obj := range listing {
-		if _, keep := listed[obj.Key]; !keep && obj.Key != tree.ManifestName && obj.Key != tree.ManifestSigName {
+		_, keep := listed[obj.Key]
+		_, ours := wrote[obj.Key]
+		if ours && !keep {
 			p.Deletes = append(p.Deletes, obj.Key)
 		}
 	}

@@ -216,20 +216,24 @@ func TestPublishRepairPutsBackRemovedObjects(t *testing.T) {
 	})
 }
 
+// TestPublishPruneAfterManifest: the publish that drops a pack deletes
+// its objects with --prune, after the new manifest is live, and keeps
+// them without it. Prune deletes only what the bucket's previous manifest
+// listed, so it is the publish that drops them that must prune.
 func TestPublishPruneAfterManifest(t *testing.T) {
 	buckets(t, func(t *testing.T, newBucket func() publish.Bucket) {
 		s := treetest.NewSite(t)
-		rec := &recorder{Bucket: newBucket()}
+		rec, kept := &recorder{Bucket: newBucket()}, &recorder{Bucket: newBucket()}
 		publishTo(t, s, rec, publish.SyncOptions{})
+		publishTo(t, s, kept, publish.SyncOptions{})
 		os.Remove(filepath.Join(s.Dir, "catalog/packs/dashboard.toml")) // two versions, and no pack's rules name it
 		s.Build()
 
-		rec.ops = nil
-		res := publishTo(t, s, rec, publish.SyncOptions{})
+		res := publishTo(t, s, kept, publish.SyncOptions{})
 		if res.Deleted != 0 {
 			t.Errorf("deleted %d objects without --prune", res.Deleted)
 		}
-		if _, err := rec.Head(context.Background(), "packs/addon-dashboard/index.html"); err != nil {
+		if _, err := kept.Head(context.Background(), "packs/addon-dashboard/index.html"); err != nil {
 			t.Errorf("without --prune the old page must stay: %v", err)
 		}
 		rec.ops = nil
@@ -237,10 +241,17 @@ func TestPublishPruneAfterManifest(t *testing.T) {
 		if res.Deleted != 6 {
 			t.Errorf("pruned %d objects, want 6: %v", res.Deleted, rec.ops)
 		}
-		for _, op := range rec.ops {
-			if strings.HasPrefix(op, "put ") {
-				t.Errorf("a prune of an already published manifest uploaded: %s", op)
+		manifestAt, firstDelete := -1, -1
+		for i, op := range rec.ops {
+			if op == "put "+tree.ManifestName {
+				manifestAt = i
 			}
+			if strings.HasPrefix(op, "delete ") && firstDelete < 0 {
+				firstDelete = i
+			}
+		}
+		if firstDelete >= 0 && firstDelete < manifestAt {
+			t.Errorf("deleted before the new manifest was live: %v", rec.ops)
 		}
 		if _, err := rec.Head(context.Background(), "packs/addon-dashboard/index.html"); !errors.Is(err, tree.ErrNotExist) {
 			t.Errorf("pruned page still there: %v", err)

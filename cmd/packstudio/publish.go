@@ -19,24 +19,35 @@ func publishCmd(e *env) *cobra.Command {
 	var (
 		config, dir, to, endpoint, region, key string
 		jobs                                   int
-		dryRun, prune, repair                  bool
+		dryRun, prune, repair, force           bool
 	)
 	c := &cobra.Command{
-		Use:   "publish [--dir DIR] [--to file://DIR | s3://BUCKET/PREFIX] [--endpoint URL] [--dry-run] [--prune] [--repair]",
+		Use:   "publish [--dir DIR] [--to file://DIR | s3://BUCKET/PREFIX] [--endpoint URL] [--dry-run] [--prune] [--repair] [--force]",
 		Short: "Sync the built tree to a bucket: only what changed, artifacts first, the signed manifest last",
 		Long: `Sync a built tree to a bucket so that a CDN in front of it serves a consistent
 site at every moment. An object is uploaded only when the bucket lacks it or holds
 other bytes (judged by the bucket's signed manifest, else the SHA-256 recorded at
 upload). Artifacts go first, then new and changed pages and lists, then the
-manifest's signature and the manifest; --prune deletes objects the new manifest
-drops, once it is live. When the bucket already serves the tree's manifest,
+manifest's signature and the manifest. When the bucket already serves the tree's manifest,
 publish stops after that one read; --repair (or --prune) lists the bucket anyway
 and puts back any object removed or replaced behind its back. S3 credentials come from the AWS SDK's default chain
-(AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE, …); AWS_CA_BUNDLE is honoured.`,
+(AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE, …); AWS_CA_BUNDLE is honoured.
+
+What --prune may delete: once the new manifest is live, exactly the objects that
+the bucket's previous manifest (verified with the site key) listed and the new
+one does not. Nothing else, ever: not objects another tool or person put in the
+bucket or prefix, not objects of a manifest older than the previous one. Without
+a previous manifest of this site in the bucket it deletes nothing.
+
+A target that holds objects but no manifest.json signed by the site key (another
+site, a user's files) is refused (exit 2) unless --force, which publishes beside
+them and still deletes nothing publish did not write. A bucket whose manifest has
+a version higher than or equal to the tree's, with other content, is refused
+(exit 1): versions only grow, or mirrors would take the new tree for a rollback.`,
 		Example: "  packstudio publish --to file://bucket\n  packstudio publish --to s3://packs/site --endpoint http://127.0.0.1:9000 --prune",
 		RunE: func(c *cobra.Command, _ []string) error {
 			j := publish.Job{Dir: dir, KeyFile: key, Target: to, Location: publish.Options{Endpoint: endpoint, Region: region, Jobs: jobs},
-				Sync: publish.SyncOptions{Jobs: jobs, DryRun: dryRun, Prune: prune, Repair: repair}}
+				Sync: publish.SyncOptions{Jobs: jobs, DryRun: dryRun, Prune: prune, Repair: repair, Force: force}}
 			cfg, err := optionalConfig(c, config, generator.Overrides{Output: dir})
 			if err != nil {
 				return err
@@ -59,7 +70,8 @@ and puts back any object removed or replaced behind its back. S3 credentials com
 	c.Flags().StringVar(&key, "key", "", "public key the tree's manifest must verify with (default: the tree's own)")
 	c.Flags().IntVar(&jobs, "jobs", 0, "parallel uploads (default 16)")
 	c.Flags().BoolVar(&dryRun, "dry-run", false, "print what would be uploaded and deleted, change nothing")
-	c.Flags().BoolVar(&prune, "prune", false, "delete objects the new manifest does not list, after it is live")
+	c.Flags().BoolVar(&prune, "prune", false, "after the new manifest is live, delete the objects the bucket's previous manifest listed and the new one drops (nothing else)")
+	c.Flags().BoolVar(&force, "force", false, "publish into a target that holds objects but no manifest of this site (deletes nothing publish did not write)")
 	c.Flags().BoolVar(&repair, "repair", false, "compare every object even when the bucket serves this manifest already")
 	return c
 }
