@@ -96,3 +96,33 @@ func TestPublishRefusesALowerVersion(t *testing.T) {
 		t.Error("the refused publish replaced the bucket's manifest")
 	}
 }
+
+// TestPublishAfterAKilledFirstPublish: objects at the tree's own paths
+// and no manifest are what a killed first publish leaves; running it again
+// needs no --force and finishes.
+func TestPublishAfterAKilledFirstPublish(t *testing.T) {
+	s := treetest.NewSite(t)
+	b := newLocal(t)
+	for _, o := range s.Manifest().Objects[:3] {
+		data, err := os.ReadFile(filepath.Join(s.Public(), filepath.FromSlash(o.Path)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := b.Put(context.Background(), o.Path, bytes.NewReader(data), publish.MetaFor(o.Path, o.Size, o.SHA256)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	res := publishTo(t, s, b, publish.SyncOptions{Prune: true})
+	if res.Deleted != 0 || !bytes.Equal(read(t, b, tree.ManifestName), mustReadFile(t, filepath.Join(s.Public(), tree.ManifestName))) {
+		t.Errorf("the rerun of a killed first publish: deleted %d, manifest live: %v", res.Deleted, res.Plan.Notes)
+	}
+}
+
+func mustReadFile(t *testing.T, name string) []byte {
+	t.Helper()
+	data, err := os.ReadFile(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
+}

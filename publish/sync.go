@@ -195,20 +195,36 @@ func planSync(ctx context.Context, s syncState, dst Bucket, o SyncOptions) (*Syn
 	return plan, nil
 }
 
-// checkOwned refuses a target that holds objects but no manifest signed
-// by the key, unless forced: publish would mix this site into another's
-// objects or a user's files.
+// checkOwned refuses a target without a manifest signed by the key that
+// holds objects the tree does not list, unless forced: publish would mix
+// this site into another's objects or a user's files. Objects at the
+// tree's own paths are what a killed first publish left, and are fine.
 func checkOwned(s syncState, dst Bucket, listing []tree.ObjectInfo, force bool) error {
-	if s.served != nil || len(listing) == 0 || force {
+	if s.served != nil || force {
 		return nil
 	}
+	ours := s.local.Index()
+	var others []string
+	for _, obj := range listing {
+		if _, ok := ours[obj.Key]; !ok && obj.Key != tree.ManifestName && obj.Key != tree.ManifestSigName {
+			others = append(others, obj.Key)
+		}
+	}
+	if len(others) == 0 {
+		return nil
+	}
+	sort.Strings(others)
 	why := "no " + tree.ManifestName
 	if !errors.Is(s.servedErr, tree.ErrNotExist) {
 		why = fmt.Sprintf("a %s that does not verify with this site's key (%v)", tree.ManifestName, s.servedErr)
 	}
+	some := strings.Join(others[:min(3, len(others))], ", ")
+	if len(others) > 3 {
+		some += ", …"
+	}
 	return &tree.TargetError{Target: fmt.Sprint(dst), Reason: fmt.Sprintf(
-		"holds %d objects but %s, so it is not this site as publish left it; publish into an empty target, or pass --force to publish beside them (publish never deletes what it did not write)",
-		len(listing), why)}
+		"holds %d objects this site does not have (%s) and %s, so it is not this site as publish left it; publish into an empty target, or pass --force to publish beside them (publish never deletes what it did not write)",
+		len(others), some, why)}
 }
 
 // vouchedFor returns the contents the bucket's own manifest vouches for;
