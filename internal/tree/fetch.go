@@ -9,22 +9,26 @@ import (
 	"github.com/packstudio/packstudio/internal/sign"
 )
 
+// Fetch is Limits.Fetch with a manifest of at most limit bytes (0: the
+// default) and the default stall bound.
+func Fetch(ctx context.Context, r Reader, key *sign.Verifier, limit int64, p Policy) (*Manifest, []byte, []byte, error) {
+	return Limits{MaxManifestSize: limit}.Fetch(ctx, r, key, p)
+}
+
 // Fetch reads a manifest and opens it under the policy (see
 // Open), keeping its exact bytes and those of its signature.
 // Until the signature is checked the manifest is anyone's bytes: at most
-// limit of them are read (0: the default).
-func Fetch(ctx context.Context, r Reader, key *sign.Verifier, limit int64, p Policy) (*Manifest, []byte, []byte, error) {
-	if limit <= 0 {
-		limit = DefaultMaxManifestSize
-	}
-	sig, err := ReadAll(ctx, r, ManifestSigName, 64<<10)
+// l.MaxManifestSize of them are read, and none slower than l.Stall.
+func (l Limits) Fetch(ctx context.Context, r Reader, key *sign.Verifier, p Policy) (*Manifest, []byte, []byte, error) {
+	limit := l.maxManifest()
+	sig, err := l.ReadAll(ctx, r, ManifestSigName, MaxSignatureSize)
 	if errors.Is(err, ErrNotExist) {
 		return nil, nil, nil, fmt.Errorf("no %s: the tree is not signed: %w", ManifestSigName, err)
 	}
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	raw, err := ReadAll(ctx, r, ManifestName, limit)
+	raw, err := l.ReadAll(ctx, r, ManifestName, limit)
 	if errors.Is(err, ErrNotExist) {
 		return nil, nil, nil, fmt.Errorf("no %s: this is not a packstudio tree: %w", ManifestName, err)
 	}
@@ -53,19 +57,22 @@ func Fetch(ctx context.Context, r Reader, key *sign.Verifier, limit int64, p Pol
 // with the bucket's manifest judge objects, not time.
 var AnyDate = Policy{AllowExpired: true}
 
+// FindKey is Limits.FindKey with a manifest of at most limit bytes (0:
+// the default) and the default stall bound.
+func FindKey(ctx context.Context, src Reader, limit int64) (*sign.Verifier, string, error) {
+	return Limits{MaxManifestSize: limit}.FindKey(ctx, src)
+}
+
 // FindKey finds the tree's own public key and its name: the small file at
 // the root of the tree whose fingerprint is the manifest's key_id (the
 // site's public_key_name, public_key.pem by default). The manifest is read
 // unverified, only to find the key; the caller verifies it with that key.
 // A tree whose manifest cannot be read falls back to public_key.pem, so
 // that verify reports what is wrong with the manifest.
-func FindKey(ctx context.Context, src Reader, limit int64) (*sign.Verifier, string, error) {
-	if limit <= 0 {
-		limit = DefaultMaxManifestSize
-	}
+func (l Limits) FindKey(ctx context.Context, src Reader) (*sign.Verifier, string, error) {
 	candidates := []string{DefaultPublicKeyName}
 	var want string
-	if raw, err := ReadAll(ctx, src, ManifestName, limit); err == nil {
+	if raw, err := l.ReadAll(ctx, src, ManifestName, l.maxManifest()); err == nil {
 		if m, err := Parse(raw); err == nil {
 			want = m.KeyID
 			for _, o := range m.Objects {
@@ -78,7 +85,7 @@ func FindKey(ctx context.Context, src Reader, limit int64) (*sign.Verifier, stri
 	var first *sign.Verifier
 	var firstName string
 	for _, name := range candidates {
-		data, err := ReadAll(ctx, src, name, largestKeyFile)
+		data, err := l.ReadAll(ctx, src, name, largestKeyFile)
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil, "", ctx.Err()

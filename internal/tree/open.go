@@ -16,10 +16,18 @@ type Verifier interface {
 // Policy says how Open judges a manifest's dates.
 type Policy struct {
 	Now time.Time // default time.Now()
-	// AllowExpired accepts an expired manifest; the caller may still say
-	// so with m.Expiry(now).
+	// AllowExpired accepts an expired manifest, or one generated in the
+	// future: the clock is not consulted. The caller may still say so
+	// with m.Expiry(now).
 	AllowExpired bool
 }
+
+// MaxClockSkew is how far in the future a manifest's generated date may
+// be. Clocks of a build machine and a reader disagree by minutes, and a
+// time zone misread by hours, never by more than a day; a manifest from
+// further ahead was signed by a broken clock, or made in advance to
+// outlive its expiry, and the expiry it claims says nothing.
+const MaxClockSkew = 24 * time.Hour
 
 // InvalidError is a manifest whose signature verified but which does not
 // parse or breaks a rule: reading it again gives the same bytes.
@@ -48,8 +56,10 @@ func (m *Manifest) Expiry(now time.Time) *ExpiredError {
 
 // Open is the one way to trust a manifest: it checks the signature sig over
 // raw with key, before anything of raw is read; then parses raw; then its
-// expiry under p. A bad signature is key's error (sign.ErrBadSignature);
-// a bad manifest an *InvalidError. An expired manifest the policy does not
+// dates: generated after expires is refused under any policy, generated
+// more than MaxClockSkew ahead of p.Now and expiry unless p allows any
+// date. A bad signature is key's error (sign.ErrBadSignature); a bad
+// manifest, dates included, an *InvalidError. An expired manifest the policy does not
 // allow comes back together with an *ExpiredError, so that a verifier can
 // still report on its objects; everyone else stops at the error.
 func Open(raw, sig []byte, key Verifier, p Policy) (*Manifest, error) {
@@ -60,11 +70,21 @@ func Open(raw, sig []byte, key Verifier, p Policy) (*Manifest, error) {
 	if err != nil {
 		return nil, &InvalidError{err}
 	}
+	// Whatever the clock says, a manifest cannot expire before it was made:
+	// its dates are not to be trusted, even by a reader allowing expiry.
+	if m.Generated.After(m.Expires) {
+		return nil, &InvalidError{fmt.Errorf("%s: generated %s is after its expiry %s; the publisher must sign it again with consistent dates",
+			ManifestName, m.Generated.UTC().Format(time.RFC3339), m.Expires.UTC().Format(time.RFC3339))}
+	}
 	if p.AllowExpired {
 		return m, nil
 	}
 	if p.Now.IsZero() {
 		p.Now = time.Now()
+	}
+	if m.Generated.After(p.Now.Add(MaxClockSkew)) {
+		return nil, &InvalidError{fmt.Errorf("%s: generated %s, more than %s after now (%s), with expiry %s; the publisher's clock or this one is wrong",
+			ManifestName, m.Generated.UTC().Format(time.RFC3339), MaxClockSkew, p.Now.UTC().Format(time.RFC3339), m.Expires.UTC().Format(time.RFC3339))}
 	}
 	if exp := m.Expiry(p.Now); exp != nil {
 		return m, exp

@@ -66,3 +66,46 @@ func TestOpen(t *testing.T) {
 		t.Errorf("expired but allowed: got %v, %v; want the manifest, still saying it expired", got, err)
 	}
 }
+
+// TestOpenRefusesImpossibleDates: a signed manifest that expires before it
+// was generated is invalid under any policy; one generated more than
+// MaxClockSkew ahead of now is invalid unless the clock is not consulted.
+func TestOpenRefusesImpossibleDates(t *testing.T) {
+	privPath, _ := signtest.WriteKey(t, t.TempDir(), "dates")
+	signer, err := sign.LoadSigner(privPath, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	cases := []struct {
+		name               string
+		generated, expires time.Time
+		anyDate            bool
+		want               string // in the *InvalidError; "" opens
+	}{
+		{"in order", now, now.Add(time.Hour), false, ""},
+		{"generated after expires", now.Add(2 * time.Hour), now.Add(time.Hour), false, "generated 2026-01-02T05:04:05Z is after its expiry 2026-01-02T04:04:05Z"},
+		{"generated after expires, any date", now.Add(2 * time.Hour), now.Add(time.Hour), true, "is after its expiry"},
+		{"generated just within the skew", now.Add(tree.MaxClockSkew), now.Add(48 * time.Hour), false, ""},
+		{"generated beyond the skew", now.Add(tree.MaxClockSkew + time.Second), now.Add(48 * time.Hour), false, "generated 2026-01-03T03:04:06Z, more than 24h0m0s after now (2026-01-02T03:04:05Z), with expiry 2026-01-04T03:04:05Z"},
+		{"generated beyond the skew, any date", now.Add(48 * time.Hour), now.Add(72 * time.Hour), true, ""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			m := &tree.Manifest{Version: 1, Generated: c.generated, Expires: c.expires, KeyID: signer.KeyID()}
+			raw := m.Encode()
+			sig, err := signer.Sign(strings.NewReader(string(raw)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = tree.Open(raw, sig, signer, tree.Policy{Now: now, AllowExpired: c.anyDate})
+			var invalid *tree.InvalidError
+			switch {
+			case c.want == "" && err != nil:
+				t.Errorf("refused: %v", err)
+			case c.want != "" && (!errors.As(err, &invalid) || !strings.Contains(err.Error(), c.want)):
+				t.Errorf("got %v; want an *InvalidError saying …%s…", err, c.want)
+			}
+		})
+	}
+}

@@ -137,21 +137,10 @@ func (h *HTTPReader) Open(ctx context.Context, p string) (io.ReadCloser, error) 
 	return rc, err
 }
 
-// ReadAll reads one whole object, refusing anything over limit bytes.
+// ReadAll reads one whole object, refusing anything over limit bytes,
+// under the default Limits.
 func ReadAll(ctx context.Context, r Reader, p string, limit int64) ([]byte, error) {
-	rc, err := r.Open(ctx, p)
-	if err != nil {
-		return nil, err
-	}
-	defer rc.Close()
-	data, err := io.ReadAll(io.LimitReader(rc, limit+1))
-	if err != nil {
-		return nil, err
-	}
-	if int64(len(data)) > limit {
-		return nil, &TooLargeError{Path: p, Limit: limit}
-	}
-	return data, nil
+	return Limits{}.ReadAll(ctx, r, p, limit)
 }
 
 // TooLargeError is an object larger than its reader would take: asking

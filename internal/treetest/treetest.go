@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -39,6 +40,8 @@ type Publisher struct {
 	t      *testing.T
 	Signer *sign.Signer
 	Key    *sign.Verifier
+	// KeyFile is the public key's PEM file, for --key.
+	KeyFile string
 }
 
 func NewPublisher(t *testing.T, seed string) *Publisher {
@@ -53,14 +56,22 @@ func NewPublisher(t *testing.T, seed string) *Publisher {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &Publisher{t: t, Signer: signer, Key: key}
+	return &Publisher{t: t, Signer: signer, Key: key, KeyFile: pub}
 }
 
-// Sign makes version v of a tree holding files.
+// Sign makes version v of a tree holding files, generated now and
+// expiring in a day.
 func (p *Publisher) Sign(v int64, files map[string]string) *SignedTree {
 	p.t.Helper()
 	now := time.Now().UTC().Truncate(time.Second)
-	m := &tree.Manifest{Version: v, Generated: now, Expires: now.Add(24 * time.Hour), BaseURL: "https://packs.example.com/", KeyID: p.Key.KeyID()}
+	return p.SignDated(v, files, now, now.Add(24*time.Hour))
+}
+
+// SignDated makes version v of a tree holding files with the dates given,
+// which no build would write.
+func (p *Publisher) SignDated(v int64, files map[string]string, generated, expires time.Time) *SignedTree {
+	p.t.Helper()
+	m := &tree.Manifest{Version: v, Generated: generated, Expires: expires, BaseURL: "https://packs.example.com/", KeyID: p.Key.KeyID()}
 	tr := &SignedTree{Files: map[string][]byte{}}
 	for path, data := range files {
 		d := sha256.Sum256([]byte(data))
@@ -130,6 +141,62 @@ func ServeTree(t *testing.T, tr *SignedTree) *Server {
 		t.Fatal(err)
 	}
 	return s
+}
+
+// A Fault is how a faulty server answers for one path: it sends the
+// headers and the first Stall bytes of the object, then nothing more for
+// as long as the client waits (Stall > 0), or it sends bytes forever
+// (Endless).
+type Fault struct {
+	Stall   int
+	Endless bool
+}
+
+// ServeFaulty serves a tree like ServeTree, except for the paths in faults.
+func ServeFaulty(t *testing.T, tr *SignedTree, faults map[string]Fault) *tree.HTTPReader {
+	t.Helper()
+	done := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p := strings.TrimPrefix(r.URL.Path, "/")
+		data, ok := tr.Files[p]
+		switch p {
+		case tree.ManifestName:
+			data, ok = tr.Raw, true
+		case tree.ManifestSigName:
+			data, ok = tr.Sig, true
+		}
+		f, faulty := faults[p]
+		switch {
+		case !ok:
+			http.NotFound(w, r)
+		case faulty && f.Endless:
+			w.Header().Set("Content-Type", "application/octet-stream")
+			chunk := bytes.Repeat([]byte("x"), 32<<10)
+			for {
+				if _, err := w.Write(chunk); err != nil {
+					return
+				}
+			}
+		case faulty:
+			w.Header().Set("Content-Length", strconv.Itoa(len(data)))
+			w.WriteHeader(http.StatusOK)
+			w.Write(data[:min(f.Stall, len(data))])
+			w.(http.Flusher).Flush()
+			select { // until the client gives up, or the test ends
+			case <-r.Context().Done():
+			case <-done:
+			}
+		default:
+			http.ServeContent(w, r, p, time.Time{}, bytes.NewReader(data))
+		}
+	}))
+	t.Cleanup(srv.Close)
+	t.Cleanup(func() { close(done) }) // runs first: no handler outlives the test
+	r, err := tree.OpenURL(srv.URL+"/", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
 }
 
 func (s *Server) Serve(tr *SignedTree) { s.mu.Lock(); s.current = tr; s.mu.Unlock() }

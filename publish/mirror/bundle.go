@@ -152,8 +152,8 @@ func (b *Bundle) listPath() string {
 // pack versions. Like Filter, it trusts only the tree's own lists, each
 // checked against the manifest: the context's browse list says what is
 // offered there, each pack's index.json where its artifacts are.
-func (b *Bundle) selectArtifacts(ctx context.Context, src tree.Reader, m *tree.Manifest) (map[string]bool, error) {
-	read := manifestReader(ctx, src, m)
+func (b *Bundle) selectArtifacts(ctx context.Context, src tree.Reader, lim tree.Limits, m *tree.Manifest) (map[string]bool, error) {
+	read := manifestReader(ctx, src, lim, m)
 	data, err := read(b.listPath())
 	if errors.Is(err, tree.ErrNotExist) {
 		return nil, &BundleError{File: b.File, Problems: []string{fmt.Sprintf(

@@ -78,18 +78,18 @@ func (f *Filter) String() string {
 // the catalog's match rules, so a partial mirror selects exactly what the
 // site shows for the same filters. Each list read is checked against the
 // manifest before it is trusted.
-func (f *Filter) selectArtifacts(ctx context.Context, src tree.Reader, m *tree.Manifest) (map[string]bool, error) {
+func (f *Filter) selectArtifacts(ctx context.Context, src tree.Reader, lim tree.Limits, m *tree.Manifest) (map[string]bool, error) {
 	if f.Bundle != nil {
 		if f.facetCount() > 0 {
 			return nil, &tree.TargetError{Target: f.String(),
 				Reason: "a bundle is an exact selection already: drop the other filters, or change the bundle in the builder"}
 		}
-		return f.Bundle.selectArtifacts(ctx, src, m)
+		return f.Bundle.selectArtifacts(ctx, src, lim, m)
 	}
 	if err := f.check(); err != nil {
 		return nil, err
 	}
-	read := manifestReader(ctx, src, m)
+	read := manifestReader(ctx, src, lim, m)
 	folders := f.folders()
 	keep := map[string]bool{}
 	found, err := keepListed(read, folders, keep)
@@ -264,16 +264,19 @@ func keepReleases(read func(string) ([]byte, error), m *tree.Manifest, folders [
 }
 
 // manifestReader returns a reader of the tree's lists that trusts a file
-// only when the manifest lists it with that digest; tree.ErrNotExist when the
-// manifest does not list it.
-func manifestReader(ctx context.Context, src tree.Reader, m *tree.Manifest) func(p string) ([]byte, error) {
+// only when the manifest lists it with that digest, reading no more than the
+// size it lists; tree.ErrNotExist when the manifest does not list it.
+func manifestReader(ctx context.Context, src tree.Reader, lim tree.Limits, m *tree.Manifest) func(p string) ([]byte, error) {
 	idx := m.Index()
 	return func(p string) ([]byte, error) {
 		obj, ok := idx[p]
 		if !ok {
 			return nil, tree.ErrNotExist
 		}
-		data, err := tree.ReadAll(ctx, src, p, 256<<20)
+		if obj.Size > maxList {
+			return nil, &tree.TooLargeError{Path: p, Limit: maxList}
+		}
+		data, err := lim.ReadAll(ctx, src, p, obj.Size)
 		if err != nil {
 			return nil, err
 		}
@@ -283,6 +286,9 @@ func manifestReader(ctx context.Context, src tree.Reader, m *tree.Manifest) func
 		return data, nil
 	}
 }
+
+// maxList bounds a list read into memory to choose what to mirror.
+const maxList = 256 << 20
 
 // sortedKeys returns the keys of a set, sorted.
 func sortedKeys(set map[string]bool) []string {

@@ -43,6 +43,14 @@ type Options struct {
 	// MaxManifestSize bounds the manifest read before its signature is
 	// checked; default tree.DefaultMaxManifestSize.
 	MaxManifestSize int64
+	// Stall bounds the wait for a response and for each next byte of it,
+	// for the manifest and every object; default tree.DefaultStallTimeout.
+	Stall time.Duration
+}
+
+// limits are the bounds of every read of the source.
+func (o *Options) limits() tree.Limits {
+	return tree.Limits{MaxManifestSize: o.MaxManifestSize, Stall: o.Stall}
 }
 
 // Result is what a mirror did.
@@ -90,7 +98,7 @@ func Mirror(ctx context.Context, src tree.Reader, key *sign.Verifier, dest strin
 	if o.Prune && state != nil && owned == nil {
 		res.Notes = append(res.Notes, fmt.Sprintf("nothing pruned: the manifest of the last mirror into %s is gone, so what it wrote is not known", dest))
 	}
-	wanted, leftOut, err := o.Filter.split(ctx, src, m)
+	wanted, leftOut, err := o.Filter.split(ctx, src, o.limits(), m)
 	if err != nil {
 		return res, err
 	}
@@ -155,7 +163,7 @@ func openDest(dest string, force bool) (*State, error) {
 // not roll back or replace what dest already mirrored. The result it
 // returns carries the manifest whenever one was read.
 func trustManifest(ctx context.Context, src tree.Reader, key *sign.Verifier, state *State, o Options) (res *Result, raw, sig []byte, err error) {
-	m, raw, sig, err := fetchManifestRetry(ctx, src, key, o.Retries, o.MaxManifestSize, tree.Policy{Now: o.Now, AllowExpired: o.AllowExpired})
+	m, raw, sig, err := fetchManifestRetry(ctx, src, key, o.Retries, o.limits(), tree.Policy{Now: o.Now, AllowExpired: o.AllowExpired})
 	var expired *tree.ExpiredError
 	if errors.As(err, &expired) {
 		return &Result{Manifest: m}, nil, nil, &TrustError{Reason: expired.Error() + "; the publisher must renew it, or pass --allow-expired; nothing was written"}
@@ -176,11 +184,11 @@ func trustManifest(ctx context.Context, src tree.Reader, key *sign.Verifier, sta
 // split divides the manifest's objects into those to mirror and the
 // artifacts the filter leaves out; every page, list and signature of a
 // kept artifact is mirrored. A nil or empty filter keeps everything.
-func (f *Filter) split(ctx context.Context, src tree.Reader, m *tree.Manifest) (wanted []tree.Object, leftOut []string, err error) {
+func (f *Filter) split(ctx context.Context, src tree.Reader, lim tree.Limits, m *tree.Manifest) (wanted []tree.Object, leftOut []string, err error) {
 	if f.Empty() {
 		return m.Objects, nil, nil
 	}
-	keep, err := f.selectArtifacts(ctx, src, m)
+	keep, err := f.selectArtifacts(ctx, src, lim, m)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -253,7 +261,7 @@ func stillMissing(dest string, leftOut []string) []string {
 // a signature that does not match because a publish replaced the manifest
 // between the two reads. A missing, too large, invalid or expired manifest
 // is not retried; an expired one comes back with its *tree.ExpiredError.
-func fetchManifestRetry(ctx context.Context, src tree.Reader, key *sign.Verifier, attempts int, limit int64, p tree.Policy) (*tree.Manifest, []byte, []byte, error) {
+func fetchManifestRetry(ctx context.Context, src tree.Reader, key *sign.Verifier, attempts int, lim tree.Limits, p tree.Policy) (*tree.Manifest, []byte, []byte, error) {
 	var lastErr error
 	for i := 0; i < attempts; i++ {
 		if i > 0 {
@@ -261,7 +269,7 @@ func fetchManifestRetry(ctx context.Context, src tree.Reader, key *sign.Verifier
 				return nil, nil, nil, err
 			}
 		}
-		m, raw, sig, err := tree.Fetch(ctx, src, key, limit, p)
+		m, raw, sig, err := lim.Fetch(ctx, src, key, p)
 		var expired *tree.ExpiredError
 		if err == nil || errors.As(err, &expired) {
 			return m, raw, sig, err
@@ -490,11 +498,12 @@ func (mr *mirrorer) tryFetch(ctx context.Context, obj tree.Object, partial strin
 		have = 0
 	}
 	if have < obj.Size {
-		raw, start, err := openFrom(ctx, mr.src, obj.Path, have)
+		// Never take more than the manifest promises (one byte more shows
+		// a longer object), nor wait on a stalled connection.
+		body, start, err := mr.o.limits().OpenObject(ctx, mr.src, obj.Path, have, obj.Size)
 		if err != nil {
 			return 0, false, false, err
 		}
-		body := stallGuard(raw)
 		defer body.Close()
 		if start != have { // the store ignored the range: start over
 			f.Truncate(0)
@@ -503,8 +512,7 @@ func (mr *mirrorer) tryFetch(ctx context.Context, obj tree.Object, partial strin
 			have = 0
 		}
 		resumed = have > 0
-		// Never take more than the manifest promises.
-		n, err = io.Copy(io.MultiWriter(f, h), io.LimitReader(body, obj.Size-have+1))
+		n, err = io.Copy(io.MultiWriter(f, h), body)
 		have += n
 		if err != nil {
 			return n, resumed, false, fmt.Errorf("download interrupted after %d of %d bytes: %w", have, obj.Size, err)
@@ -534,15 +542,6 @@ func (mr *mirrorer) tryFetch(ctx context.Context, obj tree.Object, partial strin
 		return n, resumed, false, unplaceable(mr.dest, err)
 	}
 	return n, resumed, true, nil
-}
-
-// openFrom opens an object at an offset when the source can, else whole.
-func openFrom(ctx context.Context, src tree.Reader, p string, offset int64) (io.ReadCloser, int64, error) {
-	if rr, ok := src.(tree.RangeReader); ok {
-		return rr.OpenFrom(ctx, p, offset)
-	}
-	rc, err := src.Open(ctx, p)
-	return rc, 0, err
 }
 
 // prune removes the files an earlier mirror wrote (owned) that are not
@@ -592,30 +591,4 @@ func sleep(ctx context.Context, d time.Duration) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
-}
-
-// stallGuard closes a body that yields no byte for a minute, so that a
-// stuck connection fails (and is retried) instead of hanging the mirror.
-func stallGuard(body io.ReadCloser) io.ReadCloser {
-	g := &guardedBody{ReadCloser: body}
-	g.timer = time.AfterFunc(stallTimeout, func() { body.Close() })
-	return g
-}
-
-const stallTimeout = time.Minute
-
-type guardedBody struct {
-	io.ReadCloser
-	timer *time.Timer
-}
-
-func (g *guardedBody) Read(p []byte) (int, error) {
-	n, err := g.ReadCloser.Read(p)
-	g.timer.Reset(stallTimeout)
-	return n, err
-}
-
-func (g *guardedBody) Close() error {
-	g.timer.Stop()
-	return g.ReadCloser.Close()
 }

@@ -51,7 +51,7 @@ type JobResult struct {
 // mirrors, then rebases and writes volumes, stopping at the first step
 // that fails.
 func Run(ctx context.Context, src tree.Reader, dest string, j Job) (*JobResult, error) {
-	key, warning, err := TrustedKey(ctx, src, KeyOptions{KeyFile: j.KeyFile, Dest: dest, MaxManifestSize: j.Mirror.MaxManifestSize})
+	key, warning, err := TrustedKey(ctx, src, KeyOptions{KeyFile: j.KeyFile, Dest: dest, MaxManifestSize: j.Mirror.MaxManifestSize, Stall: j.Mirror.Stall})
 	if err != nil {
 		return nil, err
 	}

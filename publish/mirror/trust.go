@@ -3,6 +3,7 @@ package mirror
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/packstudio/packstudio/internal/sign"
 	"github.com/packstudio/packstudio/internal/tree"
@@ -19,6 +20,13 @@ type KeyOptions struct {
 	// MaxManifestSize bounds the manifest read to find the tree's own key;
 	// default tree.DefaultMaxManifestSize.
 	MaxManifestSize int64
+	// Stall bounds the wait for each next byte of what is read; default
+	// tree.DefaultStallTimeout.
+	Stall time.Duration
+}
+
+func (o KeyOptions) limits() tree.Limits {
+	return tree.Limits{MaxManifestSize: o.MaxManifestSize, Stall: o.Stall}
 }
 
 // TrustedKey returns the key to verify src with: the key file; else the
@@ -37,7 +45,7 @@ func TrustedKey(ctx context.Context, src tree.Reader, o KeyOptions) (key *sign.V
 			return v, "", err
 		}
 	}
-	v, name, err := tree.FindKey(ctx, src, o.MaxManifestSize)
+	v, name, err := o.limits().FindKey(ctx, src)
 	if err != nil {
 		return nil, "", err
 	}

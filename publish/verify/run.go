@@ -32,7 +32,7 @@ func Run(ctx context.Context, src tree.Reader, j Job) (*Report, error) {
 	case *tree.HTTPReader:
 		o.RebasedTo = r.String()
 	}
-	key, warning, err := mirror.TrustedKey(ctx, src, mirror.KeyOptions{KeyFile: j.KeyFile, MaxManifestSize: o.MaxManifestSize})
+	key, warning, err := mirror.TrustedKey(ctx, src, mirror.KeyOptions{KeyFile: j.KeyFile, MaxManifestSize: o.MaxManifestSize, Stall: o.Stall})
 	if err != nil {
 		return nil, err
 	}

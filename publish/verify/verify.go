@@ -34,6 +34,14 @@ type Options struct {
 	// MaxManifestSize bounds the manifest read before its signature is
 	// checked; default tree.DefaultMaxManifestSize.
 	MaxManifestSize int64
+	// Stall bounds the wait for a response and for each next byte of it,
+	// for the manifest and every object; default tree.DefaultStallTimeout.
+	Stall time.Duration
+}
+
+// limits are the bounds of every read of the tree.
+func (o *Options) limits() tree.Limits {
+	return tree.Limits{MaxManifestSize: o.MaxManifestSize, Stall: o.Stall}
 }
 
 // Report is the outcome of a verification.
@@ -128,7 +136,7 @@ func Tree(ctx context.Context, src tree.Reader, key *sign.Verifier, o Options) (
 // that every object is still checked; one that cannot be trusted at all
 // is failed and nil is returned. Only a cancelled ctx is an error.
 func (r *Report) checkManifest(ctx context.Context, src tree.Reader, key *sign.Verifier, o Options) (*tree.Manifest, error) {
-	m, _, _, err := tree.Fetch(ctx, src, key, o.MaxManifestSize, tree.Policy{Now: o.Now, AllowExpired: o.AllowExpired})
+	m, _, _, err := o.limits().Fetch(ctx, src, key, tree.Policy{Now: o.Now, AllowExpired: o.AllowExpired})
 	var expired *tree.ExpiredError
 	switch {
 	case errors.As(err, &expired):
@@ -195,9 +203,9 @@ func (v *treeCheck) checkObjects(ctx context.Context, work []tree.Object) {
 		var n int64
 		var sigOK, mapped bool
 		if v.o.RebasedTo != "" && path.Base(obj.Path) == "urls.txt" {
-			fails, n, mapped = checkRebasedList(ctx, v.src, obj, v.o.RebasedTo, v.m.BaseURL)
+			fails, n, mapped = checkRebasedList(ctx, v.src, v.o.limits(), obj, v.o.RebasedTo, v.m.BaseURL)
 		} else {
-			fails, n, sigOK = checkObject(ctx, v.src, v.key, obj, sig)
+			fails, n, sigOK = checkObject(ctx, v.src, v.o.limits(), v.key, obj, sig)
 		}
 		v.record(fails, n, sig != nil, sigOK, mapped)
 		return nil
@@ -258,11 +266,12 @@ func FetchManifest(ctx context.Context, src tree.Reader, key *sign.Verifier) (*t
 
 // checkObject reads one object (and its signature, when it has one) and
 // compares size and SHA-256 with the manifest, verifying the signature over
-// the same single read of the data.
-func checkObject(ctx context.Context, src tree.Reader, key *sign.Verifier, obj tree.Object, sigObj *tree.Object) (fails []tree.Failure, n int64, sigOK bool) {
+// the same single read of the data. No more than the manifest's size and
+// one byte is read, so an endless object is a size mismatch.
+func checkObject(ctx context.Context, src tree.Reader, lim tree.Limits, key *sign.Verifier, obj tree.Object, sigObj *tree.Object) (fails []tree.Failure, n int64, sigOK bool) {
 	var sig []byte
 	if sigObj != nil {
-		data, err := tree.ReadAll(ctx, src, sigObj.Path, 64<<10)
+		data, err := lim.ReadAll(ctx, src, sigObj.Path, tree.MaxSignatureSize)
 		switch {
 		case errors.Is(err, tree.ErrNotExist):
 			fails = append(fails, tree.Failure{Path: sigObj.Path, Reason: "missing"})
@@ -276,7 +285,7 @@ func checkObject(ctx context.Context, src tree.Reader, key *sign.Verifier, obj t
 			}
 		}
 	}
-	rc, err := src.Open(ctx, obj.Path)
+	rc, _, err := lim.OpenObject(ctx, src, obj.Path, 0, obj.Size)
 	if errors.Is(err, tree.ErrNotExist) {
 		return append(fails, tree.Failure{Path: obj.Path, Reason: "missing"}), 0, false
 	}
@@ -310,8 +319,8 @@ func checkObject(ctx context.Context, src tree.Reader, key *sign.Verifier, obj t
 
 // checkRebasedList checks a URL list that may have been rebased: as it is,
 // or mapped back to the manifest's base, it must be exactly the signed list.
-func checkRebasedList(ctx context.Context, src tree.Reader, obj tree.Object, to, from string) (fails []tree.Failure, n int64, mapped bool) {
-	data, err := tree.ReadAll(ctx, src, obj.Path, 1<<30)
+func checkRebasedList(ctx context.Context, src tree.Reader, lim tree.Limits, obj tree.Object, to, from string) (fails []tree.Failure, n int64, mapped bool) {
+	data, err := lim.ReadAll(ctx, src, obj.Path, rebasedSize(obj.Size, to, from))
 	if errors.Is(err, tree.ErrNotExist) {
 		return []tree.Failure{{Path: obj.Path, Reason: "missing"}}, 0, false
 	}
@@ -329,6 +338,16 @@ func checkRebasedList(ctx context.Context, src tree.Reader, obj tree.Object, to,
 		return []tree.Failure{{Path: obj.Path, Reason: "mapped back to " + from + ": " + f}}, int64(len(data)), false
 	}
 	return nil, int64(len(data)), true
+}
+
+// rebasedSize is the largest a list of size bytes can be once rebased from
+// one base to another: every line starts with from, and becomes to.
+func rebasedSize(size int64, to, from string) int64 {
+	grow := int64(len(to) - len(from))
+	if grow <= 0 || len(from) == 0 {
+		return size
+	}
+	return size + size/int64(len(from))*grow
 }
 
 func compare(o tree.Object, size int64, sum [32]byte) string {
