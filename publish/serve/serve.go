@@ -12,6 +12,7 @@ import (
 	"path"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/packstudio/packstudio/internal/tree"
@@ -64,7 +65,16 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if name == "" || strings.HasSuffix(name, "/") {
 		name += "index.html"
 	}
-	f, err := h.root.Open(name)
+	// Only regular files and folders are served. Opening a FIFO blocks
+	// until something writes to it, and opening a device may do anything,
+	// so the type is looked at before the open; and the open does not
+	// block, in case a FIFO took the file's place in between (f.Stat
+	// below then refuses it).
+	if fi, err := h.root.Stat(name); err != nil || !(fi.Mode().IsRegular() || fi.IsDir()) {
+		http.NotFound(w, r)
+		return
+	}
+	f, err := h.root.OpenFile(name, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if err != nil {
 		http.NotFound(w, r)
 		return

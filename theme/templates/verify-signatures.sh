@@ -87,11 +87,8 @@ command -v openssl >/dev/null 2>&1 || { echo "verify-signatures.sh: openssl is n
 [ -d "$dir" ] || { echo "verify-signatures.sh: $dir is not a folder" >&2; exit 2; }
 [ -f "$key" ] || { echo "verify-signatures.sh: public key $key not found; download $key_name from $site_title" >&2; exit 2; }
 
-der=$(openssl pkey -pubin -in "$key" -outform DER 2>/dev/null | openssl dgst -sha256 -r) || der=
-key_id=${der%% *}
-case $key_id in
-'' | *[!0-9a-f]*) echo "verify-signatures.sh: $key is not a public key that openssl can read" >&2; exit 2 ;;
-esac
+openssl pkey -pubin -in "$key" -noout 2>/dev/null || { echo "verify-signatures.sh: $key is not a public key that openssl can read" >&2; exit 2; }
+key_id=$(openssl pkey -pubin -in "$key" -outform DER | openssl dgst -sha256 -r | cut -d' ' -f1)
 if [ "$key_id" = "$site_key_id" ]; then
 	echo "OK       key $key: fingerprint $key_id is the site key's"
 elif [ "$trust" -eq 1 ]; then
