@@ -9,6 +9,7 @@ import (
 	"archive/tar"
 	"compress/gzip"
 	"crypto/sha256"
+	"errors"
 	"fmt"
 	"hash"
 	"io"
@@ -159,8 +160,8 @@ func writeTar(w io.Writer, dir, root string, open Opener) error {
 			if err != nil {
 				return err
 			}
-			if filepath.IsAbs(target) || !inside(path.Join(path.Dir(filepath.ToSlash(rel)), filepath.ToSlash(target))) {
-				return fmt.Errorf("%s: symlink to %s points outside the source directory", p, target)
+			if err := linkStaysInside(dir, filepath.ToSlash(rel), target); err != nil {
+				return fmt.Errorf("%s: symlink to %s %w", p, target, err)
 			}
 			hdr.Typeflag, hdr.Mode, hdr.Linkname = tar.TypeSymlink, 0o777, target
 		default:
@@ -206,9 +207,59 @@ func copyExactly(w io.Writer, p string, size int64, open Opener) error {
 	return nil
 }
 
-func inside(p string) bool {
-	p = path.Clean(p)
-	return p != ".." && !strings.HasPrefix(p, "../")
+// maxLinks is how many links one resolution may follow, as Linux's ELOOP.
+const maxLinks = 40
+
+var errLinkOutside = errors.New("points outside the source directory")
+
+// linkStaysInside follows target, the link at rel (a slash path under
+// dir), component by component as the file system will once the tar is
+// extracted: each component that is a link in the source (the tar holds
+// the same links) is replaced by its target before the next "..". Lexical
+// cleaning is not enough: with sub/up -> .., "sub/up/.." is "sub" as a
+// string but the extracted tree's parent on disk. A missing component
+// counts as a directory, which can only make the check stricter.
+func linkStaysInside(dir, rel, target string) error {
+	var cur []string // the resolved directory so far, from dir
+	if d := path.Dir(rel); d != "." {
+		cur = strings.Split(d, "/") // real directories: WalkDir does not follow links
+	}
+	pending := strings.Split(filepath.ToSlash(target), "/")
+	if filepath.IsAbs(target) {
+		return errLinkOutside
+	}
+	for links := 0; len(pending) > 0; {
+		c := pending[0]
+		pending = pending[1:]
+		switch c {
+		case "", ".":
+			continue
+		case "..":
+			if len(cur) == 0 {
+				return errLinkOutside
+			}
+			cur = cur[:len(cur)-1]
+			continue
+		}
+		next := filepath.Join(dir, filepath.FromSlash(path.Join(append(cur, c)...)))
+		fi, err := os.Lstat(next)
+		if err != nil || fi.Mode()&fs.ModeSymlink == 0 {
+			cur = append(cur, c)
+			continue
+		}
+		if links++; links > maxLinks {
+			return errors.New("goes through too many links")
+		}
+		t, err := os.Readlink(next)
+		if err != nil {
+			return err
+		}
+		if filepath.IsAbs(t) {
+			return errLinkOutside
+		}
+		pending = append(strings.Split(filepath.ToSlash(t), "/"), pending...)
+	}
+	return nil
 }
 
 // Fingerprint summarizes the names, sizes, modes, modification times and

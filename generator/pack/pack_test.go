@@ -139,6 +139,75 @@ func TestSymlinksStayInside(t *testing.T) {
 	}
 }
 
+// TestSymlinkChainsResolved packs source folders whose links reach
+// outside only through other links, which a lexical check of each
+// target lets through. Each case is judged by the file system itself: a
+// refused link really resolves outside the source on disk, and every
+// link of an accepted tree, extracted by the real tar, resolves inside it.
+func TestSymlinkChainsResolved(t *testing.T) {
+	tests := []struct {
+		name  string
+		links [][2]string // link, target, made in order
+		bad   string      // the link that must be refused; "" when all stay inside
+	}{
+		{"plain link", [][2]string{{"link", "sub/f"}}, ""},
+		{"link to the root", [][2]string{{"sub/up", ".."}}, ""},
+		{"up through a link to the parent", [][2]string{{"sub/up", ".."}, {"esc", "sub/up/.."}}, "esc"},
+		{"up through a link to the root", [][2]string{{"here", "."}, {"esc", "here/.."}}, "esc"},
+		{"deeper through a link", [][2]string{{"sub/up", ".."}, {"sub/in", "up/sub/f"}}, ""},
+		{"a chain of links", [][2]string{{"sub/up", ".."}, {"c1", "sub/up"}, {"c2", "c1/sub/f"}}, ""},
+		{"a chain out", [][2]string{{"sub/up", ".."}, {"c1", "sub/up"}, {"c2", "c1/../secret"}}, "c2"},
+		{"a lexical escape", [][2]string{{"sub/esc", "../../secret"}}, "sub/esc"},
+		{"an absolute target", [][2]string{{"abs", "/etc/passwd"}}, "abs"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			outer, err := filepath.EvalSymlinks(writeTree(t, map[string]string{"secret": "s", "src/sub/f": "f"}))
+			if err != nil {
+				t.Fatal(err)
+			}
+			src := filepath.Join(outer, "src")
+			for _, l := range tt.links {
+				if err := os.Symlink(l[1], filepath.Join(src, filepath.FromSlash(l[0]))); err != nil {
+					t.Skip("no symlinks here:", err)
+				}
+			}
+			var b bytes.Buffer
+			err = Write(&b, src, Tgz, "p", nil)
+			if tt.bad != "" {
+				real, _ := filepath.EvalSymlinks(filepath.Join(src, tt.bad))
+				if rel, _ := filepath.Rel(src, real); !strings.HasPrefix(rel, "..") && real != "/etc/passwd" {
+					t.Fatalf("test case is wrong: %s resolves to %s, inside the source", tt.bad, real)
+				}
+				want := filepath.Join(src, filepath.FromSlash(tt.bad)) + ": symlink to "
+				if err == nil || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), "points outside the source directory") {
+					t.Fatalf("a link resolving to %s was packed, or refused for another reason: %v", real, err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("links that stay inside were refused: %v", err)
+			}
+			out := t.TempDir()
+			tarCmd := exec.Command("tar", "-xzf", "-", "-C", out)
+			tarCmd.Stdin = &b
+			if msg, err := tarCmd.CombinedOutput(); err != nil {
+				t.Fatalf("tar: %v: %s", err, msg)
+			}
+			root := filepath.Join(out, "p")
+			for _, l := range tt.links {
+				real, err := filepath.EvalSymlinks(filepath.Join(root, filepath.FromSlash(l[0])))
+				if err != nil {
+					t.Fatalf("extracted link %s: %v", l[0], err)
+				}
+				if rel, _ := filepath.Rel(root, real); strings.HasPrefix(rel, "..") {
+					t.Errorf("extracted link %s resolves to %s, outside %s", l[0], real, root)
+				}
+			}
+		})
+	}
+}
+
 // TestZstdToolAccepts checks packs with the reference zstd command line,
 // including an empty file, which must still be a valid frame.
 func TestZstdToolAccepts(t *testing.T) {
