@@ -212,7 +212,7 @@ func makeArtifact(out *outTree, cache *artifactCache, signer Signer, guard *keyg
 		sum, _ = hex.DecodeString(rec.SHA256)
 		a.Size = rec.Size
 		out.record(a.Path, rec.Size, sum)
-		out.setStamp(a.Path, stampOf(fi)) // outputs.json then stamps every object
+		out.setStamp(a.Path, atomicfile.StampOf(fi)) // outputs.json then stamps every object
 	} else {
 		packed = true
 		if sum, err = packArtifact(out, a, guard); err != nil {
@@ -222,7 +222,7 @@ func makeArtifact(out *outTree, cache *artifactCache, signer Signer, guard *keyg
 		if err != nil {
 			return packed, false, err
 		}
-		out.setStamp(a.Path, stampOf(fi))
+		out.setStamp(a.Path, atomicfile.StampOf(fi))
 		if !cached || rec.SHA256 != hex.EncodeToString(sum) {
 			rec = cacheRecord{}
 		}

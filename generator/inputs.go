@@ -387,7 +387,7 @@ func objectsUntouched(cfg *Config, objects, jobs int) bool {
 	}
 	return allOf(len(rels), jobs, func(i int) bool {
 		fi, err := os.Lstat(filepath.Join(root, filepath.FromSlash(rels[i])))
-		return err == nil && fi.Mode().IsRegular() && stampOf(fi) == stamps[rels[i]]
+		return err == nil && fi.Mode().IsRegular() && atomicfile.StampOf(fi) == stamps[rels[i]]
 	})
 }
 

@@ -16,6 +16,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/packstudio/packstudio/internal/atomicfile"
 	"github.com/packstudio/packstudio/internal/tree"
 )
 
@@ -56,7 +57,7 @@ func openTree(root string) (*outTree, error) {
 	_, err := os.Lstat(root)
 	rootMade := errors.Is(err, fs.ErrNotExist)
 	t := &outTree{root: root, tmp: filepath.Join(root, tree.TmpDir), objects: map[string]tree.Object{},
-		stamps: map[string]stamp{}, fixMode: umaskStrips(0o644)}
+		stamps: map[string]stamp{}, fixMode: atomicfile.UmaskStrips(0o644)}
 	if err := os.RemoveAll(t.tmp); err != nil {
 		return nil, err
 	}
@@ -115,7 +116,7 @@ func (t *outTree) write(rel string, data []byte) error {
 	case fileUnknown:
 		t.compared.Add(1)
 		if fi, ok := contentMatches(t.path(rel), data); ok {
-			t.keep(rel, stampOf(fi))
+			t.keep(rel, atomicfile.StampOf(fi))
 			return nil
 		}
 	}
@@ -139,6 +140,18 @@ func (t *outTree) setStamp(rel string, st stamp) {
 	t.mu.Lock()
 	t.stamps[rel] = st
 	t.mu.Unlock()
+}
+
+// writeFile writes data to rel and returns the new file's stamp: in place
+// in a folder this build made (no page from before the build links into
+// it), else by temp file and rename (atomicfile.Put).
+func (t *outTree) writeFile(rel string, data []byte) (stamp, error) {
+	full := t.path(rel)
+	made, err := t.mkdirs(filepath.Dir(full))
+	if err != nil {
+		return stamp{}, err
+	}
+	return atomicfile.Put(full, t.tempName(), data, made, t.fixMode)
 }
 
 // tempName names a new file in the temp directory, which this build
@@ -169,7 +182,7 @@ func (t *outTree) place(f *os.File, rel string, size int64) error {
 		os.Remove(tmp)
 		return err
 	}
-	if err := rename(tmp, full); err != nil {
+	if err := atomicfile.Rename(tmp, full); err != nil {
 		os.Remove(tmp)
 		return fmt.Errorf("write %s: %w", rel, err)
 	}

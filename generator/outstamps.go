@@ -14,11 +14,7 @@ import (
 // and inode are those recorded as the build wrote it, nobody has replaced
 // or edited it since (an edit that restores all three is caught by
 // --check-output and by verify, not by a rebuild).
-type stamp struct {
-	Size    int64  `json:"s"`
-	ModTime int64  `json:"m"` // nanoseconds
-	Inode   uint64 `json:"i"`
-}
+type stamp = atomicfile.Stamp
 
 // stampsFile is the local sidecar, in the cache directory, of the stamps
 // of every file of the last build's output. It is never published: the
@@ -97,7 +93,7 @@ func (t *outTree) state(rel string) (fileState, tree.Object, stamp) {
 	if err != nil || !fi.Mode().IsRegular() {
 		return fileAbsent, o, stamp{} // a rename puts the file in place of a link
 	}
-	now := stampOf(fi)
+	now := atomicfile.StampOf(fi)
 	if old, ok := t.oldStamps[rel]; ok && !t.checkAll && old == now && o.Size == now.Size {
 		return fileKnown, o, now
 	}
