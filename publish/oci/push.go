@@ -402,7 +402,7 @@ func (p *pusher) pushArtifact(ctx context.Context, r Ref) (err error) {
 	if err := p.pushSignature(ctx, repo, desc, sigObj, sig); err != nil {
 		return err
 	}
-	if err := repo.Tag(ctx, desc, r.Tag); err != nil {
+	if err := tag(ctx, repo, desc, r.Tag); err != nil {
 		return err
 	}
 	p.mu.Lock()
@@ -488,10 +488,18 @@ func (p *pusher) pushSiteManifest(ctx context.Context, raw, sig []byte, pushed [
 	if err := p.pushSignature(ctx, repo, desc, sigObj, sig); err != nil {
 		return err
 	}
-	if err := repo.Tag(ctx, desc, version); err != nil {
+	if err := tag(ctx, repo, desc, version); err != nil {
 		return err
 	}
-	return repo.Tag(ctx, desc, LatestTag)
+	return tag(ctx, repo, desc, LatestTag)
+}
+
+// tag points a tag at desc unless it does already.
+func tag(ctx context.Context, repo *remote.Repository, desc ocispec.Descriptor, name string) error {
+	if d, err := repo.Resolve(ctx, name); err == nil && d.Digest == desc.Digest {
+		return nil
+	}
+	return repo.Tag(ctx, desc, name)
 }
 
 // chartConfig reads a Helm chart artifact's Chart.yaml from the source.
