@@ -31,7 +31,7 @@ type site struct {
 
 func newSite(t *testing.T) *site {
 	s := treetest.NewSite(t)
-	return &site{Site: s, keyFile: filepath.Join(s.Dir, "key", "publish.pub.pem")}
+	return &site{Site: s, keyFile: filepath.Join(s.Dir, "key", "site.pub.pem")}
 }
 
 func (s *site) push(t *testing.T, host string, o oci.PushOptions) (*oci.PushResult, error) {
