@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
+	"log"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -14,6 +16,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/google/go-containerregistry/pkg/registry"
 
 	"github.com/packstudio/packstudio/internal/testenv"
 	"github.com/packstudio/packstudio/internal/tree"
@@ -338,7 +342,7 @@ func TestVerifyCatchesTampering(t *testing.T) {
 		got[strings.Fields(f.Path)[0]] = f.Reason
 	}
 	want := map[string]string{
-		"artifacts/packs/cni-calico/cni-calico-3.29.2.zst": "tampered: the registry serves",
+		"artifacts/packs/cni-calico/cni-calico-3.29.2.zst":  "tampered: the registry serves",
 		"artifacts/packs/kubernetes/kubernetes-1.30.11.zst": "tampered: the tag's layer is",
 		"artifacts/packs/ubuntu/ubuntu-20.04.zst":           "missing: no signature referrer",
 	}
@@ -374,5 +378,36 @@ func TestFilteredPushThenVerifyListsLeftOut(t *testing.T) {
 		if strings.HasPrefix(p, "artifacts/packs/kubernetes/") {
 			t.Errorf("%s left out by a --layer k8s push", p)
 		}
+	}
+}
+
+// TestReferrersAPI pushes into a registry that has the referrers API
+// (go-containerregistry's, in process): the signatures are found through
+// it, and no referrers-schema tag is made.
+func TestReferrersAPI(t *testing.T) {
+	srv := httptest.NewServer(registry.New(registry.WithReferrersSupport(true), registry.Logger(log.New(io.Discard, "", 0))))
+	t.Cleanup(srv.Close)
+	host := strings.TrimPrefix(srv.URL, "http://")
+	s := newSite(t)
+	if _, err := s.push(t, host, oci.PushOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if rep := s.verify(t, host); !rep.OK() || rep.Signatures == 0 || len(rep.Extra) != 0 {
+		t.Fatalf("verify: %d signatures, failures %v, extra %v", rep.Signatures, rep.Failures, rep.Extra)
+	}
+	resp, err := http.Get(srv.URL + "/v2/ps/site/packs/ubuntu/tags/list")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var tags struct{ Tags []string }
+	json.NewDecoder(resp.Body).Decode(&tags)
+	for _, tag := range tags.Tags {
+		if strings.HasPrefix(tag, "sha256-") {
+			t.Errorf("referrers-schema tag %s made on a registry with the referrers API", tag)
+		}
+	}
+	if len(tags.Tags) != 2 {
+		t.Errorf("tags %v; want the two ubuntu versions", tags.Tags)
 	}
 }

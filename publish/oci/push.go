@@ -439,8 +439,17 @@ func (p *pusher) pushSignature(ctx context.Context, repo *remote.Repository, sub
 	if err := p.bytesBlob(ctx, repo, layer, sig); err != nil {
 		return err
 	}
-	config := bytesDesc(ocispec.MediaTypeEmptyJSON, emptyConfig)
+	// The config's media type is the artifact type too, for registries
+	// whose referrers lists still take a referrer's type from its config
+	// (pre-1.1 drafts, go-containerregistry's).
+	config := bytesDesc(SignatureArtifactType, emptyConfig)
 	if err := p.bytesBlob(ctx, repo, config, emptyConfig); err != nil {
+		return err
+	}
+	// Listing the subject's referrers first has oras-go probe for the
+	// referrers API, which it otherwise infers from an OCI-Subject header
+	// that some registries with the API do not send.
+	if _, err := signatures(ctx, repo, subject); err != nil {
 		return err
 	}
 	desc, manifest := imageManifest(SignatureArtifactType, config, layer, &subject, map[string]string{
