@@ -79,11 +79,6 @@ func pushBlob(ctx context.Context, repo *remote.Repository, d ocispec.Descriptor
 	return err == nil, err
 }
 
-// pushBytesBlob is pushBlob for bytes in memory.
-func pushBytesBlob(ctx context.Context, repo *remote.Repository, d ocispec.Descriptor, b []byte) (bool, error) {
-	return pushBlob(ctx, repo, d, func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(b)), nil })
-}
-
 // pushManifest sends a manifest by digest unless the repository has it. A
 // manifest with a subject goes through oras-go's referrers handling: the
 // registry's referrers API, or the referrers tag schema where it has none.

@@ -411,3 +411,80 @@ func TestReferrersAPI(t *testing.T) {
 		t.Errorf("tags %v; want the two ubuntu versions", tags.Tags)
 	}
 }
+
+// TestFailedPushLeavesNothingHalfTagged cuts a push off part way (the
+// registry refusing every write after a few, which a real registry does
+// not do on demand): no tag points at an artifact without its signature,
+// the manifest is not tagged, and the next push completes the rest
+// without sending again what went in.
+func TestFailedPushLeavesNothingHalfTagged(t *testing.T) {
+	reg := testenv.StartRegistry(t, testenv.RegistryOptions{})
+	u, _ := url.Parse(reg.URL())
+	rp := httputil.NewSingleHostReverseProxy(u)
+	var mu sync.Mutex
+	writes, limit := 0, 20
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			mu.Lock()
+			writes++
+			cut := writes > limit
+			mu.Unlock()
+			if cut {
+				http.Error(w, `{"errors":[{"code":"DENIED","message":"cut off by the test"}]}`, http.StatusBadRequest)
+				return
+			}
+		}
+		rp.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	host := strings.TrimPrefix(srv.URL, "http://")
+	s := newSite(t)
+	if _, err := s.push(t, host, oci.PushOptions{Jobs: 2}); err == nil {
+		t.Fatal("the cut-off push succeeded")
+	}
+	resp, err := http.Get(reg.URL() + "/v2/ps/site/packstudio-manifest/tags/list")
+	if err == nil {
+		var tags struct{ Tags []string }
+		json.NewDecoder(resp.Body).Decode(&tags)
+		resp.Body.Close()
+		if len(tags.Tags) != 0 {
+			t.Fatalf("the manifest was tagged %v by a push that failed", tags.Tags)
+		}
+	}
+	tagged := 0
+	for _, o := range s.Manifest().Objects {
+		r, ok, _ := oci.RefOf(o.Path)
+		if !ok {
+			continue
+		}
+		out, err := exec.Command(testenv.ORAS(t), "discover", "--plain-http", "--format", "json", reg.Host+"/ps/site/"+r.String()).Output()
+		if err != nil {
+			continue // not tagged
+		}
+		tagged++
+		var disc struct {
+			Referrers []struct{ ArtifactType string } `json:"referrers"`
+		}
+		json.Unmarshal(out, &disc)
+		if len(disc.Referrers) != 1 || disc.Referrers[0].ArtifactType != oci.SignatureArtifactType {
+			t.Errorf("%s is tagged without its signature referrer: %s", r, out)
+		}
+	}
+	if tagged == 0 {
+		t.Fatal("nothing was tagged before the cut: the test cuts too early to show anything")
+	}
+
+	mu.Lock()
+	limit = 1 << 30
+	mu.Unlock()
+	res, err := s.push(t, host, oci.PushOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Unchanged != tagged {
+		t.Errorf("the second push found %d artifacts already there; %d were tagged before the cut", res.Unchanged, tagged)
+	}
+	if rep := s.verify(t, host); !rep.OK() {
+		t.Fatalf("after the completed push: %v", rep.Failures)
+	}
+}
