@@ -179,14 +179,18 @@ func TestPushThenORASReadsItBack(t *testing.T) {
 
 	// The chart is a Helm chart: Helm's config and layer media types.
 	var chart struct {
-		Config struct{ MediaType string }
-		Layers []struct{ MediaType string }
+		Config      struct{ MediaType string }
+		Layers      []struct{ MediaType string }
+		Annotations map[string]string
 	}
 	if err := json.Unmarshal(oras(t, "manifest", "fetch", "--plain-http", reg.Host+"/ps/site/releases/palette:4.6.2-helm"), &chart); err != nil {
 		t.Fatal(err)
 	}
 	if chart.Config.MediaType != oci.HelmConfig || chart.Layers[0].MediaType != oci.HelmLayer {
 		t.Errorf("chart: %+v; want Helm's media types", chart)
+	}
+	if v := chart.Annotations["org.opencontainers.image.version"]; v != "4.6.2" {
+		t.Errorf("chart version annotation %q; want 4.6.2", v)
 	}
 	// The signed manifest is tagged with its version and latest, and pulls
 	// back byte for byte.
@@ -333,7 +337,16 @@ func TestVerifyCatchesTampering(t *testing.T) {
 		t.Fatalf("ubuntu:20.04 has %d referrers", len(disc.Referrers))
 	}
 	oras(t, "manifest", "delete", "--plain-http", "--force", reg.Host+"/ps/site/packs/ubuntu@"+disc.Referrers[0].Digest)
-	// 4. An extra tag beside the site's.
+	// 4. The bytes of a signature replaced in the registry's storage.
+	sigObj := s.object(t, "artifacts/packs/kubernetes/kubernetes-1.32.3.sig.bin")
+	sigBlob := filepath.Join(reg.Root, "docker/registry/v2/blobs/sha256", sigObj.SHA256[:2], sigObj.SHA256, "data")
+	sigData, err := os.ReadFile(sigBlob)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sigData[len(sigData)-1] ^= 1
+	os.WriteFile(sigBlob, sigData, 0o644)
+	// 5. An extra tag beside the site's.
 	oras(t, "tag", "--plain-http", reg.Host+"/ps/site/packs/ubuntu:22.04", "stranger")
 
 	rep := s.verify(t, reg.Host)
@@ -345,6 +358,7 @@ func TestVerifyCatchesTampering(t *testing.T) {
 		"artifacts/packs/cni-calico/cni-calico-3.29.2.zst":  "tampered: the registry serves",
 		"artifacts/packs/kubernetes/kubernetes-1.30.11.zst": "tampered: the tag's layer is",
 		"artifacts/packs/ubuntu/ubuntu-20.04.zst":           "missing: no signature referrer",
+		"artifacts/packs/kubernetes/kubernetes-1.32.3.zst":  "tampered: the registry serves other bytes for artifacts/packs/kubernetes/kubernetes-1.32.3.sig.bin",
 	}
 	for p, w := range want {
 		if !strings.HasPrefix(got[p], w) {

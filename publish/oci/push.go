@@ -375,10 +375,9 @@ func (p *pusher) pushArtifact(ctx context.Context, r Ref) (err error) {
 			layer.MediaType, config, configBytes, artifactType = HelmLayer, bytesDesc(HelmConfig, cfg), cfg, ""
 		}
 	}
-	version := strings.TrimPrefix(r.Tag, path.Base(r.Repo)+"-")
 	ann := map[string]string{
 		ocispec.AnnotationTitle:   path.Base(r.Path),
-		ocispec.AnnotationVersion: version,
+		ocispec.AnnotationVersion: r.Version,
 		ocispec.AnnotationCreated: created(p.m.Generated),
 		annotationPath:            r.Path,
 	}

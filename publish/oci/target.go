@@ -97,10 +97,11 @@ func (t Target) repo(name string) string {
 
 // Ref is where one artifact of the site lives in the registry.
 type Ref struct {
-	Path string // the artifact's path in the site
-	Repo string // repository under the prefix: packs/<name>, releases/<product>
-	Tag  string
-	Kind string // "pack", or a release artifact's kind: bundle, iso, helm
+	Path    string // the artifact's path in the site
+	Repo    string // repository under the prefix: packs/<name>, releases/<product>
+	Tag     string
+	Kind    string // "pack", or a release artifact's kind: bundle, iso, helm
+	Version string // the pack's or release's version
 }
 
 func (r Ref) String() string { return r.Repo + ":" + r.Tag }
@@ -119,14 +120,14 @@ func RefOf(p string) (Ref, bool, error) {
 		if !ok {
 			return r, false, nil
 		}
-		r = Ref{Path: p, Repo: "packs/" + name, Tag: tagOf(version), Kind: "pack"}
+		r = Ref{Path: p, Repo: "packs/" + name, Tag: tagOf(version), Kind: "pack", Version: version}
 	case len(parts) == 5 && parts[0] == "artifacts" && parts[1] == "releases" && !strings.HasSuffix(p, tree.SigSuffix):
 		product, version, file := parts[2], parts[3], parts[4]
 		kind := releaseKind(product, version, file)
 		if kind == "" {
 			return r, false, nil
 		}
-		r = Ref{Path: p, Repo: "releases/" + product, Tag: tagOf(version + "-" + kind), Kind: kind}
+		r = Ref{Path: p, Repo: "releases/" + product, Tag: tagOf(version + "-" + kind), Kind: kind, Version: version}
 	default:
 		return r, false, nil
 	}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	"oras.land/oras-go/v2/content"
 	"oras.land/oras-go/v2/errdef"
 	"oras.land/oras-go/v2/registry/remote"
 
@@ -176,6 +177,9 @@ func (v *verifier) check(ctx context.Context, r Ref) (reason string, err error) 
 		if sig, err = fetchBlob(ctx, repo, sl, tree.MaxSignatureSize); err != nil {
 			if errors.Is(err, errdef.ErrNotFound) {
 				return "tampered: the signature referrer's blob is gone", nil
+			}
+			if errors.Is(err, content.ErrMismatchedDigest) || errors.Is(err, content.ErrTrailingData) || errors.Is(err, io.ErrUnexpectedEOF) {
+				return "tampered: the registry serves other bytes for " + sigObj.Path + ": " + err.Error(), nil
 			}
 			return "", err
 		}
