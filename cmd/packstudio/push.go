@@ -28,7 +28,7 @@ func (rf *registryFlags) register(c *cobra.Command) {
 	c.Flags().BoolVar(&rf.passwordStdin, "password-stdin", false, "read the registry password (or token) from standard input")
 	c.Flags().StringVar(&rf.authFile, "auth-file", "", "docker/podman auth file to log in with (default $REGISTRY_AUTH_FILE, then ~/.docker/config.json)")
 	c.Flags().StringVar(&rf.caFile, "ca-file", "", "PEM certificates to trust besides the system roots (which honour SSL_CERT_FILE)")
-	c.Flags().BoolVar(&rf.plainHTTP, "plain-http", false, "talk plain HTTP to the registry (a local test registry); never sends credentials in clear by default")
+	c.Flags().BoolVar(&rf.plainHTTP, "plain-http", false, "talk plain HTTP to the registry, login included (a registry on localhost or a closed network); HTTPS otherwise")
 }
 
 // conn turns the flags into a connection, reading the password from
