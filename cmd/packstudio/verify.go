@@ -10,6 +10,7 @@ import (
 	"github.com/packstudio/packstudio/internal/bytesize"
 	"github.com/packstudio/packstudio/internal/tree"
 	"github.com/packstudio/packstudio/publish"
+	"github.com/packstudio/packstudio/publish/oci"
 	"github.com/packstudio/packstudio/publish/verify"
 )
 
@@ -19,19 +20,32 @@ func verifyCmd(e *env) *cobra.Command {
 		maxManifest           string
 		jobs                  int
 		allowExpired, listOut bool
+		rf                    registryFlags
 	)
 	c := &cobra.Command{
-		Use:   "verify [--key PUB] DIR|URL|s3://BUCKET/PREFIX|VOLUME.tar",
+		Use:   "verify [--key PUB] DIR|URL|s3://BUCKET/PREFIX|VOLUME.tar|oci://HOST/PREFIX",
 		Short: "Check a tree against its signed manifest: signature, expiry, every object, every .sig.bin",
 		Long: `Check a built tree, a mirror or a published site: the manifest's signature with
 the public key, its expiry, every object's size and SHA-256, and every detached
 signature. Each failure is listed; the exit status is 1 when anything fails.
 Pin the publisher's key with --key; without it the tree's own public key (its
-public_key_name) is used, which proves integrity but not who published the tree.`,
+public_key_name) is used, which proves integrity but not who published the tree.
+
+oci://HOST[:PORT]/PREFIX checks what 'packstudio push' put into a registry: the
+signed packstudio-manifest (--key is required), then every artifact pushed under
+it: its layer's digest and size, the bytes the registry serves, and its signature
+referrer. Missing, tampered and extra artifacts are listed.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
 			target := args[0]
 			j := verify.Job{KeyFile: key, Options: verify.Options{Jobs: jobs, AllowExpired: allowExpired}}
+			if oci.IsTarget(target) {
+				max, err := bytesize.Parse(maxManifest)
+				if err != nil {
+					return usage("--max-manifest-size: %v", err)
+				}
+				return e.verifyOCI(c, target, oci.VerifyOptions{KeyFile: key, Jobs: jobs, AllowExpired: allowExpired, MaxManifestSize: max}, &rf)
+			}
 			if verify.IsVolume(target) {
 				return e.verifyVolume(target, j)
 			}
@@ -59,6 +73,7 @@ public_key_name) is used, which proves integrity but not who published the tree.
 	c.Flags().StringVar(&maxManifest, "max-manifest-size", "64MiB", "largest manifest.json read before its signature is checked")
 	c.Flags().StringVar(&endpoint, "endpoint", "", "S3-compatible endpoint for an s3:// target")
 	c.Flags().StringVar(&region, "region", "", "S3 region for an s3:// target")
+	rf.register(c)
 	return c
 }
 

@@ -22,6 +22,7 @@ var forbidden = map[string][]string{
 	"publish/mirror":      {"publish", "publish/verify", "publish/serve", "generator", "catalog"},
 	"publish/verify":      {"publish", "publish/serve", "generator", "catalog"},
 	"publish/serve":       {"publish/mirror", "publish/verify", "generator", "catalog"},
+	"publish/oci":         {"publish", "publish/verify", "publish/serve", "generator", "catalog"},
 	"internal/workers":    {"internal/tree", "publish", "generator"},
 	"internal/bytesize":   {"internal/tree", "publish", "generator"},
 	"internal/atomicfile": {"internal/tree", "publish/...", "generator/..."},
