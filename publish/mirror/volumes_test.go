@@ -253,7 +253,7 @@ func TestTruncatedVolumeNamed(t *testing.T) {
 	fi, _ := os.Stat(vols[1])
 	starts := entryStarts(t, vols[1])
 	for name, at := range map[string]int64{
-		"inside an entry":      fi.Size() / 2,
+		"inside an entry":     fi.Size() / 2,
 		"between two entries": starts[len(starts)-1],
 	} {
 		t.Run(name, func(t *testing.T) {
