@@ -227,7 +227,12 @@ func earlierVolumes(dir string) (map[int]string, error) {
 			continue
 		}
 		p := filepath.Join(dir, e.Name())
-		if idx, err := readVolumeIndex(p); !e.Type().IsRegular() || err != nil || idx.Volume != n {
+		ours := e.Type().IsRegular() // looked at before opening: a FIFO would block
+		if ours {
+			idx, err := readVolumeIndex(p)
+			ours = err == nil && idx.Volume == n
+		}
+		if !ours {
 			return nil, &tree.TargetError{Target: p, Reason: "is named like a volume but is not a packstudio volume; move it away, or write the volumes to another --volumes folder (only volumes of an earlier run are replaced)"}
 		}
 		found[n] = p
@@ -362,6 +367,11 @@ type volumeHead struct {
 // manifest and hands them to start, then calls each for every object
 // entry with its content.
 func readVolume(p string, key *sign.Verifier, now time.Time, allowExpired bool, start func(*volumeHead) error, each func(VolumeEntry, io.Reader) error) error {
+	// Looked at before opening, which blocks on a FIFO; and unpack reads
+	// each volume twice (the set's check, then the unpack).
+	if fi, err := os.Stat(p); err == nil && !fi.Mode().IsRegular() {
+		return fmt.Errorf("%s is not a regular file (%s): copy the volume to a file first", p, fi.Mode().Type())
+	}
 	f, err := os.Open(p)
 	if err != nil {
 		return err

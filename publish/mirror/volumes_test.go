@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -326,5 +327,38 @@ func TestWriteVolumesReplacesEarlierSet(t *testing.T) {
 		if !bytes.Equal(after[p], data) {
 			t.Errorf("the refused run changed %s", p)
 		}
+	}
+}
+
+// TestVolumeFIFONeverBlocks: a FIFO given as a volume, or named like one
+// in the --volumes folder, is refused without opening it, which would
+// block until someone writes to it.
+func TestVolumeFIFONeverBlocks(t *testing.T) {
+	pub := treetest.NewPublisher(t, "fifo")
+	tr, size := splitSite(t, pub, 1, "")
+	src := t.TempDir()
+	tr.Write(t, src)
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "vol-001.tar")
+	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan [2]error, 1)
+	go func() {
+		_, _, unpackErr := mirror.Unpack([]string{fifo}, filepath.Join(t.TempDir(), "dest"), pub.Key, mirror.UnpackOptions{Now: time.Now()})
+		_, _, writeErr := mirror.WriteVolumes(src, dir, size)
+		done <- [2]error{unpackErr, writeErr}
+	}()
+	select {
+	case errs := <-done:
+		if errs[0] == nil || !strings.Contains(errs[0].Error(), "is not a regular file") {
+			t.Errorf("unpack of a FIFO: %v", errs[0])
+		}
+		var te *tree.TargetError
+		if !errors.As(errs[1], &te) || !strings.Contains(errs[1].Error(), fifo) {
+			t.Errorf("volumes into a folder holding a FIFO vol-001.tar: %v", errs[1])
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("blocked on the FIFO") // the goroutine stays blocked; the test binary exits
 	}
 }
