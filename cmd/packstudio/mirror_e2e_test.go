@@ -403,12 +403,12 @@ func TestVolumeSetsWhole(t *testing.T) {
 	notes := filepath.Join(vols, "notes.txt")
 	os.WriteFile(notes, []byte("mine"), 0o644)
 
-	cli(t, dir, nil, "mirror", "file://"+public, stage, "--key", key, "--volumes", vols, "--volume-size", "1M").must(t)
+	cli(t, dir, nil, "mirror", "file://"+public, stage, "--key", key, "--volumes", vols, "--volume-size", "2M").must(t)
 	first, _ := filepath.Glob(filepath.Join(vols, "vol-*.tar"))
-	cli(t, dir, nil, "mirror", "file://"+public, stage, "--key", key, "--volumes", vols, "--volume-size", "4M").must(t)
+	cli(t, dir, nil, "mirror", "file://"+public, stage, "--key", key, "--volumes", vols, "--volume-size", "8M").must(t)
 	set, _ := filepath.Glob(filepath.Join(vols, "vol-*.tar"))
 	if len(set) < 2 || len(set) >= len(first) {
-		t.Fatalf("%d volumes of 1M, then %d of 4M: want fewer, and more than one", len(first), len(set))
+		t.Fatalf("%d volumes of 2M, then %d of 8M: want fewer, and more than one", len(first), len(set))
 	}
 	if data, _ := os.ReadFile(notes); string(data) != "mine" {
 		t.Error("the user's notes.txt was touched")
