@@ -8,7 +8,7 @@ import (
 )
 
 // UnpackResult is what Unpack did: the manifest it restored, the objects
-// on no volume given, and the verification of the restored tree.
+// the set did not hold (a partial mirror's), and the verification of the restored tree.
 type UnpackResult struct {
 	Manifest *tree.Manifest
 	Missing  []string
