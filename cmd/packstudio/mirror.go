@@ -40,7 +40,15 @@ list. A folder that holds files but is not a mirror is refused unless --force.
 Filters (repeatable; values of one filter are alternatives) make a partial mirror:
 only the matching artifacts, with every page, list and the manifest. --bundle takes
 a bundle.json saved by the site's bundle builder and mirrors exactly its pack
-versions (it does not combine with the other filters).`,
+versions (it does not combine with the other filters).
+
+--volumes DIR also writes the mirror as tar volumes vol-001.tar, vol-002.tar, …
+of at most --volume-size bytes, one set: each volume carries the signed manifest
+(it verifies on its own) and an index naming its set, and unpack takes them only
+all together. Volumes an earlier run wrote in DIR are replaced, and those beyond
+the new set's last are removed, so that DIR/vol-*.tar is always one set; any other
+file in DIR is left alone, and a file named like a volume that is not one is
+refused (exit 2) before anything is written.`,
 		Example: `  packstudio mirror https://packs.example.com/ ./mirror --key publisher.pub.pem
   packstudio mirror s3://packs/site ./mirror --endpoint http://127.0.0.1:9000 --key pub.pem --product palette --version 4.7.3
   packstudio mirror https://packs.example.com/ ./stage --key pub.pem --volumes ./dvd --volume-size 4.7G
@@ -108,7 +116,7 @@ func (fl *mirrorFlags) register(c *cobra.Command) {
 	c.Flags().BoolVar(&fl.force, "force", false, "adopt a DEST that holds files but is not a mirror yet (nothing outside the manifest is ever deleted)")
 	c.Flags().StringVar(&fl.maxManifest, "max-manifest-size", "64MiB", "largest manifest.json read before its signature is checked")
 	c.Flags().StringVar(&fl.baseURL, "base-url", "", "after mirroring, rebase the URL lists to this URL (see rebase)")
-	c.Flags().StringVar(&fl.volumes, "volumes", "", "also write the mirror as tar volumes into this directory")
+	c.Flags().StringVar(&fl.volumes, "volumes", "", "also write the mirror as tar volumes into this directory (replacing an earlier run's volumes there; other files are kept)")
 	c.Flags().StringVar(&fl.volumeSize, "volume-size", "4.7G", "largest size of a volume (4.7G, 700M, 25GiB)")
 	for i, s := range tree.BrowseSegments { // one flag per browse segment: --product, --cloud, …
 		c.Flags().StringArrayVar(fl.f.Field(i), s.Name, nil, "only artifacts "+s.Selects+" (repeatable)")
@@ -184,7 +192,16 @@ func unpackCmd(e *env) *cobra.Command {
 	c := &cobra.Command{
 		Use:   "unpack VOLUME... DEST",
 		Short: "Rebuild a tree from tar volumes, verified",
-		Args:  cobra.MinimumNArgs(2),
+		Long: `Rebuild a tree in DEST from a set of tar volumes written by mirror --volumes,
+given in any order, with the publisher's key. The set is taken only whole: every
+volume's manifest, index and tar headers are read first, and a volume given twice,
+volumes missing (named by number), volumes of two runs or of two manifests, or a
+truncated volume is refused (exit 1) before DEST is created or touched. Then every
+object is checked against the signed manifest before it takes its place, and the
+manifest goes in last. Like mirror, unpack refuses a rollback, another publisher's
+key, and a DEST that holds files but is not a mirror unless --force.`,
+		Example: "  packstudio unpack --key publisher.pub.pem /media/dvd*/vol-*.tar ./mirror",
+		Args:    cobra.MinimumNArgs(2),
 		RunE: func(c *cobra.Command, args []string) error {
 			vols, dest := args[:len(args)-1], args[len(args)-1]
 			res, err := verify.Unpack(c.Context(), vols, dest, key, mirror.UnpackOptions{AllowExpired: allowExpired, Force: force})
@@ -196,7 +213,7 @@ func unpackCmd(e *env) *cobra.Command {
 				fmt.Fprintln(e.stdout, "FAIL", f.String())
 			}
 			if len(res.Missing) > 0 {
-				fmt.Fprintf(e.stdout, "%d objects of the manifest are on no volume given (a partial mirror, or a volume missing)\n", len(res.Missing))
+				fmt.Fprintf(e.stdout, "%d objects of the manifest are on no volume of the set: a partial mirror left them out\n", len(res.Missing))
 			}
 			if !rep.OK() {
 				return errReported

@@ -12,6 +12,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -384,5 +386,61 @@ func TestMirrorVolumesPartialAndMissing(t *testing.T) {
 	r = cli(t, dir, nil, "mirror", "file://"+lost, filepath.Join(t.TempDir(), "m"), "--key", key)
 	if r.code != 1 || !strings.Contains(r.stdout, "FAIL packs/ubuntu/index.json: object does not exist") {
 		t.Errorf("a source missing an object: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+}
+
+// TestVolumeSetsWhole: a second mirror --volumes run into the same folder
+// leaves exactly its own set there (a user's file kept), so that
+// unpack vol-*.tar works; unpack refuses a set with a volume missing or
+// given twice (exit 1, naming them, DEST not created), and verify names a
+// truncated volume.
+func TestVolumeSetsWhole(t *testing.T) {
+	dir := builtSite(t)
+	public := filepath.Join(dir, "public")
+	key := "key/site.pub.pem"
+	stage, vols := filepath.Join(t.TempDir(), "stage"), filepath.Join(t.TempDir(), "vols")
+	os.MkdirAll(vols, 0o755)
+	notes := filepath.Join(vols, "notes.txt")
+	os.WriteFile(notes, []byte("mine"), 0o644)
+
+	cli(t, dir, nil, "mirror", "file://"+public, stage, "--key", key, "--volumes", vols, "--volume-size", "2M").must(t)
+	first, _ := filepath.Glob(filepath.Join(vols, "vol-*.tar"))
+	cli(t, dir, nil, "mirror", "file://"+public, stage, "--key", key, "--volumes", vols, "--volume-size", "8M").must(t)
+	set, _ := filepath.Glob(filepath.Join(vols, "vol-*.tar"))
+	if len(set) < 2 || len(set) >= len(first) {
+		t.Fatalf("%d volumes of 2M, then %d of 8M: want fewer, and more than one", len(first), len(set))
+	}
+	if data, _ := os.ReadFile(notes); string(data) != "mine" {
+		t.Error("the user's notes.txt was touched")
+	}
+	unpacked := filepath.Join(t.TempDir(), "unpacked")
+	cli(t, dir, nil, append(append([]string{"unpack", "--key", key}, set...), unpacked)...).must(t)
+	sameFiles(t, public, unpacked)
+
+	n := len(set)
+	for _, tt := range []struct {
+		name  string
+		given []string
+		want  string
+	}{
+		{"the last volume missing", set[:n-1], fmt.Sprintf("volume %d of %d is missing", n, n)},
+		{"a volume twice", append(slices.Clone(set), set[0]), set[0] + " is given twice (volume 1 of " + strconv.Itoa(n) + ")"},
+	} {
+		dest := filepath.Join(t.TempDir(), "dest")
+		r := cli(t, dir, nil, append(append([]string{"unpack", "--key", key}, tt.given...), dest)...)
+		if r.code != 1 || !strings.Contains(r.stderr, tt.want) || strings.Contains(r.stdout, "unpacked") {
+			t.Errorf("%s: exit %d, want 1 and %q\n%s%s", tt.name, r.code, tt.want, r.stdout, r.stderr)
+		}
+		if _, err := os.Stat(dest); err == nil {
+			t.Errorf("%s: the refused unpack created DEST", tt.name)
+		}
+	}
+
+	cut := filepath.Join(t.TempDir(), "vol-001.tar")
+	data, _ := os.ReadFile(set[0])
+	os.WriteFile(cut, data[:len(data)/2], 0o644)
+	r := cli(t, dir, nil, "verify", "--key", key, cut)
+	if r.code != 1 || !strings.Contains(r.stderr, cut+" is truncated") || !strings.Contains(r.stderr, "copy it again from the media") {
+		t.Errorf("verify of a truncated volume: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 }

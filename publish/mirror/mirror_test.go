@@ -421,11 +421,12 @@ func TestVolumes(t *testing.T) {
 	os.RemoveAll(filepath.Join(dest, mirror.StateDir))
 	sameTree(t, s.Public(), dest)
 
-	// A volume left behind: its objects are reported missing.
+	// A volume left behind: the set is refused, naming it, before
+	// anything is written.
 	dest2 := filepath.Join(t.TempDir(), "unpacked2")
-	_, missing, err := mirror.Unpack(paths[1:], dest2, s.Key, mirror.UnpackOptions{Now: time.Now()})
-	if err != nil || len(missing) == 0 {
-		t.Errorf("without volume 1: %v, missing %d", err, len(missing))
+	_, _, err = mirror.Unpack(paths[1:], dest2, s.Key, mirror.UnpackOptions{Now: time.Now()})
+	if want := fmt.Sprintf("volume 1 of %d is missing", len(paths)); err == nil || !strings.Contains(err.Error(), want) || treetest.Exists(dest2) {
+		t.Errorf("without volume 1: %v, want %q and nothing written", err, want)
 	}
 
 	// A flipped byte in a volume is found.

@@ -51,6 +51,13 @@ type JobResult struct {
 // mirrors, then rebases and writes volumes, stopping at the first step
 // that fails.
 func Run(ctx context.Context, src tree.Reader, dest string, j Job) (*JobResult, error) {
+	if j.VolumesDir != "" {
+		// A file there that the volumes would overwrite or sit beside,
+		// found before the mirror rather than after it.
+		if _, err := earlierVolumes(j.VolumesDir); err != nil {
+			return nil, err
+		}
+	}
 	key, warning, err := TrustedKey(ctx, src, KeyOptions{KeyFile: j.KeyFile, Dest: dest, MaxManifestSize: j.Mirror.MaxManifestSize, Stall: j.Mirror.Stall})
 	if err != nil {
 		return nil, err

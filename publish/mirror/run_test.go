@@ -146,3 +146,25 @@ func openDir(t *testing.T, dir string) *tree.DirReader {
 	t.Cleanup(func() { r.Close() })
 	return r
 }
+
+// A --volumes folder holding a file named like a volume that is not one
+// is refused before anything is fetched, not after the whole mirror.
+func TestRunRefusesForeignVolumeFirst(t *testing.T) {
+	pub := treetest.NewPublisher(t, "site")
+	srv := treetest.ServeTree(t, pub.Sign(1, map[string]string{"index.html": "home"}))
+	vols := t.TempDir()
+	foreign := filepath.Join(vols, "vol-001.tar")
+	os.WriteFile(foreign, []byte("my own tar"), 0o644)
+	dest := filepath.Join(t.TempDir(), "mirror")
+	_, err := mirror.Run(context.Background(), srv.Reader, dest, mirror.Job{KeyFile: keyFile(t, pub.Signer.PublicKeyPEM()), VolumesDir: vols, VolumeSize: 1 << 20})
+	var te *tree.TargetError
+	if !errors.As(err, &te) || !strings.Contains(err.Error(), foreign) {
+		t.Errorf("got %v, want a TargetError naming %s", err, foreign)
+	}
+	if n := srv.Count(tree.ManifestName); n != 0 || treetest.Exists(dest) {
+		t.Errorf("the manifest was fetched %d times and DEST created: %v", n, treetest.Exists(dest))
+	}
+	if data, _ := os.ReadFile(foreign); string(data) != "my own tar" {
+		t.Error("the user's vol-001.tar was changed")
+	}
+}

@@ -3,7 +3,6 @@ package mirror
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -25,10 +24,14 @@ type UnpackOptions struct {
 	Force bool
 }
 
-// Unpack rebuilds a tree in dest from volumes, in any order: whole objects
-// are checked against the manifest before they take their place, parts are
-// joined and then checked. The manifest goes in last. It returns the
-// manifest and the objects of the manifest that no volume held.
+// Unpack rebuilds a tree in dest from one whole set of volumes, given in
+// any order. Every volume's manifest, index and tar headers are read
+// first: a duplicate, a missing volume, volumes of two runs or two
+// manifests, or a truncated volume is refused before dest is created or
+// touched. Then whole objects are checked against the manifest before
+// they take their place, parts are joined and then checked, and the
+// manifest goes in last. It returns the manifest and the objects of the
+// manifest that the set does not hold (a partial mirror's).
 func Unpack(volumes []string, dest string, key *sign.Verifier, o UnpackOptions) (*tree.Manifest, []string, error) {
 	state, err := ReadState(dest)
 	if err != nil {
@@ -41,69 +44,57 @@ func Unpack(volumes []string, dest string, key *sign.Verifier, o UnpackOptions) 
 	if now.IsZero() {
 		now = time.Now()
 	}
-	u := &unpacker{dest: dest, key: key, state: state, got: map[string]bool{}, parts: map[string]int64{}}
-	defer u.close()
-	for _, v := range volumes {
+	set, err := scanVolumes(volumes, key, now, allowExpired)
+	if err != nil {
+		return nil, nil, err
+	}
+	// The same rules as a mirror into dest: same key, no older manifest,
+	// no other one of the same version.
+	if err := checkAgainstState(set.manifest, set.raw, key, state); err != nil {
+		return set.manifest, nil, fmt.Errorf("%s: %w", set.volumes[0], err)
+	}
+	if err := os.MkdirAll(filepath.Join(dest, StateDir, "parts"), 0o755); err != nil {
+		return set.manifest, nil, err
+	}
+	root, err := os.OpenRoot(dest)
+	if err != nil {
+		return set.manifest, nil, err
+	}
+	defer root.Close()
+	u := &unpacker{dest: dest, key: key, state: state, root: root, set: set, objects: set.manifest.Index(), got: map[string]bool{}, parts: map[string]int64{}}
+	for _, v := range set.volumes {
 		err := readVolume(v, key, now, allowExpired,
-			func(h *volumeHead) error { return u.start(v, h) },
+			func(h *volumeHead) error { return u.same(v, h) },
 			func(e VolumeEntry, r io.Reader) error { return u.entry(v, e, r) })
 		if err != nil {
-			return u.m, nil, err
+			return set.manifest, nil, err
 		}
-	}
-	if u.m == nil {
-		return nil, nil, errors.New("no volumes")
 	}
 	if err := u.joinParts(); err != nil {
-		return u.m, nil, err
+		return set.manifest, nil, err
 	}
-	missing := u.missing()
-	return u.m, missing, u.commit()
+	return set.manifest, u.missing(), u.commit()
 }
 
-// unpacker is an unpack under way: the manifest the first volume carried
-// and what the volumes held of it so far.
+// unpacker is an unpack under way: the set being unpacked and what of it
+// is in place so far.
 type unpacker struct {
-	dest     string
-	key      *sign.Verifier
-	state    *State   // dest's state before the unpack
-	root     *os.Root // dest, opened once the first manifest is trusted
-	m        *tree.Manifest
-	objects  map[string]tree.Object
-	raw, sig []byte
-	got      map[string]bool  // objects in place
-	parts    map[string]int64 // bytes of split objects seen
+	dest    string
+	key     *sign.Verifier
+	state   *State   // dest's state before the unpack
+	root    *os.Root // dest
+	set     *volumeSet
+	objects map[string]tree.Object
+	got     map[string]bool  // objects in place
+	parts   map[string]int64 // bytes of split objects seen
 }
 
-func (u *unpacker) close() {
-	if u.root != nil {
-		u.root.Close()
+// same refuses a volume that is no longer the one scanned: it changed on
+// the media between the check of the set and the unpack.
+func (u *unpacker) same(v string, h *volumeHead) error {
+	if h.index.Set != u.set.digest || tree.Digest(h.raw) != tree.Digest(u.set.raw) {
+		return fmt.Errorf("%s changed while it was unpacked; copy the set again from the media, and unpack again", v)
 	}
-}
-
-// start takes a volume's verified manifest. The first one must pass the
-// same rules as a mirror into dest before anything is written (same key,
-// no older manifest, no other one of the same version); every later
-// volume must carry the same manifest.
-func (u *unpacker) start(v string, h *volumeHead) error {
-	if u.m != nil {
-		if h.manifest.Version != u.m.Version || !tree.SameObjects(h.manifest, u.m) {
-			return fmt.Errorf("%s belongs to manifest version %d, not %d: volumes of different mirrors", v, h.manifest.Version, u.m.Version)
-		}
-		return nil
-	}
-	if err := checkAgainstState(h.manifest, h.raw, u.key, u.state); err != nil {
-		return fmt.Errorf("%s: %w", v, err)
-	}
-	if err := os.MkdirAll(filepath.Join(u.dest, StateDir, "parts"), 0o755); err != nil {
-		return err
-	}
-	r, err := os.OpenRoot(u.dest)
-	if err != nil {
-		return err
-	}
-	u.root = r
-	u.m, u.objects, u.raw, u.sig = h.manifest, h.manifest.Index(), h.raw, h.sig
 	return nil
 }
 
@@ -144,8 +135,8 @@ func partName(obj tree.Object) string {
 func (u *unpacker) joinParts() error {
 	for p, n := range u.parts {
 		obj := u.objects[p]
-		if n != obj.Size {
-			continue // some part is on a volume not given
+		if n != obj.Size { // checkSet saw every part: the volumes changed since
+			return fmt.Errorf("%s: the volumes held %d of its %d bytes; copy the set again from the media", p, n, obj.Size)
 		}
 		f, err := u.root.Open(partName(obj))
 		if err != nil {
@@ -162,10 +153,10 @@ func (u *unpacker) joinParts() error {
 	return nil
 }
 
-// missing lists the manifest's objects that no volume given held.
+// missing lists the manifest's objects that the set did not hold.
 func (u *unpacker) missing() []string {
 	var missing []string
-	for _, o := range u.m.Objects {
+	for _, o := range u.set.manifest.Objects {
 		if !u.got[o.Path] {
 			missing = append(missing, o.Path)
 		}
@@ -180,14 +171,14 @@ func (u *unpacker) commit() error {
 	if err := atomicfile.SyncFS(u.dest); err != nil {
 		return err
 	}
-	if err := atomicfile.Write(filepath.Join(u.dest, tree.ManifestSigName), u.sig, 0o644); err != nil {
+	if err := atomicfile.Write(filepath.Join(u.dest, tree.ManifestSigName), u.set.sig, 0o644); err != nil {
 		return err
 	}
-	if err := atomicfile.Write(filepath.Join(u.dest, tree.ManifestName), u.raw, 0o644); err != nil {
+	if err := atomicfile.Write(filepath.Join(u.dest, tree.ManifestName), u.set.raw, 0o644); err != nil {
 		return err
 	}
-	st := &State{Version: u.m.Version, ManifestSHA256: tree.Digest(u.raw), KeyID: u.key.KeyID(), Source: "volumes"}
-	return commitState(u.dest, st, u.raw, u.state)
+	st := &State{Version: u.set.manifest.Version, ManifestSHA256: tree.Digest(u.set.raw), KeyID: u.key.KeyID(), Source: "volumes"}
+	return commitState(u.dest, st, u.set.raw, u.state)
 }
 
 // placeVerified copies r to a temp file in root, checks it against obj and

@@ -9,9 +9,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/packstudio/packstudio/internal/atomicfile"
@@ -26,12 +29,41 @@ import (
 // into parts named <path>.part-NNN spread over consecutive volumes.
 
 // VolumeIndex is volume.json. It is not signed: parts are checked when
-// unpacking reassembles them, whole objects against the manifest.
+// unpacking reassembles them, whole objects against the manifest, and the
+// set as a whole against Set (checkSet).
 type VolumeIndex struct {
-	Volume         int           `json:"volume"`
-	Volumes        int           `json:"volumes"`
-	ManifestSHA256 string        `json:"manifest_sha256"`
-	Entries        []VolumeEntry `json:"entries"`
+	// Format is the index's version: a reader refuses one it does not know
+	// rather than guess. Volumes made before it (format 0) carry no Set.
+	Format         int    `json:"format"`
+	Volume         int    `json:"volume"`
+	Volumes        int    `json:"volumes"`
+	ManifestSHA256 string `json:"manifest_sha256"`
+	// Set is the digest of the whole set (setDigest): the same in every
+	// volume of one run of WriteVolumes, different for any other run.
+	Set     string        `json:"set"`
+	Entries []VolumeEntry `json:"entries"`
+}
+
+// volumeFormat is the index format WriteVolumes writes and unpack reads.
+const volumeFormat = 1
+
+// setDigest is the SHA-256 of what makes a volume set: the manifest it
+// carries and every volume's entries, in volume order. It is the JSON of
+// setContent, so a later kind of set (a delta's base manifest) adds a
+// field with omitempty and leaves the digests of full sets as they are.
+func setDigest(c setContent) string {
+	data, err := json.Marshal(c)
+	if err != nil {
+		panic(err) // plain strings and numbers always encode
+	}
+	return tree.Digest(data)
+}
+
+// setContent is what setDigest covers.
+type setContent struct {
+	Format         int             `json:"format"`
+	ManifestSHA256 string          `json:"manifest_sha256"`
+	Volumes        [][]VolumeEntry `json:"volumes"`
 }
 
 // VolumeEntry is one object, or part of one, in a volume.
@@ -103,7 +135,11 @@ func planVolumes(objs []tree.Object, size, fixed int64) ([][]VolumeEntry, []stri
 
 // WriteVolumes writes the verified tree in dir as tar volumes vol-001.tar…
 // in outDir, each at most size bytes, and returns their paths and notes
-// (objects split across volumes).
+// (objects split across volumes). The volumes of an earlier run in outDir
+// are replaced, those beyond the new set's last removed, so that
+// vol-*.tar is one set; outDir's other files are left alone, and a file
+// named like a volume that is not one is refused before anything is
+// written.
 func WriteVolumes(dir, outDir string, size int64) ([]string, []string, error) {
 	raw, err := os.ReadFile(filepath.Join(dir, tree.ManifestName))
 	if err != nil {
@@ -130,20 +166,97 @@ func WriteVolumes(dir, outDir string, size int64) ([]string, []string, error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	earlier, err := earlierVolumes(outDir)
+	if err != nil {
+		return nil, nil, err
+	}
 	if err := os.MkdirAll(outDir, 0o755); err != nil {
 		return nil, nil, err
 	}
 	var paths []string
 	rawSHA256 := tree.Digest(raw)
+	set := setDigest(setContent{Format: volumeFormat, ManifestSHA256: rawSHA256, Volumes: plan})
 	for i, entries := range plan {
-		idx := VolumeIndex{Volume: i + 1, Volumes: len(plan), ManifestSHA256: rawSHA256, Entries: entries}
-		p := filepath.Join(outDir, fmt.Sprintf("vol-%03d.tar", i+1))
+		idx := VolumeIndex{Format: volumeFormat, Volume: i + 1, Volumes: len(plan), ManifestSHA256: rawSHA256, Set: set, Entries: entries}
+		p := filepath.Join(outDir, volumeName(i+1))
 		if err := writeVolume(p, dir, raw, sig, idx); err != nil {
 			return paths, notes, err
 		}
 		paths = append(paths, p)
 	}
+	for n, p := range earlier {
+		if n > len(plan) {
+			if err := os.Remove(p); err != nil {
+				return paths, notes, fmt.Errorf("removing %s, a volume of an earlier run: %w", p, err)
+			}
+		}
+	}
 	return paths, notes, nil
+}
+
+// volumeName is the file name of volume n of a set.
+func volumeName(n int) string { return fmt.Sprintf("vol-%03d.tar", n) }
+
+// volumeNumber is the n of a file named volumeName(n).
+func volumeNumber(name string) (int, bool) {
+	digits, ok := strings.CutPrefix(name, "vol-")
+	digits, ok2 := strings.CutSuffix(digits, ".tar")
+	n, err := strconv.Atoi(digits)
+	if !ok || !ok2 || err != nil || n < 1 || volumeName(n) != name {
+		return 0, false
+	}
+	return n, true
+}
+
+// earlierVolumes returns, by number, the volumes an earlier WriteVolumes
+// left in dir: regular files named like volumes whose index says they are
+// that volume. Any other file of such a name is someone else's and is
+// refused, since the new set would overwrite or sit beside it.
+func earlierVolumes(dir string) (map[int]string, error) {
+	entries, err := os.ReadDir(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, &tree.TargetError{Target: dir, Reason: err.Error()}
+	}
+	found := map[int]string{}
+	for _, e := range entries {
+		n, ok := volumeNumber(e.Name())
+		if !ok {
+			continue
+		}
+		p := filepath.Join(dir, e.Name())
+		ours := e.Type().IsRegular() // looked at before opening: a FIFO would block
+		if ours {
+			idx, err := readVolumeIndex(p)
+			ours = err == nil && idx.Volume == n
+		}
+		if !ours {
+			return nil, &tree.TargetError{Target: p, Reason: "is named like a volume but is not a packstudio volume; move it away, or write the volumes to another --volumes folder (only volumes of an earlier run are replaced)"}
+		}
+		found[n] = p
+	}
+	return found, nil
+}
+
+// readVolumeIndex reads the index of the volume at p, trusting nothing:
+// enough to tell a volume from another file.
+func readVolumeIndex(p string) (*VolumeIndex, error) {
+	f, err := os.Open(p)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	head, err := readHead(p, tar.NewReader(f))
+	if err != nil {
+		return nil, err
+	}
+	var idx VolumeIndex
+	if _, err := parseVolumeIndex(head[volumeIndexName], &idx); err != nil {
+		return nil, err
+	}
+	return &idx, nil
 }
 
 func writeVolume(p, dir string, raw, sig []byte, idx VolumeIndex) error {
@@ -254,31 +367,20 @@ type volumeHead struct {
 // manifest and hands them to start, then calls each for every object
 // entry with its content.
 func readVolume(p string, key *sign.Verifier, now time.Time, allowExpired bool, start func(*volumeHead) error, each func(VolumeEntry, io.Reader) error) error {
+	// Looked at before opening, which blocks on a FIFO; and unpack reads
+	// each volume twice (the set's check, then the unpack).
+	if fi, err := os.Stat(p); err == nil && !fi.Mode().IsRegular() {
+		return fmt.Errorf("%s is not a regular file (%s): copy the volume to a file first", p, fi.Mode().Type())
+	}
 	f, err := os.Open(p)
 	if err != nil {
 		return err
 	}
 	defer f.Close()
 	tr := tar.NewReader(f)
-	head := map[string][]byte{}
-	for len(head) < 3 {
-		h, err := tr.Next()
-		if err != nil {
-			return fmt.Errorf("%s: not a packstudio volume (%v)", p, err)
-		}
-		switch h.Name {
-		case tree.ManifestName, tree.ManifestSigName, volumeIndexName:
-			if h.Size > tree.DefaultMaxManifestSize {
-				return fmt.Errorf("%s: %s is too large", p, h.Name)
-			}
-			data, err := io.ReadAll(tr)
-			if err != nil {
-				return err
-			}
-			head[h.Name] = data
-		default:
-			return fmt.Errorf("%s: not a packstudio volume: %s before the manifest", p, h.Name)
-		}
+	head, err := readHead(p, tr)
+	if err != nil {
+		return err
 	}
 	m, err := tree.Open(head[tree.ManifestName], head[tree.ManifestSigName], key, tree.Policy{Now: now, AllowExpired: allowExpired})
 	var invalid *tree.InvalidError
@@ -299,22 +401,78 @@ func readVolume(p string, key *sign.Verifier, now time.Time, allowExpired bool, 
 	if err := start(vh); err != nil {
 		return err
 	}
+	seen := make(map[string]bool, len(entries))
 	for {
 		h, err := tr.Next()
 		if errors.Is(err, io.EOF) {
+			// A tar may end at any entry: only the index tells that the
+			// volume ends early.
+			for _, e := range vh.index.Entries {
+				if !seen[e.Name] {
+					return truncated(p, "it ends before "+e.Name)
+				}
+			}
 			return nil
 		}
 		if err != nil {
-			return fmt.Errorf("%s: %w", p, err)
+			return volumeError(p, err)
 		}
 		e, ok := entries[h.Name]
-		if !ok || h.Typeflag != tar.TypeReg || h.Size != e.Size {
+		if !ok || seen[h.Name] || h.Typeflag != tar.TypeReg || h.Size != e.Size {
 			return fmt.Errorf("%s: entry %q is not in its volume.json", p, h.Name)
 		}
+		seen[h.Name] = true
 		if err := each(e, tr); err != nil {
+			if errors.Is(err, io.ErrUnexpectedEOF) {
+				return truncated(p, "it ends inside "+h.Name)
+			}
 			return err
 		}
 	}
+}
+
+// readHead reads what a volume opens with: the manifest, its signature
+// and volume.json, each bounded.
+func readHead(p string, tr *tar.Reader) (map[string][]byte, error) {
+	head := map[string][]byte{}
+	for len(head) < 3 {
+		h, err := tr.Next()
+		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+			return nil, truncated(p, "it ends before its "+volumeIndexName)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%s: not a packstudio volume (%v)", p, err)
+		}
+		switch h.Name {
+		case tree.ManifestName, tree.ManifestSigName, volumeIndexName:
+			if h.Size > tree.DefaultMaxManifestSize {
+				return nil, fmt.Errorf("%s: %s is too large", p, h.Name)
+			}
+			data, err := io.ReadAll(tr)
+			if err != nil {
+				return nil, volumeError(p, err)
+			}
+			head[h.Name] = data
+		default:
+			return nil, fmt.Errorf("%s: not a packstudio volume: %s before the manifest", p, h.Name)
+		}
+	}
+	return head, nil
+}
+
+// volumeError names the volume a read failed in, and a volume that ends
+// too early as truncated.
+func volumeError(p string, err error) error {
+	if errors.Is(err, io.ErrUnexpectedEOF) {
+		return truncated(p, err.Error())
+	}
+	return fmt.Errorf("%s: %w", p, err)
+}
+
+// truncated is a volume file cut short: a copy that did not finish, or a
+// medium that lost its end.
+func truncated(p, detail string) error {
+	return fmt.Errorf("%s is truncated (%s): copy it again from the media, or re-create the volume set (packstudio mirror … --volumes DIR)", p, detail)
 }
 
 // parseVolumeIndex decodes volume.json into idx and returns its entries by
@@ -328,6 +486,9 @@ func parseVolumeIndex(data []byte, idx *VolumeIndex) (map[string]VolumeEntry, er
 	for _, e := range idx.Entries {
 		if tree.CheckPath(e.Path) != nil || tree.CheckPath(e.Name) != nil {
 			return nil, errors.New("volume.json names an unsafe path")
+		}
+		if _, dup := entries[e.Name]; dup {
+			return nil, fmt.Errorf("volume.json lists %s twice", e.Name)
 		}
 		entries[e.Name] = e
 	}

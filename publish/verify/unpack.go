@@ -8,7 +8,7 @@ import (
 )
 
 // UnpackResult is what Unpack did: the manifest it restored, the objects
-// on no volume given, and the verification of the restored tree.
+// the set did not hold (a partial mirror's), and the verification of the restored tree.
 type UnpackResult struct {
 	Manifest *tree.Manifest
 	Missing  []string
@@ -17,8 +17,9 @@ type UnpackResult struct {
 
 // Unpack restores a tree from tar volumes into dest (mirror.Unpack, with
 // its rollback and pinned-key checks), then verifies what it restored
-// with the key in keyFile. Objects on no volume given are reported as
-// left out, not failed: the volumes of a partial mirror restore a partial
+// with the key in keyFile. The set is taken only whole (every volume, each
+// once, of one run). Objects the set does not hold are reported as left
+// out, not failed: the volumes of a partial mirror restore a partial
 // tree. Unpacking needs the publisher's key; a volume carries no trust.
 func Unpack(ctx context.Context, volumes []string, dest, keyFile string, o mirror.UnpackOptions) (*UnpackResult, error) {
 	key, err := publisherKey(keyFile, "unpack")
