@@ -1,54 +1,5 @@
 package catalog
 
-// Filter is one filter combination: each field is a facet id or All.
-// FIPS is "fips", "non-fips" or All; Version is All when Product is.
-type Filter struct {
-	Product, Version, Cloud, Layer, Arch, FIPS string
-}
-
-// FIPS segment values.
-const (
-	FIPSOnly = "fips"
-	NonFIPS  = "non-fips"
-)
-
-// Matches reports whether pack version v is listed under filter f: each
-// segment is All or holds for v.
-func (v *PackVersion) Matches(c *Catalog, f Filter) bool {
-	if f.Product != All {
-		constraint, ok := v.Products[f.Product]
-		if !ok {
-			return false
-		}
-		if f.Version != All {
-			p := c.ProductByID(f.Product)
-			if p == nil {
-				return false
-			}
-			r := p.Release(f.Version)
-			if r == nil || !constraint.Allows(r.Version) {
-				return false
-			}
-		}
-	}
-	if f.Cloud != All && !contains(v.Clouds, f.Cloud) {
-		return false
-	}
-	if f.Layer != All && v.Pack.Layer != f.Layer {
-		return false
-	}
-	if f.Arch != All && !contains(v.Arch, f.Arch) {
-		return false
-	}
-	switch f.FIPS {
-	case FIPSOnly:
-		return v.FIPS
-	case NonFIPS:
-		return !v.FIPS
-	}
-	return true
-}
-
 // OffersRelease reports whether v is offered for release r of its product:
 // the product is a key of v's products and r satisfies its constraint.
 func (v *PackVersion) OffersRelease(r *Release) bool {

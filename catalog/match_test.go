@@ -58,8 +58,7 @@ func TestMatches(t *testing.T) {
 		v.Arch = []string{"amd64", "arm64"}
 		v.FIPS = true
 	})
-	any := Filter{All, All, All, All, All, All}
-	with := func(f Filter, mod func(*Filter)) Filter { mod(&f); return f }
+	any := NewFilter()
 	tests := []struct {
 		name string
 		v    *PackVersion
@@ -67,24 +66,24 @@ func TestMatches(t *testing.T) {
 		want bool
 	}{
 		{"all segments", base, any, true},
-		{"product key present", base, with(any, func(f *Filter) { f.Product = "palette" }), true},
-		{"product key absent", base, with(any, func(f *Filter) { f.Product = "edge" }), false},
-		{"release inside range", base, with(any, func(f *Filter) { f.Product, f.Version = "palette", "4.7.3" }), true},
-		{"release at lower bound", base, with(any, func(f *Filter) { f.Product, f.Version = "palette", "4.6.0" }), true},
-		{"release at exclusive upper bound", base, with(any, func(f *Filter) { f.Product, f.Version = "palette", "4.8.1" }), false},
-		{"unknown release", base, with(any, func(f *Filter) { f.Product, f.Version = "palette", "9.9.9" }), false},
-		{"22.04 release satisfies >=22.04", ubuntu, with(any, func(f *Filter) { f.Product, f.Version = "edge", "22.04" }), true},
-		{"24.04 release outside <24.04", ubuntu, with(any, func(f *Filter) { f.Product, f.Version = "edge", "24.04" }), false},
-		{"cloud listed", base, with(any, func(f *Filter) { f.Cloud = "aws" }), true},
-		{"cloud not listed", base, with(any, func(f *Filter) { f.Cloud = "vsphere" }), false},
-		{"layer is the pack's", base, with(any, func(f *Filter) { f.Layer = "cni" }), true},
-		{"layer is another", base, with(any, func(f *Filter) { f.Layer = "os" }), false},
-		{"arch listed", ubuntu, with(any, func(f *Filter) { f.Arch = "arm64" }), true},
-		{"arch not listed", base, with(any, func(f *Filter) { f.Arch = "arm64" }), false},
-		{"fips needs fips=true", base, with(any, func(f *Filter) { f.FIPS = FIPSOnly }), false},
-		{"fips pack under fips", ubuntu, with(any, func(f *Filter) { f.FIPS = FIPSOnly }), true},
-		{"non-fips needs fips=false", ubuntu, with(any, func(f *Filter) { f.FIPS = NonFIPS }), false},
-		{"non-fips pack under non-fips", base, with(any, func(f *Filter) { f.FIPS = NonFIPS }), true},
+		{"product key present", base, any.With(SegProduct, "palette"), true},
+		{"product key absent", base, any.With(SegProduct, "edge"), false},
+		{"release inside range", base, any.With(SegProduct, "palette").With(SegVersion, "4.7.3"), true},
+		{"release at lower bound", base, any.With(SegProduct, "palette").With(SegVersion, "4.6.0"), true},
+		{"release at exclusive upper bound", base, any.With(SegProduct, "palette").With(SegVersion, "4.8.1"), false},
+		{"unknown release", base, any.With(SegProduct, "palette").With(SegVersion, "9.9.9"), false},
+		{"22.04 release satisfies >=22.04", ubuntu, any.With(SegProduct, "edge").With(SegVersion, "22.04"), true},
+		{"24.04 release outside <24.04", ubuntu, any.With(SegProduct, "edge").With(SegVersion, "24.04"), false},
+		{"cloud listed", base, any.With(SegCloud, "aws"), true},
+		{"cloud not listed", base, any.With(SegCloud, "vsphere"), false},
+		{"layer is the pack's", base, any.With(SegLayer, "cni"), true},
+		{"layer is another", base, any.With(SegLayer, "os"), false},
+		{"arch listed", ubuntu, any.With(SegArch, "arm64"), true},
+		{"arch not listed", base, any.With(SegArch, "arm64"), false},
+		{"fips needs fips=true", base, any.With(SegFIPS, FIPSOnly), false},
+		{"fips pack under fips", ubuntu, any.With(SegFIPS, FIPSOnly), true},
+		{"non-fips needs fips=false", ubuntu, any.With(SegFIPS, NonFIPS), false},
+		{"non-fips pack under non-fips", base, any.With(SegFIPS, NonFIPS), true},
 		{"every segment set and holding", ubuntu, Filter{"edge", "22.04", "edge-native", "os", "arm64", FIPSOnly}, true},
 		{"one failing segment among many", ubuntu, Filter{"edge", "22.04", "edge-native", "os", "arm64", NonFIPS}, false},
 	}

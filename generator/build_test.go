@@ -127,7 +127,8 @@ func allFilters(c *catalog.Catalog) []catalog.Filter {
 			for _, l := range ids(c.Layers) {
 				for _, a := range ids(c.Arches) {
 					for _, f := range []string{catalog.All, catalog.FIPSOnly, catalog.NonFIPS} {
-						out = append(out, catalog.Filter{Product: x.p, Version: x.v, Cloud: cl, Layer: l, Arch: a, FIPS: f})
+						out = append(out, catalog.NewFilter().With(catalog.SegProduct, x.p).With(catalog.SegVersion, x.v).
+							With(catalog.SegCloud, cl).With(catalog.SegLayer, l).With(catalog.SegArch, a).With(catalog.SegFIPS, f))
 					}
 				}
 			}
@@ -151,7 +152,7 @@ func TestBrowseMatchesContract(t *testing.T) {
 	}
 	var rows int64
 	for _, f := range filters {
-		dir := strings.Join([]string{"browse", f.Product, f.Version, f.Cloud, f.Layer, f.Arch, f.FIPS}, "/")
+		dir := tree.BrowseFolder(f).Path()
 		var want []string
 		for _, v := range c.Versions {
 			if v.Matches(c, f) {
@@ -244,7 +245,7 @@ func TestCompatMatchesContract(t *testing.T) {
 		for _, r := range p.Releases {
 			for _, cloud := range c.Clouds {
 				files++
-				f := catalog.Filter{Product: p.ID, Version: r.Version.Raw, Cloud: cloud.ID, Layer: catalog.All, Arch: catalog.All, FIPS: catalog.All}
+				f := catalog.NewFilter().With(catalog.SegProduct, p.ID).With(catalog.SegVersion, r.Version.Raw).With(catalog.SegCloud, cloud.ID)
 				var offered []*catalog.PackVersion
 				for _, v := range c.Versions {
 					if v.Matches(c, f) {

@@ -34,9 +34,9 @@ func TestContextEntriesMatchOracle(t *testing.T) {
 					clouds = append(clouds, c.ID)
 				}
 				for _, cloud := range clouds {
-					f := catalog.Filter{Product: p.ID, Version: r.Version.Raw, Cloud: cloud, Layer: catalog.All, Arch: catalog.All, FIPS: catalog.All}
-					if cloud == "" {
-						f.Cloud = catalog.All
+					f := catalog.NewFilter().With(catalog.SegProduct, p.ID).With(catalog.SegVersion, r.Version.Raw)
+					if cloud != "" {
+						f = f.With(catalog.SegCloud, cloud)
 					}
 					var offered []*catalog.PackVersion
 					for _, v := range cat.Versions {
@@ -44,7 +44,7 @@ func TestContextEntriesMatchOracle(t *testing.T) {
 							offered = append(offered, v)
 						}
 					}
-					ctx := p.ID + "/" + r.Version.Raw + "/" + f.Cloud
+					ctx := p.ID + "/" + r.Version.Raw + "/" + f[catalog.SegCloud]
 					entries := b.contextEntries(r, cloud)
 					if len(entries) != len(offered) {
 						t.Errorf("%s: %d entries, want %d", ctx, len(entries), len(offered))

@@ -50,23 +50,31 @@ type axisLink struct {
 	current bool
 }
 
-// axisSources make each dimension from the catalog, by the name of its
-// first segment.
-var axisSources = map[string]func(cat *catalog.Catalog, first int) axis{
-	"product": releaseAxis,
-	"cloud": func(cat *catalog.Catalog, first int) axis {
+// axisSources make each dimension from the catalog, by its first
+// segment; a segment that refines another (a version) has none. The
+// catalog's segments, tree's browse segments and this table have one entry
+// per facet each, or the build does not compile.
+var axisSources = [...]func(cat *catalog.Catalog, first int) axis{
+	catalog.SegProduct: releaseAxis,
+	catalog.SegVersion: nil, // within the product's dimension
+	catalog.SegCloud: func(cat *catalog.Catalog, first int) axis {
 		return facetAxis(first, catalogValues(cat.Clouds), func(v *catalog.PackVersion) []string { return v.Clouds })
 	},
-	"layer": func(cat *catalog.Catalog, first int) axis {
+	catalog.SegLayer: func(cat *catalog.Catalog, first int) axis {
 		return facetAxis(first, catalogValues(cat.Layers), func(v *catalog.PackVersion) []string { return []string{v.Pack.Layer} })
 	},
-	"arch": func(cat *catalog.Catalog, first int) axis {
+	catalog.SegArch: func(cat *catalog.Catalog, first int) axis {
 		return facetAxis(first, catalogValues(cat.Arches), func(v *catalog.PackVersion) []string { return v.Arch })
 	},
-	"fips": func(_ *catalog.Catalog, first int) axis {
+	catalog.SegFIPS: func(_ *catalog.Catalog, first int) axis {
 		return facetAxis(first, tree.BrowseSegments[first].Values, fipsValue)
 	},
 }
+
+var (
+	_ [catalog.NumSegments]tree.BrowseSegment               = tree.BrowseSegments
+	_ [catalog.NumSegments]func(*catalog.Catalog, int) axis = axisSources
+)
 
 var (
 	fipsOnly = []string{tree.FIPSOnly}
@@ -85,10 +93,9 @@ func fipsValue(v *catalog.PackVersion) []string {
 func newAxes(cat *catalog.Catalog) []axis {
 	var axes []axis
 	for first := 0; first < len(tree.BrowseSegments); {
-		name := tree.BrowseSegments[first].Name
-		source, ok := axisSources[name]
-		if !ok {
-			panic("generator: no values for browse segment " + name + " in axisSources")
+		source := axisSources[first]
+		if source == nil {
+			panic("generator: no values for browse segment " + tree.BrowseSegments[first].Name + " in axisSources")
 		}
 		a := source(cat, first)
 		a.first = first

@@ -133,6 +133,13 @@ func TestAxesCoverEverySegment(t *testing.T) {
 			t.Errorf("segment %q refines %q but is in another dimension", seg.Name, seg.Within)
 		}
 	}
+	if names := catalog.SegmentNames(); true {
+		for i, seg := range tree.BrowseSegments {
+			if names[i] != seg.Name {
+				t.Errorf("browse segment %d is %q in the tree's layout and %q in the catalog's filter", i, seg.Name, names[i])
+			}
+		}
+	}
 	if tree.All != catalog.All || tree.FIPSOnly != catalog.FIPSOnly || tree.NonFIPS != catalog.NonFIPS {
 		t.Error("the tree's All and FIPS values differ from the catalog's")
 	}
@@ -150,7 +157,7 @@ func TestSidebarIsBoundedOnAValuesPage(t *testing.T) {
 			id := "c" + strconv.Itoa(i)
 			cat.Clouds = append(cat.Clouds, catalog.Facet{ID: id, Name: "Cloud " + id})
 		}
-		a := axisSources["cloud"](cat, first)
+		a := axisSources[catalog.SegCloud](cat, first)
 		all := a.sidebar(0)[0].links
 		if len(all) != n+1 {
 			t.Errorf("%d clouds: the all-clouds page lists %d links, want %d", n, len(all), n+1)

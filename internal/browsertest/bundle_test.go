@@ -47,7 +47,7 @@ func newBuilderPage(cat *catalog.Catalog, r *catalog.Release, cloud string) buil
 			b.layers = append(b.layers, li)
 		}
 	}
-	f := catalog.Filter{Product: r.Product.ID, Version: r.Version.Raw, Cloud: cloud, Layer: catalog.All, Arch: catalog.All, FIPS: catalog.All}
+	f := catalog.NewFilter().With(catalog.SegProduct, r.Product.ID).With(catalog.SegVersion, r.Version.Raw).With(catalog.SegCloud, cloud)
 	for _, v := range cat.Versions {
 		if cloud == "" && multipleLayer(cat, v.Pack.LayerOrder) && v.OffersRelease(r) || cloud != "" && v.Matches(cat, f) {
 			b.versions = append(b.versions, v)

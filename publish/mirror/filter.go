@@ -16,35 +16,67 @@ import (
 // browse pages: values of one facet are alternatives, facets combine. An
 // empty facet means all. Pages, lists and JSON are always mirrored.
 type Filter struct {
-	Products []string `json:"products,omitempty"`
-	Versions []string `json:"versions,omitempty"`
-	Clouds   []string `json:"clouds,omitempty"`
-	Layers   []string `json:"layers,omitempty"`
-	Arches   []string `json:"arches,omitempty"`
-	FIPS     []string `json:"fips,omitempty"` // "fips" or "non-fips"
+	// Segments are the values per browse segment, in the order of
+	// tree.BrowseSegments: one entry per segment, so a new segment needs
+	// no field here. In JSON each is keyed by its segment's Plural.
+	Segments [len(tree.BrowseSegments)][]string
 	// Bundle, when set, selects exactly its pack versions; it does not
 	// combine with the facets above.
-	Bundle *Bundle `json:"bundle,omitempty"`
+	Bundle *Bundle
 }
 
-// segments are the filter's values per browse segment, in the order of
-// tree.BrowseSegments; each field's JSON key is its segment's Plural.
-func (f *Filter) segments() [len(tree.BrowseSegments)][]string {
-	var out [len(tree.BrowseSegments)][]string
-	for i, p := range f.fields() {
-		out[i] = *p
+func (f Filter) MarshalJSON() ([]byte, error) {
+	out := map[string]any{}
+	for i, vs := range f.Segments {
+		if len(vs) > 0 {
+			out[tree.BrowseSegments[i].Plural] = vs
+		}
 	}
-	return out
+	if f.Bundle != nil {
+		out["bundle"] = f.Bundle
+	}
+	return json.Marshal(out)
 }
 
-// fields are the filter's fields in the order of tree.BrowseSegments.
-func (f *Filter) fields() [len(tree.BrowseSegments)]*[]string {
-	return [...]*[]string{&f.Products, &f.Versions, &f.Clouds, &f.Layers, &f.Arches, &f.FIPS}
+func (f *Filter) UnmarshalJSON(data []byte) error {
+	var raw map[string]json.RawMessage
+	if err := json.Unmarshal(data, &raw); err != nil {
+		return err
+	}
+	*f = Filter{}
+	for i, seg := range tree.BrowseSegments {
+		if v, ok := raw[seg.Plural]; ok {
+			if err := json.Unmarshal(v, &f.Segments[i]); err != nil {
+				return fmt.Errorf("filter %s: %w", seg.Plural, err)
+			}
+		}
+	}
+	if v, ok := raw["bundle"]; ok {
+		return json.Unmarshal(v, &f.Bundle)
+	}
+	return nil
 }
 
-// Field is the filter's field for tree.BrowseSegments[i], for a command
+// segments are the filter's values per browse segment.
+func (f *Filter) segments() [len(tree.BrowseSegments)][]string { return f.Segments }
+
+// Field is the filter's values for tree.BrowseSegments[i], for a command
 // to fill from its --<segment> flags.
-func (f *Filter) Field(i int) *[]string { return f.fields()[i] }
+func (f *Filter) Field(i int) *[]string { return &f.Segments[i] }
+
+// NewFilter returns a filter that selects everything, to narrow with With.
+func NewFilter() *Filter { return &Filter{} }
+
+// With sets the values of the segment named name and returns f; a name
+// that is no segment is a programming error.
+func (f *Filter) With(name string, values ...string) *Filter {
+	i := tree.SegmentIndex(name)
+	if i < 0 {
+		panic("mirror: no browse segment " + name)
+	}
+	f.Segments[i] = values
+	return f
+}
 
 // facetCount is the number of facet values the filter holds.
 func (f *Filter) facetCount() int {

@@ -46,13 +46,13 @@ func TestFilterCheck(t *testing.T) {
 		f    Filter
 		want string // the error, or empty
 	}{
-		{Filter{FIPS: []string{"fips", "non-fips"}}, ""},
-		{Filter{Products: []string{"palette"}, Versions: []string{"4.7.3"}}, ""},
-		{Filter{FIPS: []string{"yes"}}, `target --fips yes: use "fips" or "non-fips"`},
-		{Filter{FIPS: []string{"all"}}, `target --fips all: use "fips" or "non-fips"`},
-		{Filter{Versions: []string{"4.7.3"}}, "target --version: versions belong to products: add --product"},
+		{*NewFilter().With("fips", "fips", "non-fips"), ""},
+		{*NewFilter().With("product", "palette").With("version", "4.7.3"), ""},
+		{*NewFilter().With("fips", "yes"), `target --fips yes: use "fips" or "non-fips"`},
+		{*NewFilter().With("fips", "all"), `target --fips all: use "fips" or "non-fips"`},
+		{*NewFilter().With("version", "4.7.3"), "target --version: versions belong to products: add --product"},
 		// A bad value is reported before a missing product.
-		{Filter{Versions: []string{"4.7.3"}, FIPS: []string{"no"}}, `target --fips no: use "fips" or "non-fips"`},
+		{*NewFilter().With("version", "4.7.3").With("fips", "no"), `target --fips no: use "fips" or "non-fips"`},
 	}
 	for _, tt := range tests {
 		err := tt.f.check()
@@ -70,7 +70,7 @@ func errText(err error) string {
 }
 
 func TestFilterFolders(t *testing.T) {
-	f := Filter{Products: []string{"palette", "all"}, Versions: []string{"4.7.3", "4.6.2"}, Clouds: []string{"aws"}, FIPS: []string{"fips"}}
+	f := *NewFilter().With("product", "palette", "all").With("version", "4.7.3", "4.6.2").With("cloud", "aws").With("fips", "fips")
 	var got []string
 	for _, folder := range f.folders() {
 		got = append(got, folder.Path())
@@ -83,7 +83,7 @@ func TestFilterFolders(t *testing.T) {
 	if strings.Join(got, " ") != strings.Join(want, " ") {
 		t.Errorf("folders:\n got %v\nwant %v", got, want)
 	}
-	if got := (&Filter{}).folders(); len(got) != 1 || got[0] != tree.AllFolder() {
+	if got := NewFilter().folders(); len(got) != 1 || got[0] != tree.AllFolder() {
 		t.Errorf("the empty filter's folders = %v, want the all folder", got)
 	}
 }
@@ -94,9 +94,9 @@ func TestFilterOnlyReleases(t *testing.T) {
 		want bool
 	}{
 		{Filter{}, true},
-		{Filter{Products: []string{"palette"}, Versions: []string{"4.7.3"}}, true},
-		{Filter{Products: []string{"palette"}, Layers: []string{"os"}}, false},
-		{Filter{FIPS: []string{"fips"}}, false},
+		{*NewFilter().With("product", "palette").With("version", "4.7.3"), true},
+		{*NewFilter().With("product", "palette").With("layer", "os"), false},
+		{*NewFilter().With("fips", "fips"), false},
 	} {
 		if got := tt.f.onlyReleases(); got != tt.want {
 			t.Errorf("%q: onlyReleases() = %v, want %v", tt.f.String(), got, tt.want)

@@ -270,7 +270,7 @@ func TestPartialMirror(t *testing.T) {
 	s := treetest.NewSite(t)
 	src := treetest.ServeDir(t, s.Public(), nil)
 	dest := filepath.Join(t.TempDir(), "mirror")
-	f := &mirror.Filter{Layers: []string{"cni"}, Clouds: []string{"aws"}}
+	f := mirror.NewFilter().With("layer", "cni").With("cloud", "aws")
 	res, err := mirrorTo(t, src, s.Key, dest, mirror.Options{Filter: f, Prune: true})
 	if err != nil {
 		t.Fatal(err)
@@ -307,7 +307,7 @@ func TestPartialMirror(t *testing.T) {
 	}
 
 	// Without pruning, a second filter adds to the first.
-	more, err := mirrorTo(t, src, s.Key, dest, mirror.Options{Filter: &mirror.Filter{Layers: []string{"k8s"}}})
+	more, err := mirrorTo(t, src, s.Key, dest, mirror.Options{Filter: mirror.NewFilter().With("layer", "k8s")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -326,7 +326,7 @@ func TestPartialMirror(t *testing.T) {
 
 	// Releases come with a product/version filter, not with a layer one.
 	dest2 := filepath.Join(t.TempDir(), "mirror2")
-	if _, err := mirrorTo(t, src, s.Key, dest2, mirror.Options{Filter: &mirror.Filter{Products: []string{"palette"}, Versions: []string{"4.6.2"}}}); err != nil {
+	if _, err := mirrorTo(t, src, s.Key, dest2, mirror.Options{Filter: mirror.NewFilter().With("product", "palette").With("version", "4.6.2")}); err != nil {
 		t.Fatal(err)
 	}
 	for _, p := range []string{"artifacts/releases/palette/4.6.2/palette-appliance-4.6.2.iso", "artifacts/packs/ubuntu/ubuntu-20.04.zst"} {
@@ -337,7 +337,7 @@ func TestPartialMirror(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dest2, "artifacts/releases/palette/4.7.3/palette-4.7.3.tar.zst")); err == nil {
 		t.Error("another release's artifacts were mirrored")
 	}
-	_, err = mirrorTo(t, src, s.Key, filepath.Join(t.TempDir(), "x"), mirror.Options{Filter: &mirror.Filter{Clouds: []string{"mars"}}})
+	_, err = mirrorTo(t, src, s.Key, filepath.Join(t.TempDir(), "x"), mirror.Options{Filter: mirror.NewFilter().With("cloud", "mars")})
 	if want := "target --cloud mars: matches no browse combination of this site; check the product, version, cloud, layer and arch ids in catalog.json"; err == nil || err.Error() != want {
 		t.Errorf("a filter matching nothing: %v, want %s", err, want)
 	}

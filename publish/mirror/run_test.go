@@ -62,7 +62,7 @@ func TestRunPartialMirrorKeepsByDefault(t *testing.T) {
 	src := treetest.ServeDir(t, s.Public(), nil)
 	key := keyFile(t, s.Signer.PublicKeyPEM())
 	k8s := filepath.Join("artifacts", "packs", "kubernetes", "kubernetes-1.32.3.zst")
-	cni := &mirror.Filter{Layers: []string{"cni"}}
+	cni := mirror.NewFilter().With("layer", "cni")
 	for _, c := range []struct {
 		prune    *bool
 		k8sStays bool

@@ -376,7 +376,7 @@ func TestVerifyCatchesTampering(t *testing.T) {
 func TestFilteredPushThenVerifyListsLeftOut(t *testing.T) {
 	reg := testenv.StartRegistry(t, testenv.RegistryOptions{})
 	s := newSite(t)
-	f := &mirror.Filter{Layers: []string{"k8s"}}
+	f := mirror.NewFilter().With("layer", "k8s")
 	res, err := s.push(t, reg.Host, oci.PushOptions{Filter: f})
 	if err != nil {
 		t.Fatal(err)

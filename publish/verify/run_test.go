@@ -41,7 +41,7 @@ func TestRunReadsTheMirrorState(t *testing.T) {
 	s := treetest.NewSite(t)
 	key := keyFile(t, s.Signer.PublicKeyPEM())
 	dest := filepath.Join(t.TempDir(), "mirror")
-	res, err := mirror.Mirror(context.Background(), openDir(t, s.Public()), s.Key, dest, mirror.Options{Filter: &mirror.Filter{Layers: []string{"cni"}}})
+	res, err := mirror.Mirror(context.Background(), openDir(t, s.Public()), s.Key, dest, mirror.Options{Filter: mirror.NewFilter().With("layer", "cni")})
 	if err != nil || res.LeftOut == 0 {
 		t.Fatalf("partial mirror: %v, %d left out", err, res.LeftOut)
 	}
