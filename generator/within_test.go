@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/packstudio/packstudio/catalog"
 )
@@ -76,4 +77,55 @@ func TestSourcesWithin(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), s.path("site.toml")+`:8: sources_within "nowhere" is not a directory`) {
 		t.Errorf("missing sources_within: got %v", err)
 	}
+}
+
+// TestSourcesWithinOnTheFastPath: a rebuild that finds nothing changed
+// skips loading, so a link inside sources_within retargeted outside after
+// a build (a readme, then a source) must still be seen as a change and
+// refused, not trusted from the last build's record.
+func TestSourcesWithinOnTheFastPath(t *testing.T) {
+	t.Parallel()
+	s := newSite(t)
+	s.edit("site.toml", "[signing]\n", "[build]\nsources_within = \"catalog\"\n[signing]\n")
+	s.edit("site.toml", `content = "content"`, `content = "catalog/content"`)
+	if err := os.Rename(s.path("content"), s.path("catalog/content")); err != nil {
+		t.Fatal(err)
+	}
+	secret := filepath.Join(t.TempDir(), "shadow")
+	if err := os.WriteFile(secret, []byte("root:x:0:0\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	// Readme and source are links to files beside them.
+	for _, f := range []string{"catalog/readme/ubuntu.md", "catalog/payload/ubuntu-20.04.img"} {
+		if err := os.Rename(s.path(f), s.path(f+".real")); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Symlink(filepath.Base(f)+".real", s.path(f)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	time.Sleep(racyWindow + 50*time.Millisecond)
+	s.armed(buildSetup{})
+
+	retarget := func(link, to string) {
+		t.Helper()
+		if err := os.Remove(s.path(link)); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Symlink(to, s.path(link)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	refused := func(want string) {
+		t.Helper()
+		_, err := s.build()
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("link retargeted outside: got %v, want a problem %q", err, want)
+		}
+	}
+	retarget("catalog/readme/ubuntu.md", secret)
+	refused(`ubuntu.toml:5: readme "readme/ubuntu.md" leads to ` + secret)
+	retarget("catalog/readme/ubuntu.md", "ubuntu.md.real")
+	retarget("catalog/payload/ubuntu-20.04.img", secret)
+	refused(`ubuntu.toml:12: source "payload/ubuntu-20.04.img" leads to ` + secret)
 }
