@@ -59,7 +59,7 @@ func LoadWith(dir string, o LoadOptions) (*Catalog, error) {
 	l := &loader{dir: dir, cat: &Catalog{Dir: dir}, broken: map[string]bool{}, open: o.Open, reserved: o.Reserved}
 	if o.SourcesWithin != "" {
 		// A missing folder leaves within empty: then every source is outside.
-		real, err := filepath.EvalSymlinks(o.SourcesWithin)
+		real, err := RealPath(o.SourcesWithin)
 		if err != nil {
 			real = ""
 		}

@@ -96,6 +96,19 @@ func TestLoadSourcesWithin(t *testing.T) {
 	if _, err := LoadWith(dir, LoadOptions{SourcesWithin: within}); err != nil {
 		t.Fatalf("sources inside sources_within refused: %v", err)
 	}
+	// A relative catalog path against an absolute sources_within, and the
+	// other way round, compare where they are, not how they are written.
+	wd, _ := os.Getwd()
+	relDir, err := filepath.Rel(wd, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := LoadWith(relDir, LoadOptions{SourcesWithin: within}); err != nil {
+		t.Errorf("relative catalog, absolute sources_within: %v", err)
+	}
+	if _, err := LoadWith(dir, LoadOptions{SourcesWithin: filepath.Join(relDir, "payload")}); err != nil {
+		t.Errorf("absolute catalog, relative sources_within: %v", err)
+	}
 
 	edit("packs/cni-calico.toml", `source = "payload/file.txt"`, `source = "`+secret+`"`)
 	edit("packs/kubernetes.toml", `source = "payload"`, `source = "payload/leak"`)

@@ -19,17 +19,26 @@ func (w *sourcesWithin) check(p string) string {
 	if w.real == "" {
 		return fmt.Sprintf("cannot be checked: sources_within %s does not exist", w.dir)
 	}
-	real, err := filepath.EvalSymlinks(p)
+	real, err := RealPath(p)
 	if err != nil {
 		return fmt.Sprintf("cannot be resolved: %v", unwrapPathError(err))
 	}
 	if !Within(real, w.real) {
-		if real != filepath.Clean(p) {
+		if abs, _ := filepath.Abs(p); real != abs {
 			return fmt.Sprintf("leads to %s, outside sources_within %s", real, w.dir)
 		}
 		return fmt.Sprintf("is outside sources_within %s", w.dir)
 	}
 	return ""
+}
+
+// RealPath is where p really is: absolute, every link resolved.
+func RealPath(p string) (string, error) {
+	real, err := filepath.EvalSymlinks(p)
+	if err != nil {
+		return "", err
+	}
+	return filepath.Abs(real)
 }
 
 // Within reports whether the path p is dir or inside it, by their text:

@@ -208,7 +208,7 @@ func (l *configLoader) sourcesWithin(p string, c *Config) string {
 		return ""
 	}
 	dir := l.rel(p, "")
-	real, err := filepath.EvalSymlinks(dir)
+	real, err := catalog.RealPath(dir)
 	if fi, serr := os.Stat(dir); err != nil || serr != nil || !fi.IsDir() {
 		l.add("build.sources_within", "point it at the directory that holds the catalog's sources, readmes and content pages",
 			"sources_within %q is not a directory", p)
@@ -217,7 +217,7 @@ func (l *configLoader) sourcesWithin(p string, c *Config) string {
 	if c.Content == "" {
 		return dir
 	}
-	if realContent, err := filepath.EvalSymlinks(c.Content); err == nil && !catalog.Within(realContent, real) {
+	if realContent, err := catalog.RealPath(c.Content); err == nil && !catalog.Within(realContent, real) {
 		l.add("content", "move the content directory into "+p+", or set [build] sources_within to a directory that holds it",
 			"content directory %q is outside sources_within %s", c.Content, p)
 	}

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"io"
 	"maps"
-	"path/filepath"
 
 	"github.com/packstudio/packstudio/catalog"
 	"github.com/packstudio/packstudio/content"
@@ -26,11 +25,11 @@ func (b *builder) contentOptions(open func(string) (io.ReadCloser, error)) conte
 	if b.cfg.SourcesWithin != "" {
 		within := b.cfg.SourcesWithin
 		o.Check = func(file string) (string, string) {
-			real, err := filepath.EvalSymlinks(file)
+			real, err := catalog.RealPath(file)
 			if err != nil {
 				return "cannot be resolved: " + err.Error(), "fix or remove the page"
 			}
-			if realWithin, err := filepath.EvalSymlinks(within); err != nil || !catalog.Within(real, realWithin) {
+			if realWithin, err := catalog.RealPath(within); err != nil || !catalog.Within(real, realWithin) {
 				return "leads to " + real + ", outside sources_within " + within,
 					"replace the link with the page itself, or set [build] sources_within in " + b.cfg.File + " to a directory that holds it"
 			}
