@@ -33,13 +33,38 @@ var defaultArches = []Facet{{ID: "amd64", Name: "AMD64"}, {ID: "arm64", Name: "A
 // Load reads dir/catalog.toml and dir/packs/*.toml, checks everything and
 // returns the catalog, or Problems listing every problem found.
 func Load(dir string) (*Catalog, error) {
-	return LoadWith(dir, func(name string) (io.ReadCloser, error) { return os.Open(name) })
+	return LoadWith(dir, LoadOptions{})
 }
 
-// LoadWith is Load reading each catalog file through open (a build passes
-// its key guard's, which refuses the signing key).
-func LoadWith(dir string, open func(name string) (io.ReadCloser, error)) (*Catalog, error) {
-	l := &loader{dir: dir, cat: &Catalog{Dir: dir}, broken: map[string]bool{}, open: open}
+// LoadOptions are what a build adds to the checks of Load. The catalog
+// knows nothing of the tree it becomes, so the build says which names the
+// tree takes for itself and where sources may be.
+type LoadOptions struct {
+	// Open reads each catalog file (a build passes its key guard's, which
+	// refuses the signing key); nil means os.Open.
+	Open func(name string) (io.ReadCloser, error)
+	// Reserved maps each name no product, cloud, layer or arch id may take
+	// to what the site uses it for.
+	Reserved map[string]string
+	// SourcesWithin, when set, is the directory every source and readme
+	// must be in once links are resolved.
+	SourcesWithin string
+}
+
+// LoadWith is Load with a build's options.
+func LoadWith(dir string, o LoadOptions) (*Catalog, error) {
+	if o.Open == nil {
+		o.Open = func(name string) (io.ReadCloser, error) { return os.Open(name) }
+	}
+	l := &loader{dir: dir, cat: &Catalog{Dir: dir}, broken: map[string]bool{}, open: o.Open, reserved: o.Reserved}
+	if o.SourcesWithin != "" {
+		// A missing folder leaves within empty: then every source is outside.
+		real, err := RealPath(o.SourcesWithin)
+		if err != nil {
+			real = ""
+		}
+		l.within = &sourcesWithin{dir: o.SourcesWithin, real: real}
+	}
 	l.loadFacets()
 	l.loadPacks()
 	l.checkRequires()
@@ -62,6 +87,9 @@ type loader struct {
 	facets bool
 	clouds map[string]bool
 	arches map[string]bool
+	// reserved and within are LoadOptions.Reserved and SourcesWithin.
+	reserved map[string]string
+	within   *sourcesWithin
 }
 
 func (l *loader) path(p string) string {
@@ -84,8 +112,22 @@ func (l *loader) source(file string, line int, key, p, kind string) Source {
 		l.ps.add(file, line, "point it at a regular file", "%s %q is not a file", key, p)
 	case kind == "" && !fi.Mode().IsRegular() && !fi.IsDir():
 		l.ps.add(file, line, "point it at a file or a directory", "%s %q is neither a file nor a directory", key, p)
+	case l.within != nil:
+		if why := l.within.check(src.Path); why != "" {
+			l.ps.add(file, line, "move it into "+l.within.dir+", or set [build] sources_within in the site config to a directory that holds it",
+				"%s %q %s", key, p, why)
+		}
 	}
 	return src
+}
+
+// reservedID reports what the site uses id for when it may not be a
+// catalog id, else "".
+func (l *loader) reservedID(id string) string {
+	if use, ok := l.reserved[id]; ok {
+		return "is a name the site uses itself: " + use
+	}
+	return ""
 }
 
 func checkID(text string) string {
@@ -160,6 +202,9 @@ func (l *loader) facetList(file string, pos Lines, kind, table string, raws []ra
 		if why := checkID(r.ID); why != "" {
 			l.ps.add(file, line, "use an id like \"aws\" or \"edge-native\"", "%s id %q %s", kind, r.ID, why)
 			continue
+		}
+		if why := l.reservedID(r.ID); why != "" { // kept, so its packs are not also refused
+			l.ps.add(file, line, "choose another id", "%s id %q %s", kind, r.ID, why)
 		}
 		if seen[r.ID] {
 			l.ps.add(file, line, "give each "+kind+" its own id", "%s %q is declared twice", kind, r.ID)
@@ -273,6 +318,9 @@ func (l *loader) loadProducts(file string, pos Lines, raws []rawProduct) {
 		if why := checkID(rp.ID); why != "" {
 			l.ps.add(file, line, "use an id like \"palette\"", "product id %q %s", rp.ID, why)
 			continue
+		}
+		if why := l.reservedID(rp.ID); why != "" {
+			l.ps.add(file, line, "choose another id", "product id %q %s", rp.ID, why)
 		}
 		if seen[rp.ID] {
 			l.ps.add(file, line, "give each product its own id", "product %q is declared twice", rp.ID)

@@ -45,38 +45,51 @@ type Page struct {
 
 var slugText = regexp.MustCompile(`^[a-z0-9][a-z0-9-]*$`)
 
-// Reserved are top-level names of the output tree a page may not take.
-var Reserved = []string{"assets", "artifacts", "browse", "bundle", "compat", "packs", "releases", "verify", "all"}
-
 // Opener opens a file to read. A build passes its key guard's, which
 // refuses the signing key; nil means os.Open.
 type Opener func(name string) (io.ReadCloser, error)
 
-// LoadPages reads dir/*.md through open. _index.md becomes the home page's
-// introduction; every other <slug>.md a page at <slug>/index.html.
-func LoadPages(dir string, open Opener) ([]Page, error) {
-	if dir == "" {
-		return nil, nil
+// Options are what a build adds to LoadPages' checks.
+type Options struct {
+	Open Opener
+	// Reserved maps each name a page may not take, since the site writes
+	// its own file or folder there, to what that is.
+	Reserved map[string]string
+	// Check, when set, returns why a page's file may not be read and how
+	// to fix that, or "" (the build's sources_within).
+	Check func(file string) (msg, fix string)
+}
+
+// PageError is a content page that cannot be one, named by its file.
+type PageError struct {
+	File, Msg, Fix string
+}
+
+func (e *PageError) Error() string { return e.File + ": " + e.Msg + "; " + e.Fix }
+
+// PageErrors is every page of a content directory that cannot be one.
+type PageErrors []*PageError
+
+func (es PageErrors) Error() string {
+	lines := make([]string, len(es))
+	for i, e := range es {
+		lines[i] = e.Error()
 	}
-	entries, err := os.ReadDir(dir)
+	return strings.Join(lines, "\n")
+}
+
+// LoadPages reads dir/*.md through o.Open. _index.md becomes the home
+// page's introduction; every other <slug>.md a page at <slug>/index.html.
+// Every page's name is checked before any is read: see CheckPages.
+func LoadPages(dir string, o Options) ([]Page, error) {
+	files, err := listPages(dir, o)
 	if err != nil {
-		return nil, fmt.Errorf("content: %w", err)
+		return nil, err
 	}
 	var pages []Page
-	for _, e := range entries {
-		name := e.Name()
-		if e.IsDir() || !strings.HasSuffix(name, ".md") {
-			continue
-		}
-		file := filepath.Join(dir, name)
-		slug := strings.TrimSuffix(name, ".md")
-		if slug == "_index" {
-			slug = ""
-		} else if !slugText.MatchString(slug) || contains(Reserved, slug) {
-			return nil, fmt.Errorf("%s: page name %q must be lower-case letters, digits and '-', and not one of %s; rename the file",
-				file, slug, strings.Join(Reserved, ", "))
-		}
-		src, err := readFile(open, file)
+	for _, file := range files {
+		slug := pageSlug(file)
+		src, err := readFile(o.Open, file)
 		if err != nil {
 			return nil, fmt.Errorf("content: %w", err)
 		}
@@ -88,6 +101,71 @@ func LoadPages(dir string, open Opener) ([]Page, error) {
 	}
 	sort.Slice(pages, func(i, j int) bool { return pages[i].Slug < pages[j].Slug })
 	return pages, nil
+}
+
+// CheckPages checks the names of dir's pages without reading them; the
+// bad ones come back together as PageErrors.
+func CheckPages(dir string, o Options) error {
+	_, err := listPages(dir, o)
+	return err
+}
+
+// listPages returns dir's page files, or why some of them cannot be pages.
+func listPages(dir string, o Options) ([]string, error) {
+	if dir == "" {
+		return nil, nil
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("content: %w", err)
+	}
+	var files []string
+	var bad PageErrors
+	for _, e := range entries {
+		name := e.Name()
+		if e.IsDir() || !strings.HasSuffix(name, ".md") {
+			continue
+		}
+		file := filepath.Join(dir, name)
+		if pe := checkPage(file, o); pe != nil {
+			bad = append(bad, pe)
+			continue
+		}
+		files = append(files, file)
+	}
+	if len(bad) > 0 {
+		return nil, bad
+	}
+	return files, nil
+}
+
+// pageSlug is the folder a page file becomes: "" for _index.md.
+func pageSlug(file string) string {
+	slug := strings.TrimSuffix(filepath.Base(file), ".md")
+	if slug == "_index" {
+		return ""
+	}
+	return slug
+}
+
+// checkPage returns why file cannot be a page, or nil.
+func checkPage(file string, o Options) *PageError {
+	slug := pageSlug(file)
+	switch {
+	case slug == "":
+	case !slugText.MatchString(slug):
+		return &PageError{File: file, Msg: fmt.Sprintf("page name %q may hold only lower-case letters, digits and '-'", slug),
+			Fix: "rename the file"}
+	case isReserved(o.Reserved, slug):
+		return &PageError{File: file, Msg: fmt.Sprintf("page name %q is a name the site uses itself: %s", slug, o.Reserved[slug]),
+			Fix: "rename the file"}
+	}
+	if o.Check != nil {
+		if msg, fix := o.Check(file); msg != "" {
+			return &PageError{File: file, Msg: msg, Fix: fix}
+		}
+	}
+	return nil
 }
 
 func readFile(open Opener, name string) ([]byte, error) {
@@ -111,11 +189,7 @@ func title(src []byte, slug string) string {
 	return slug
 }
 
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
+func isReserved(reserved map[string]string, name string) bool {
+	_, ok := reserved[name]
+	return ok
 }

@@ -1,6 +1,8 @@
 package content
 
 import (
+	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -38,7 +40,7 @@ func TestLoadPages(t *testing.T) {
 	dir := t.TempDir()
 	os.WriteFile(filepath.Join(dir, "_index.md"), []byte("Welcome *here*.\n"), 0o644)
 	os.WriteFile(filepath.Join(dir, "about.md"), []byte("# About us\n\nText.\n"), 0o644)
-	pages, err := LoadPages(dir, nil)
+	pages, err := LoadPages(dir, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -48,8 +50,44 @@ func TestLoadPages(t *testing.T) {
 	if !strings.Contains(string(pages[0].HTML), "<em>here</em>") {
 		t.Errorf("home intro not rendered: %s", pages[0].HTML)
 	}
-	os.WriteFile(filepath.Join(dir, "browse.md"), []byte("x"), 0o644)
-	if _, err := LoadPages(dir, nil); err == nil || !strings.Contains(err.Error(), "browse.md") {
-		t.Errorf("a page named like a reserved folder was accepted: %v", err)
+}
+
+// TestLoadPagesRefusesNames: a page named like a file or folder the site
+// writes itself, or with a name that is no slug, or that Check refuses, is
+// refused by its file with a fix, all of them at once and before any page
+// is read.
+func TestLoadPagesRefusesNames(t *testing.T) {
+	dir := t.TempDir()
+	for name, text := range map[string]string{"about.md": "# About", "search.md": "# Search", "Bad Name.md": "x", "secret.md": "x"} {
+		os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644)
+	}
+	var read []string
+	o := Options{
+		Reserved: map[string]string{"search": "the search page (search/)"},
+		Open: func(name string) (io.ReadCloser, error) {
+			read = append(read, name)
+			return os.Open(name)
+		},
+		Check: func(file string) (string, string) {
+			if filepath.Base(file) == "secret.md" {
+				return "is outside sources_within", "move it"
+			}
+			return "", ""
+		},
+	}
+	_, err := LoadPages(dir, o)
+	var pe PageErrors
+	if !errors.As(err, &pe) {
+		t.Fatalf("want PageErrors, got %v", err)
+	}
+	msg := strings.ReplaceAll(err.Error(), dir+string(filepath.Separator), "")
+	want := `Bad Name.md: page name "Bad Name" may hold only lower-case letters, digits and '-'; rename the file
+search.md: page name "search" is a name the site uses itself: the search page (search/); rename the file
+secret.md: is outside sources_within; move it`
+	if msg != want {
+		t.Errorf("got\n%s\nwant\n%s", msg, want)
+	}
+	if len(read) > 0 {
+		t.Errorf("pages were read before their names were checked: %v", read)
 	}
 }

@@ -200,9 +200,9 @@ func (b *builder) checkManifestSize() {
 // read through the key guard.
 func (b *builder) load() error {
 	open := b.guard.Open
-	cat, err := catalog.LoadWith(b.cfg.Catalog, open)
+	cat, err := catalog.LoadWith(b.cfg.Catalog, b.catalogOptions(open))
 	if err != nil {
-		return err
+		return b.withPageNames(err, open)
 	}
 	b.cat = cat
 	ps := b.checkKeyNotInInputs()
@@ -213,8 +213,10 @@ func (b *builder) load() error {
 	if _, err := b.guard.ReadFile(b.cfg.File); err != nil {
 		ps = append(ps, catalog.Problem{File: b.cfg.File, Msg: err.Error(), Fix: "remove the key from the site config"})
 	}
-	b.pages, err = content.LoadPages(b.cfg.Content, open)
-	if err != nil {
+	b.pages, err = content.LoadPages(b.cfg.Content, b.contentOptions(open))
+	if pps, ok := pageProblems(err); ok {
+		ps = append(ps, pps...)
+	} else if err != nil {
 		ps = append(ps, catalog.Problem{File: b.cfg.File, Msg: err.Error(), Fix: "fix the content directory"})
 	}
 	b.theme, err = theme.New(b.cfg.Theme, open)

@@ -30,6 +30,9 @@ type Config struct {
 	PublicKeyName string
 	ManifestTTL   time.Duration
 	Publish       PublishConfig
+	// SourcesWithin is [build] sources_within: when set, every source,
+	// readme and content page must be inside it once links are resolved.
+	SourcesWithin string
 }
 
 // PublishConfig is the [publish] table.
@@ -62,6 +65,9 @@ type rawConfig struct {
 		Region   string `toml:"region"`
 		Jobs     int    `toml:"jobs"`
 	} `toml:"publish"`
+	Build struct {
+		SourcesWithin string `toml:"sources_within"`
+	} `toml:"build"`
 }
 
 // Overrides are command-line flags that take precedence over site.toml.
@@ -96,6 +102,7 @@ func LoadConfig(file string, o Overrides) (*Config, error) {
 		l.add("publish.jobs", "use a positive number or leave it out", "publish.jobs is negative")
 	}
 	l.checkOutput(c)
+	c.SourcesWithin = l.sourcesWithin(raw.Build.SourcesWithin, c)
 	if len(l.ps) > 0 {
 		return nil, l.ps
 	}
@@ -184,11 +191,37 @@ func (l *configLoader) publicKeyName(raw *rawConfig) string {
 	if keyName == "" {
 		keyName = tree.DefaultPublicKeyName
 	}
-	if !safeFileName.MatchString(keyName) || keyName == "manifest.json" {
+	if !safeFileName.MatchString(keyName) {
 		l.add(keyNameAt, `use a plain file name of letters, digits, '.', '_' and '-', like "public_key.pem"`,
 			"public_key_name %q must be a file name at the root of the site, not starting with '.'", keyName)
+	} else if use, ok := tree.Reserved[keyName]; ok {
+		l.add(keyNameAt, `use another name, like "public_key.pem"`,
+			"public_key_name %q is a name the site uses itself: %s", keyName, use)
 	}
 	return keyName
+}
+
+// sourcesWithin checks [build] sources_within, a directory, and that the
+// content directory is inside it; it returns the path, or "" when unset.
+func (l *configLoader) sourcesWithin(p string, c *Config) string {
+	if p == "" {
+		return ""
+	}
+	dir := l.rel(p, "")
+	real, err := catalog.RealPath(dir)
+	if fi, serr := os.Stat(dir); err != nil || serr != nil || !fi.IsDir() {
+		l.add("build.sources_within", "point it at the directory that holds the catalog's sources, readmes and content pages",
+			"sources_within %q is not a directory", p)
+		return dir
+	}
+	if c.Content == "" {
+		return dir
+	}
+	if realContent, err := catalog.RealPath(c.Content); err == nil && !catalog.Within(realContent, real) {
+		l.add("content", "move the content directory into "+p+", or set [build] sources_within to a directory that holds it",
+			"content directory %q is outside sources_within %s", c.Content, p)
+	}
+	return dir
 }
 
 // manifestTTL returns how long a manifest is valid, from the top level or
@@ -253,7 +286,4 @@ func abs(p string) string {
 }
 
 // within reports whether p is dir or inside it.
-func within(p, dir string) bool {
-	rel, err := filepath.Rel(dir, p)
-	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
-}
+func within(p, dir string) bool { return catalog.Within(p, dir) }

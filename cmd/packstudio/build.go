@@ -76,7 +76,7 @@ the build stops there: nothing is loaded or written.`,
 				st.Packed, st.Reused, st.Signed, st.FilesWritten, bytesize.Format(st.BytesWritten), st.FilesUnchanged, st.Removed,
 				st.ManifestVersion, map[bool]string{true: "", false: " (unchanged)"}[st.ManifestChanged])
 			for _, w := range st.Warnings {
-				fmt.Fprintln(e.stderr, "packstudio: warning:", w)
+				fmt.Fprintln(e.stderr, "packstudio: warning:", termSafe(w))
 			}
 			if statsFile != "" {
 				data, _ := json.MarshalIndent(st, "", " ")

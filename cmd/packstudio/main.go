@@ -14,7 +14,10 @@ import (
 	"os"
 	"os/signal"
 	"runtime/pprof"
+	"strconv"
+	"strings"
 	"syscall"
+	"unicode/utf8"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
@@ -78,6 +81,9 @@ func run(ctx context.Context, e *env, args []string) int {
 	return exitFailed
 }
 
+// errorText is an error as the terminal shows it: each line quoted by
+// termSafe, so a name from a catalog, a bucket or a bundle file cannot
+// carry an escape sequence or a line of its own into it.
 func errorText(err error) string {
 	var ps catalog.Problems
 	if errors.As(err, &ps) {
@@ -85,9 +91,40 @@ func errorText(err error) string {
 		if len(ps) == 1 {
 			noun = "problem"
 		}
-		return fmt.Sprintf("%d %s, nothing written:\n%s", len(ps), noun, ps.Error())
+		lines := make([]string, len(ps))
+		for i, p := range ps {
+			lines[i] = termSafe(p.Error())
+		}
+		return fmt.Sprintf("%d %s, nothing written:\n%s", len(ps), noun, strings.Join(lines, "\n"))
 	}
-	return err.Error()
+	lines := strings.Split(err.Error(), "\n")
+	for i, l := range lines {
+		lines[i] = termSafe(l)
+	}
+	return strings.Join(lines, "\n")
+}
+
+// termSafe quotes, as %q would, every character of s that is not
+// printable (escape sequences, control characters, bidi overrides, bytes
+// that are not UTF-8) and leaves the rest as it is. Every error and
+// FAIL line goes through it: their names come from trees, buckets and
+// files that anyone may have written.
+func termSafe(s string) string {
+	var b strings.Builder
+	for i, w := 0, 0; i < len(s); i += w {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		w = size
+		switch {
+		case r == utf8.RuneError && size == 1:
+			fmt.Fprintf(&b, `\x%02x`, s[i])
+		case strconv.IsPrint(r):
+			b.WriteRune(r)
+		default:
+			q := strconv.QuoteRune(r)
+			b.WriteString(q[1 : len(q)-1])
+		}
+	}
+	return b.String()
 }
 
 func newRoot(e *env) *cobra.Command {

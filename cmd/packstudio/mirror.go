@@ -131,14 +131,14 @@ func (e *env) printMirror(dest string, j mirror.Job, res *mirror.JobResult) {
 		return
 	}
 	if res.KeyWarning != "" {
-		fmt.Fprintln(e.stderr, "packstudio: WARNING:", res.KeyWarning)
+		fmt.Fprintln(e.stderr, "packstudio: WARNING:", termSafe(res.KeyWarning))
 	}
 	if res.Result != nil {
 		for _, n := range res.Notes {
-			fmt.Fprintln(e.stdout, "note:", n)
+			fmt.Fprintln(e.stdout, "note:", termSafe(n))
 		}
 		for _, fl := range res.Failures {
-			fmt.Fprintln(e.stdout, "FAIL", fl.String())
+			fmt.Fprintln(e.stdout, "FAIL", termSafe(fl.String()))
 		}
 	}
 	if !res.Mirrored {
@@ -149,7 +149,7 @@ func (e *env) printMirror(dest string, j mirror.Job, res *mirror.JobResult) {
 	if res.LeftOut > 0 {
 		partial = fmt.Sprintf("; %d objects left out by choice", res.LeftOut)
 		if f := j.Mirror.Filter; !f.Empty() {
-			partial += " (" + f.String() + ")"
+			partial += " (" + termSafe(f.String()) + ")"
 		}
 	}
 	fmt.Fprintf(e.stdout, "mirrored %s version %d into %s: fetched %d objects (%s, %d resumed), skipped %d already there, removed %d%s; %s at %s/s\n",
@@ -158,7 +158,7 @@ func (e *env) printMirror(dest string, j mirror.Job, res *mirror.JobResult) {
 		fmt.Fprintf(e.stdout, "rebased %d URL lists to %s\n", res.Rebased, res.RebasedTo)
 	}
 	for _, n := range res.VolumeNotes {
-		fmt.Fprintln(e.stdout, "note:", n)
+		fmt.Fprintln(e.stdout, "note:", termSafe(n))
 	}
 	if len(res.Volumes) > 0 {
 		fmt.Fprintf(e.stdout, "wrote %d volumes of at most %s to %s (each verifies on its own: packstudio verify --key PUB %s)\n",
@@ -210,7 +210,7 @@ key, and a DEST that holds files but is not a mirror unless --force.`,
 			}
 			rep := res.Report
 			for _, f := range rep.Failures {
-				fmt.Fprintln(e.stdout, "FAIL", f.String())
+				fmt.Fprintln(e.stdout, "FAIL", termSafe(f.String()))
 			}
 			if len(res.Missing) > 0 {
 				fmt.Fprintf(e.stdout, "%d objects of the manifest are on no volume of the set: a partial mirror left them out\n", len(res.Missing))

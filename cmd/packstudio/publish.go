@@ -106,14 +106,14 @@ func (e *env) printPublish(j publish.Job, res *publish.JobResult, err error, ela
 		return
 	}
 	for _, n := range res.Plan.Notes {
-		fmt.Fprintln(e.stdout, "note:", n)
+		fmt.Fprintln(e.stdout, "note:", termSafe(n))
 	}
 	if j.Sync.DryRun && err == nil {
 		printPlan(e.stdout, res.Plan, res.Target)
 		return
 	}
 	for _, f := range res.Failures {
-		fmt.Fprintln(e.stdout, "FAIL", f.String())
+		fmt.Fprintln(e.stdout, "FAIL", termSafe(f.String()))
 	}
 	fmt.Fprintf(e.stdout, "uploaded %d objects, %s; skipped %d; deleted %d (%s to %s in %s)\n",
 		res.Uploaded, bytesize.Format(res.Bytes), res.Plan.Skipped, res.Deleted, j.Dir, res.Target, elapsed.Round(time.Millisecond))

@@ -81,10 +81,10 @@ referrer. Missing, tampered and extra artifacts are listed.`,
 // is exit 1.
 func (e *env) printVerify(src tree.Reader, rep *verify.Report, listOut bool) error {
 	if rep.KeyWarning != "" {
-		fmt.Fprintln(e.stderr, "packstudio: warning:", rep.KeyWarning)
+		fmt.Fprintln(e.stderr, "packstudio: warning:", termSafe(rep.KeyWarning))
 	}
 	for _, n := range rep.Notes {
-		fmt.Fprintln(e.stdout, "note:", n)
+		fmt.Fprintln(e.stdout, "note:", termSafe(n))
 	}
 	if len(rep.LeftOut) > 0 {
 		fmt.Fprintf(e.stdout, "partial mirror: %d objects left out by choice", len(rep.LeftOut))
@@ -95,11 +95,11 @@ func (e *env) printVerify(src tree.Reader, rep *verify.Report, listOut bool) err
 		}
 		fmt.Fprintln(e.stdout, ":")
 		for _, p := range show {
-			fmt.Fprintln(e.stdout, "  left out", p)
+			fmt.Fprintln(e.stdout, "  left out", termSafe(p))
 		}
 	}
 	for _, f := range rep.Failures {
-		fmt.Fprintln(e.stdout, "FAIL", f.String())
+		fmt.Fprintln(e.stdout, "FAIL", termSafe(f.String()))
 	}
 	version := int64(0)
 	if rep.Manifest != nil {
@@ -121,7 +121,7 @@ func (e *env) verifyVolume(p string, j verify.Job) error {
 		return classify(err)
 	}
 	for _, f := range rep.Failures {
-		fmt.Fprintln(e.stdout, "FAIL", f.String())
+		fmt.Fprintln(e.stdout, "FAIL", termSafe(f.String()))
 	}
 	if !rep.OK() {
 		fmt.Fprintf(e.stdout, "%s: %d failures\n", p, len(rep.Failures))

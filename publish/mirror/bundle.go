@@ -9,7 +9,9 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/packstudio/packstudio/internal/tree"
 )
@@ -97,7 +99,7 @@ func parseBundle(file string, data []byte) (*Bundle, error) {
 		case v == nil && required:
 			problems = append(problems, fmt.Sprintf("%q is missing; the builder writes it", key))
 		case v == nil:
-		case *v == "" || *v == "." || *v == ".." || *v == "all" || strings.ContainsAny(*v, `/\@`) || strings.TrimSpace(*v) != *v:
+		case *v == "" || *v == "." || *v == ".." || *v == "all" || strings.ContainsAny(*v, `/\@`) || strings.TrimSpace(*v) != *v || !printable(*v):
 			problems = append(problems, fmt.Sprintf("%s %q is not an id of this kind of site; take it from catalog.json", key, *v))
 		default:
 			return *v
@@ -113,7 +115,7 @@ func parseBundle(file string, data []byte) (*Bundle, error) {
 		seen := map[string]bool{}
 		for _, p := range *raw.Packs {
 			name, version, ok := strings.Cut(p, "@")
-			if !ok || name == "" || version == "" || strings.ContainsAny(name+version, `@/\ `) || name == ".." || version == ".." {
+			if !ok || name == "" || version == "" || strings.ContainsAny(name+version, `@/\ `) || name == ".." || version == ".." || !printable(p) {
 				problems = append(problems, fmt.Sprintf("pack %q is not name@version (e.g. \"ubuntu-aws@22.04.5\")", p))
 				continue
 			}
@@ -127,6 +129,21 @@ func parseBundle(file string, data []byte) (*Bundle, error) {
 		return nil, &BundleError{File: file, Problems: problems}
 	}
 	return b, nil
+}
+
+// printable reports whether s is valid UTF-8 of printable characters only:
+// ids from a bundle file end up in messages on a terminal, where an escape
+// sequence or a control character would act rather than show.
+func printable(s string) bool {
+	if !utf8.ValidString(s) {
+		return false
+	}
+	for _, r := range s {
+		if !strconv.IsPrint(r) {
+			return false
+		}
+	}
+	return true
 }
 
 // context describes the bundle's context in words.

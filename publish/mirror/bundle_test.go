@@ -23,6 +23,10 @@ func TestParseBundle(t *testing.T) {
 		{"empty name", `{"product":"p","version":"1","packs":["@1"]}`, `pack "@1" is not name@version`},
 		{"empty version", `{"product":"p","version":"1","packs":["a@"]}`, `pack "a@" is not name@version`},
 		{"dotdot name", `{"product":"p","version":"1","packs":["..@1"]}`, `pack "..@1" is not name@version`},
+		{"escape sequence in the cloud", `{"product":"p","version":"1","cloud":"aws\u001b]0;pwned\u0007","packs":["a@1"]}`,
+			`cloud "aws\x1b]0;pwned\a" is not an id`},
+		{"control character in a pack", `{"product":"p","version":"1","packs":["a@1\u001b[2J"]}`, `pack "a@1\x1b[2J" is not name@version`},
+		{"bidi override in the product", `{"product":"p\u202eX","version":"1","packs":["a@1"]}`, `product "p\u202eX" is not an id`},
 		{"syntax error on line 3", "{\n\"product\":\"p\",\n\"version\" 1}", "is not a bundle.json at line 3"},
 	}
 	for _, tt := range tests {
@@ -60,6 +64,11 @@ func FuzzParseBundle(f *testing.F) {
 				t.Fatalf("error %v is not a BundleError with problems", err)
 			}
 			return
+		}
+		for _, s := range append([]string{b.Product, b.Version, b.Cloud}, b.Packs...) {
+			if !printable(s) {
+				t.Fatalf("unprintable id %q accepted", s)
+			}
 		}
 		for _, s := range []string{b.Product, b.Version, b.Cloud} {
 			if strings.ContainsAny(s, `/\@`) || s == ".." || s == "." {
