@@ -15,11 +15,12 @@ import (
 
 // mirrorFlags are the mirror command's flags.
 type mirrorFlags struct {
-	key, endpoint, region, baseURL, volumes, volumeSize, bundle string
-	maxManifest                                                 string
-	jobs                                                        int
-	allowExpired, prune, force                                  bool
-	f                                                           mirror.Filter
+	key, baseURL, volumes, volumeSize, bundle string
+	maxManifest                               string
+	jobs                                      int
+	allowExpired, prune, force                bool
+	f                                         mirror.Filter
+	s3                                        s3Flags
 }
 
 func mirrorCmd(e *env) *cobra.Command {
@@ -60,7 +61,7 @@ refused (exit 2) before anything is written.`,
 			if err != nil {
 				return err
 			}
-			src, err := publish.OpenSource(c.Context(), source, publish.Options{Endpoint: fl.endpoint, Region: fl.region, Jobs: fl.jobs})
+			src, err := publish.OpenSource(c.Context(), source, fl.s3.options(fl.jobs))
 			if err != nil {
 				return classify(err)
 			}
@@ -109,8 +110,7 @@ func (fl *mirrorFlags) job(c *cobra.Command, source string) (mirror.Job, error) 
 func (fl *mirrorFlags) register(c *cobra.Command) {
 	c.Flags().StringVar(&fl.key, "key", "", "publisher's public key (PEM) the manifest must verify with")
 	c.Flags().IntVar(&fl.jobs, "jobs", 8, "parallel downloads")
-	c.Flags().StringVar(&fl.endpoint, "endpoint", "", "S3-compatible endpoint for an s3:// source")
-	c.Flags().StringVar(&fl.region, "region", "", "S3 region for an s3:// source")
+	fl.s3.register(c, "source")
 	c.Flags().BoolVar(&fl.allowExpired, "allow-expired", false, "mirror an expired manifest (says how old it is)")
 	c.Flags().BoolVar(&fl.prune, "prune", true, "remove objects the manifest no longer lists (default on for a full mirror, off for a partial one)")
 	c.Flags().BoolVar(&fl.force, "force", false, "adopt a DEST that holds files but is not a mirror yet (nothing outside the manifest is ever deleted)")
@@ -118,9 +118,7 @@ func (fl *mirrorFlags) register(c *cobra.Command) {
 	c.Flags().StringVar(&fl.baseURL, "base-url", "", "after mirroring, rebase the URL lists to this URL (see rebase)")
 	c.Flags().StringVar(&fl.volumes, "volumes", "", "also write the mirror as tar volumes into this directory (replacing an earlier run's volumes there; other files are kept)")
 	c.Flags().StringVar(&fl.volumeSize, "volume-size", "4.7G", "largest size of a volume (4.7G, 700M, 25GiB)")
-	for i, s := range tree.BrowseSegments { // one flag per browse segment: --product, --cloud, …
-		c.Flags().StringArrayVar(fl.f.Field(i), s.Name, nil, "only artifacts "+s.Selects+" (repeatable)")
-	}
+	registerSegments(c, &fl.f)
 	c.Flags().StringVar(&fl.bundle, "bundle", "", "only the pack versions of this bundle.json, saved by the bundle builder")
 }
 

@@ -17,9 +17,10 @@ import (
 
 func publishCmd(e *env) *cobra.Command {
 	var (
-		config, dir, to, endpoint, region, key string
-		jobs                                   int
-		dryRun, prune, repair, force           bool
+		config, dir, to, key         string
+		s3                           s3Flags
+		jobs                         int
+		dryRun, prune, repair, force bool
 	)
 	c := &cobra.Command{
 		Use:   "publish [--dir DIR] [--to file://DIR | s3://BUCKET/PREFIX] [--endpoint URL] [--dry-run] [--prune] [--repair] [--force]",
@@ -46,7 +47,7 @@ a version higher than or equal to the tree's, with other content, is refused
 (exit 1): versions only grow, or mirrors would take the new tree for a rollback.`,
 		Example: "  packstudio publish --to file://bucket\n  packstudio publish --to s3://packs/site --endpoint http://127.0.0.1:9000 --prune",
 		RunE: func(c *cobra.Command, _ []string) error {
-			j := publish.Job{Dir: dir, KeyFile: key, Target: to, Location: publish.Options{Endpoint: endpoint, Region: region, Jobs: jobs},
+			j := publish.Job{Dir: dir, KeyFile: key, Target: to, Location: s3.options(jobs),
 				Sync: publish.SyncOptions{Jobs: jobs, DryRun: dryRun, Prune: prune, Repair: repair, Force: force}}
 			cfg, err := optionalConfig(c, config, generator.Overrides{Output: dir})
 			if err != nil {
@@ -65,8 +66,7 @@ a version higher than or equal to the tree's, with other content, is refused
 	c.Flags().StringVar(&config, "config", "site.toml", "site config, for the output directory and [publish] settings")
 	c.Flags().StringVar(&dir, "dir", "", "built tree to publish (default: output of site.toml, else public)")
 	c.Flags().StringVar(&to, "to", "", "target: file://DIR or s3://BUCKET/PREFIX (default: [publish] target)")
-	c.Flags().StringVar(&endpoint, "endpoint", "", "S3-compatible endpoint URL, e.g. http://127.0.0.1:9000 (path-style)")
-	c.Flags().StringVar(&region, "region", "", "S3 region (default: the AWS configuration, else us-east-1)")
+	s3.register(c, "target")
 	c.Flags().StringVar(&key, "key", "", "public key the tree's manifest must verify with (default: the tree's own)")
 	c.Flags().IntVar(&jobs, "jobs", 0, "parallel uploads (default 16)")
 	c.Flags().BoolVar(&dryRun, "dry-run", false, "print what would be uploaded and deleted, change nothing")

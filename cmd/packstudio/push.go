@@ -1,65 +1,27 @@
 package main
 
 import (
-	"bufio"
 	"fmt"
 	"io"
 	"os"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/packstudio/packstudio/internal/bytesize"
-	"github.com/packstudio/packstudio/internal/tree"
 	"github.com/packstudio/packstudio/publish"
 	"github.com/packstudio/packstudio/publish/mirror"
 	"github.com/packstudio/packstudio/publish/oci"
 )
 
-// registryFlags are how push and verify reach an OCI registry.
-type registryFlags struct {
-	username, caFile, authFile string
-	passwordStdin, plainHTTP   bool
-}
-
-func (rf *registryFlags) register(c *cobra.Command) {
-	c.Flags().StringVar(&rf.username, "username", "", "registry user (the password comes from --password-stdin)")
-	c.Flags().BoolVar(&rf.passwordStdin, "password-stdin", false, "read the registry password (or token) from standard input")
-	c.Flags().StringVar(&rf.authFile, "auth-file", "", "docker/podman auth file to log in with (default $REGISTRY_AUTH_FILE, then ~/.docker/config.json)")
-	c.Flags().StringVar(&rf.caFile, "ca-file", "", "PEM certificates to trust besides the system roots (which honour SSL_CERT_FILE)")
-	c.Flags().BoolVar(&rf.plainHTTP, "plain-http", false, "talk plain HTTP to the registry, login included (a registry on localhost or a closed network); HTTPS otherwise")
-}
-
-// conn turns the flags into a connection, reading the password from
-// stdin when asked.
-func (rf *registryFlags) conn(c *cobra.Command, e *env, jobs int) (oci.Conn, error) {
-	conn := oci.Conn{Username: rf.username, AuthFile: rf.authFile, CAFile: rf.caFile, PlainHTTP: rf.plainHTTP, Getenv: e.getenv, Jobs: jobs}
-	switch {
-	case rf.passwordStdin && rf.username == "":
-		return conn, usage("--password-stdin needs --username")
-	case rf.username != "" && !rf.passwordStdin:
-		return conn, usage("--username needs --password-stdin (a password on the command line would show in ps and shell history)")
-	case rf.passwordStdin:
-		line, err := bufio.NewReader(io.LimitReader(c.InOrStdin(), 64<<10)).ReadString('\n')
-		if err != nil && err != io.EOF {
-			return conn, usage("--password-stdin: %v", err)
-		}
-		conn.Password = strings.TrimRight(line, "\r\n")
-		if conn.Password == "" {
-			return conn, usage("--password-stdin: standard input is empty")
-		}
-	}
-	return conn, nil
-}
-
 func pushCmd(e *env) *cobra.Command {
 	var (
-		key, endpoint, region, bundle, maxManifest string
-		jobs                                       int
-		allowExpired                               bool
-		f                                          mirror.Filter
-		rf                                         registryFlags
+		key, bundle, maxManifest string
+		s3                       s3Flags
+		jobs                     int
+		allowExpired             bool
+		f                        mirror.Filter
+		rf                       registryFlags
 	)
 	c := &cobra.Command{
 		Use:   "push SOURCE oci://HOST[:PORT]/PREFIX [--key PUB] [filters | --bundle bundle.json]",
@@ -110,7 +72,7 @@ Check what the registry holds with: packstudio verify oci://HOST/PREFIX --key PU
 			if fi, err := os.Stat(source); err == nil && fi.IsDir() {
 				o.SourceDir = source
 			}
-			src, err := publish.OpenSource(c.Context(), source, publish.Options{Endpoint: endpoint, Region: region, Jobs: jobs})
+			src, err := publish.OpenSource(c.Context(), source, s3.options(jobs))
 			if err != nil {
 				return classify(err)
 			}
@@ -128,13 +90,10 @@ Check what the registry holds with: packstudio verify oci://HOST/PREFIX --key PU
 	}
 	c.Flags().StringVar(&key, "key", "", "publisher's public key (PEM) the source's manifest must verify with")
 	c.Flags().IntVar(&jobs, "jobs", 4, "artifacts pushed in parallel")
-	c.Flags().StringVar(&endpoint, "endpoint", "", "S3-compatible endpoint for an s3:// source")
-	c.Flags().StringVar(&region, "region", "", "S3 region for an s3:// source")
+	s3.register(c, "source")
 	c.Flags().BoolVar(&allowExpired, "allow-expired", false, "push an expired manifest (says how old it is)")
 	c.Flags().StringVar(&maxManifest, "max-manifest-size", "64MiB", "largest manifest.json read before its signature is checked")
-	for i, s := range tree.BrowseSegments { // --product, --cloud, … as for mirror
-		c.Flags().StringArrayVar(f.Field(i), s.Name, nil, "only artifacts "+s.Selects+" (repeatable)")
-	}
+	registerSegments(c, &f)
 	c.Flags().StringVar(&bundle, "bundle", "", "only the pack versions of this bundle.json, saved by the bundle builder")
 	rf.register(c)
 	return c

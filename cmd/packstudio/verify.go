@@ -16,7 +16,8 @@ import (
 
 func verifyCmd(e *env) *cobra.Command {
 	var (
-		key, endpoint, region string
+		key                   string
+		s3                    s3Flags
 		maxManifest           string
 		jobs                  int
 		allowExpired, listOut bool
@@ -49,7 +50,7 @@ referrer. Missing, tampered and extra artifacts are listed.`,
 			if verify.IsVolume(target) {
 				return e.verifyVolume(target, j)
 			}
-			src, err := publish.OpenSource(c.Context(), target, publish.Options{Endpoint: endpoint, Region: region, Jobs: jobs})
+			src, err := publish.OpenSource(c.Context(), target, s3.options(jobs))
 			if err != nil {
 				return classify(err)
 			}
@@ -71,8 +72,7 @@ referrer. Missing, tampered and extra artifacts are listed.`,
 	c.Flags().BoolVar(&allowExpired, "allow-expired", false, "accept an expired manifest (says how old it is)")
 	c.Flags().BoolVar(&listOut, "list-left-out", false, "list every object a partial mirror left out")
 	c.Flags().StringVar(&maxManifest, "max-manifest-size", "64MiB", "largest manifest.json read before its signature is checked")
-	c.Flags().StringVar(&endpoint, "endpoint", "", "S3-compatible endpoint for an s3:// target")
-	c.Flags().StringVar(&region, "region", "", "S3 region for an s3:// target")
+	s3.register(c, "target")
 	rf.register(c)
 	return c
 }
