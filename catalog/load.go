@@ -259,7 +259,7 @@ func (l *loader) loadLayers(file string, pos Lines, raws []rawLayer) {
 		l.cat.Layers = append(l.cat.Layers, f)
 		someMultiple = someMultiple || f.Multiple
 	}
-	if !someMultiple && len(l.cat.Layers) > 0 { // SPEC §4: then the last layer is the multiple one
+	if !someMultiple && len(l.cat.Layers) > 0 { // CONTRACT §4: then the last layer is the multiple one
 		l.cat.Layers[len(l.cat.Layers)-1].Multiple = true
 	}
 	if len(raws) == 0 {

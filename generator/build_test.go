@@ -219,7 +219,7 @@ func TestBrowseMatchesContract(t *testing.T) {
 	}
 }
 
-// compatEntry is an entry of a compat file (SPEC.md: compat/<product>/…),
+// compatEntry is an entry of a compat file (docs/CONTRACT.md: compat/<product>/…),
 // decoded here to check what compatEntryHead writes as text.
 type compatEntry struct {
 	Name          string   `json:"name"`

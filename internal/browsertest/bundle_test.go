@@ -106,8 +106,8 @@ func (b builderPage) offered(cat *catalog.Catalog, li int, c choices) []string {
 	return out
 }
 
-// bundleURLs is the URL list of SPEC §6 for the chosen versions, in
-// entry order, resolved against root, with artifact names from SPEC §5.
+// bundleURLs is the URL list of CONTRACT §6 for the chosen versions, in
+// entry order, resolved against root, with artifact names from CONTRACT §5.
 func bundleURLs(root string, c choices) string {
 	var all []*catalog.PackVersion
 	for _, list := range c.picked {

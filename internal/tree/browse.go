@@ -4,7 +4,7 @@ import (
 	"strings"
 )
 
-// The browse folders of a tree (SPEC §6):
+// The browse folders of a tree (CONTRACT §6):
 // browse/<product>/<version>/<cloud>/<layer>/<arch>/<fips>/, one for every
 // filter combination, each segment a value or All. BrowseSegments is that
 // layout as data, in path order: the build plans and renders the folders

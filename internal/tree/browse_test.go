@@ -6,19 +6,19 @@ import (
 	"testing"
 )
 
-// specBrowse is the browse folder as SPEC §6 writes it, the external
+// specBrowse is the browse folder as CONTRACT §6 writes it, the external
 // contract the list of segments must keep.
 const specBrowse = "browse/<product>/<version>/<cloud>/<layer>/<arch>/<fips>/"
 
 // TestBrowseSegmentsAreSpecLayout walks the list: every segment sits in
-// the path at the position SPEC §6 gives it.
+// the path at the position CONTRACT §6 gives it.
 func TestBrowseSegmentsAreSpecLayout(t *testing.T) {
 	var f BrowseFolder
 	for i, s := range BrowseSegments {
 		f[i] = "<" + s.Name + ">"
 	}
 	if got := f.Path() + "/"; got != specBrowse {
-		t.Errorf("browse folder = %s, SPEC §6 says %s", got, specBrowse)
+		t.Errorf("browse folder = %s, CONTRACT §6 says %s", got, specBrowse)
 	}
 	for i, s := range BrowseSegments {
 		if SegmentIndex(s.Name) != i {
@@ -59,7 +59,7 @@ func TestBrowseSegmentsAreConsistent(t *testing.T) {
 	}
 	if i := SegmentIndex("fips"); len(BrowseSegments[i].Values) != 2 ||
 		BrowseSegments[i].Values[0].ID != FIPSOnly || BrowseSegments[i].Values[1].ID != NonFIPS {
-		t.Errorf("fips values = %+v, SPEC §6 says fips, non-fips", BrowseSegments[i].Values)
+		t.Errorf("fips values = %+v, CONTRACT §6 says fips, non-fips", BrowseSegments[i].Values)
 	}
 }
 
@@ -69,7 +69,7 @@ func TestBrowseRootLeadsToTheRoot(t *testing.T) {
 		t.Errorf("%s + %s = %s, want the root", dir, BrowseRoot, got)
 	}
 	if BrowseRoot != "../../../../../../../" {
-		t.Errorf("BrowseRoot = %q: browse folders are seven deep (SPEC §6)", BrowseRoot)
+		t.Errorf("BrowseRoot = %q: browse folders are seven deep (CONTRACT §6)", BrowseRoot)
 	}
 	if got := BrowseAllPath(); got != "browse/all/all/all/all/all/all/" {
 		t.Errorf("BrowseAllPath() = %q", got)

@@ -44,7 +44,7 @@ func SigPath(artifact string) string {
 	return strings.TrimSuffix(artifact, ".zst") + SigSuffix
 }
 
-// Names of the lists every browse folder and release holds (SPEC §6).
+// Names of the lists every browse folder and release holds (CONTRACT §6).
 const (
 	URLList     = "urls.txt"
 	SumsList    = "SHA256SUMS"

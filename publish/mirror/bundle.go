@@ -16,7 +16,7 @@ import (
 	"github.com/packstudio/packstudio/internal/tree"
 )
 
-// Bundle is a bundle.json saved by the bundle builder (SPEC §6): pack
+// Bundle is a bundle.json saved by the bundle builder (CONTRACT §6): pack
 // versions chosen for one product release, on one cloud or, for add-ons
 // only, on any. mirror --bundle fetches exactly their artifacts.
 type Bundle struct {
