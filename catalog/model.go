@@ -14,6 +14,9 @@ type Catalog struct {
 	Arches   []Facet
 	Packs    []*Pack
 	Versions []*PackVersion // every pack version, in catalog order
+	// Registries are the folders of the [[registry]] checkouts read: a
+	// build that skips unchanged work watches them.
+	Registries []string
 }
 
 // Facet is a cloud, layer or architecture.

@@ -88,6 +88,7 @@ type registryVersion struct {
 func (l *loader) readRegistries() map[string][]registryVersion {
 	out := map[string][]registryVersion{}
 	for _, rs := range l.registries {
+		l.cat.Registries = append(l.cat.Registries, rs.dir)
 		versions, ps := registry.Read(rs.dir, l.open)
 		for _, p := range ps {
 			l.ps.add(p.File, p.Line, p.Fix, "%s", p.Msg)
