@@ -18,7 +18,7 @@ type mirrorFlags struct {
 	key, endpoint, region, baseURL, volumes, volumeSize, bundle string
 	maxManifest                                                 string
 	jobs                                                        int
-	allowExpired, prune, force                                  bool
+	allowExpired, prune, force, allowIncomplete                 bool
 	f                                                           mirror.Filter
 }
 
@@ -83,6 +83,9 @@ func (fl *mirrorFlags) job(c *cobra.Command, source string) (mirror.Job, error) 
 		if fl.f.Bundle, err = mirror.ReadBundle(fl.bundle); err != nil {
 			return j, classify(err)
 		}
+		fl.f.Bundle.AllowIncomplete = fl.allowIncomplete
+	} else if fl.allowIncomplete {
+		return j, usage("--allow-incomplete goes with --bundle")
 	}
 	if j.Mirror.MaxManifestSize, err = bytesize.Parse(fl.maxManifest); err != nil {
 		return j, usage("--max-manifest-size: %v", err)
@@ -114,6 +117,7 @@ func (fl *mirrorFlags) register(c *cobra.Command) {
 		c.Flags().StringArrayVar(fl.f.Field(i), s.Name, nil, "only artifacts "+s.Selects+" (repeatable)")
 	}
 	c.Flags().StringVar(&fl.bundle, "bundle", "", "only the pack versions of this bundle.json, saved by the bundle builder")
+	c.Flags().BoolVar(&fl.allowIncomplete, "allow-incomplete", false, "mirror a --bundle in which a required rule of a pack version is unmet")
 }
 
 // printMirror says what each step of a mirror did, up to the one that
