@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestBuildRegistry builds the registry fixture (catalog/testdata/registry,
@@ -96,5 +97,41 @@ func TestBuildRegistry(t *testing.T) {
 	}
 	if !regexp.MustCompile(`"name":"akuity-agent",[^\n]*"conflicts_with":\["argo-cd@3.27.0"\]`).MatchString(compat) {
 		t.Errorf("akuity-agent does not conflict with argo-cd 3.27.0 (not-supported):\n%s", compat)
+	}
+}
+
+// TestRegistryRebuild checks that a build which skips unchanged work
+// watches registry folders: adding a pack version folder, or a values.yaml
+// to one, makes the next build a full one that shows it.
+func TestRegistryRebuild(t *testing.T) {
+	t.Parallel()
+	s := newSite(t)
+	os.RemoveAll(s.path("catalog"))
+	if err := os.CopyFS(s.path("catalog"), os.DirFS(filepath.Join("..", "catalog", "testdata", "registry", "catalog"))); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(racyWindow + 50*time.Millisecond) // so that the build may record its inputs
+	s.armed(buildSetup{})
+
+	folder := s.path("catalog/registry/addons/extra-1.0.0")
+	os.MkdirAll(folder, 0o755)
+	os.WriteFile(filepath.Join(folder, "pack.json"), []byte(`{"name": "extra", "version": "1.0.0", "layer": "addon", "cloudTypes": ["all"]}`), 0o644)
+	time.Sleep(racyWindow + 50*time.Millisecond)
+	if st := s.buildWith(buildSetup{}); st.UpToDate {
+		t.Fatal("a new pack version folder in a nested registry folder went unnoticed")
+	}
+	if _, err := os.Stat(s.out("packs/extra/index.html")); err != nil {
+		t.Error(err)
+	}
+	if st := s.buildWith(buildSetup{}); !st.UpToDate {
+		t.Fatal("a rebuild with nothing changed did not find everything as it was")
+	}
+	os.WriteFile(filepath.Join(folder, "values.yaml"), []byte("pack:\n  content:\n    images:\n      - image: example.com/extra:1.0.0\n"), 0o644)
+	time.Sleep(racyWindow + 50*time.Millisecond)
+	if st := s.buildWith(buildSetup{}); st.UpToDate {
+		t.Fatal("a values.yaml added to a pack version folder went unnoticed")
+	}
+	if !strings.Contains(s.read("packs/extra/index.json"), "example.com/extra:1.0.0") {
+		t.Error("packs/extra/index.json lacks the image of the new values.yaml")
 	}
 }
