@@ -59,6 +59,8 @@ fuzz:
 	$(GO) test ./catalog -run XXX -fuzz FuzzLocate -fuzztime 30s
 	$(GO) test ./catalog -run XXX -fuzz FuzzParseConstraint -fuzztime 30s
 	$(GO) test ./catalog -run XXX -fuzz FuzzParseVersion -fuzztime 30s
+	$(GO) test ./catalog/registry -run XXX -fuzz FuzzReadVersion -fuzztime 30s
+	$(GO) test ./publish/resolve -run XXX -fuzz FuzzReadProfile -fuzztime 30s
 	$(GO) test ./internal/tree -run XXX -fuzz FuzzParse -fuzztime 30s
 	$(GO) test ./publish -run XXX -fuzz FuzzParseBundle -fuzztime 30s
 	$(GO) test ./internal/bytesize -run XXX -fuzz FuzzParse -fuzztime 30s

@@ -15,10 +15,26 @@ import (
 // keys are problems) and checking happens afterwards on the raw values.
 
 type rawCatalog struct {
-	Product []rawProduct `toml:"product"`
-	Cloud   []rawFacet   `toml:"cloud"`
-	Layer   []rawLayer   `toml:"layer"`
-	Arch    []rawFacet   `toml:"arch"`
+	Product  []rawProduct  `toml:"product"`
+	Cloud    []rawFacet    `toml:"cloud"`
+	Layer    []rawLayer    `toml:"layer"`
+	Arch     []rawFacet    `toml:"arch"`
+	Registry []rawRegistry `toml:"registry"`
+}
+
+// rawRegistry is a [[registry]]: a pack registry checkout and the facets
+// its pack.json files do not carry.
+type rawRegistry struct {
+	Path     string            `toml:"path"`
+	Products map[string]string `toml:"products"`
+	Arch     []string          `toml:"arch"`
+	FIPS     bool              `toml:"fips"`
+	// Clouds maps a cloudType of pack.json onto catalog clouds; "all"
+	// and a cloudType that is a catalog cloud id need no entry.
+	Clouds map[string][]string `toml:"clouds"`
+	// Layers maps a layer of pack.json onto a catalog layer; a layer that
+	// is a catalog layer id needs no entry.
+	Layers map[string]string `toml:"layers"`
 }
 
 type rawProduct struct {
@@ -59,18 +75,33 @@ type rawPack struct {
 }
 
 type rawPackVersion struct {
-	Version  string            `toml:"version"`
-	Clouds   []string          `toml:"clouds"`
-	Arch     []string          `toml:"arch"`
-	FIPS     bool              `toml:"fips"`
-	Products map[string]string `toml:"products"`
-	Source   string            `toml:"source"`
-	Requires []rawRule         `toml:"requires"`
+	Version     string            `toml:"version"`
+	Clouds      []string          `toml:"clouds"`
+	Arch        []string          `toml:"arch"`
+	FIPS        bool              `toml:"fips"`
+	Products    map[string]string `toml:"products"`
+	Source      string            `toml:"source"`
+	Images      []string          `toml:"images"`
+	Charts      []rawChart        `toml:"charts"`
+	Requires    []rawRule         `toml:"requires"`
+	UpgradeFrom []rawUpgrade      `toml:"upgrade_from"`
 }
 
 type rawRule struct {
 	Pack     string `toml:"pack"`
 	Layer    string `toml:"layer"`
+	Versions string `toml:"versions"`
+	Kind     string `toml:"kind"`
+}
+
+type rawChart struct {
+	Repo    string `toml:"repo"`
+	Name    string `toml:"name"`
+	Version string `toml:"version"`
+}
+
+type rawUpgrade struct {
+	Pack     string `toml:"pack"`
 	Versions string `toml:"versions"`
 }
 

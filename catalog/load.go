@@ -90,6 +90,8 @@ type loader struct {
 	// reserved and within are LoadOptions.Reserved and SourcesWithin.
 	reserved map[string]string
 	within   *sourcesWithin
+	// registries are the valid [[registry]] entries of catalog.toml.
+	registries []*registrySource
 }
 
 func (l *loader) path(p string) string {
@@ -189,6 +191,7 @@ func (l *loader) loadFacets() {
 	l.loadArches(file, pos, raw.Arch)
 	l.loadLayers(file, pos, raw.Layer)
 	l.loadProducts(file, pos, raw.Product)
+	l.loadRegistries(file, pos, raw.Registry)
 }
 
 // facetList checks the ids of the facets of one kind (cloud, arch, layer)
@@ -379,8 +382,9 @@ func (p *Product) sameRelease(v Version) *Release {
 
 func (l *loader) loadPacks() {
 	dir := filepath.Join(l.dir, "packs")
+	reg := l.readRegistries()
 	entries, err := os.ReadDir(dir)
-	if err != nil {
+	if err != nil && !(errors.Is(err, fs.ErrNotExist) && len(l.registries) > 0) {
 		l.ps.add(dir, 0, "create the packs directory with one <name>.toml per pack", "cannot read packs: %v", unwrapPathError(err))
 		return
 	}
@@ -410,7 +414,19 @@ func (l *loader) loadPacks() {
 			continue
 		}
 		byName[raw.Name] = file
-		if p := l.pack(file, raw, pos); p != nil {
+		var p *Pack
+		if versions, ok := reg[raw.Name]; ok {
+			p = l.registryPack(versions, &tomlPack{file: file, raw: raw, pos: pos})
+			delete(reg, raw.Name)
+		} else {
+			p = l.pack(file, raw, pos)
+		}
+		if p != nil {
+			l.cat.Packs = append(l.cat.Packs, p)
+		}
+	}
+	for _, name := range slices.Sorted(maps.Keys(reg)) {
+		if p := l.registryPack(reg[name], nil); p != nil {
 			l.cat.Packs = append(l.cat.Packs, p)
 		}
 	}
@@ -463,10 +479,16 @@ func (l *loader) pack(file string, raw rawPack, pos Lines) *Pack {
 			ok = false
 		}
 	}
+	return l.finishPack(p, ok)
+}
+
+// finishPack sorts a checked pack's versions; a pack with problems is
+// dropped, and marked broken.
+func (l *loader) finishPack(p *Pack, ok bool) *Pack {
 	if !ok {
 		// Rules naming this pack or its layer cannot be checked against it.
-		l.broken["pack "+raw.Name] = true
-		l.broken["layer "+raw.Layer] = true
+		l.broken["pack "+p.Name] = true
+		l.broken["layer "+p.Layer] = true
 		return nil
 	}
 	sort.SliceStable(p.Versions, func(i, j int) bool { return p.Versions[i].Version.Compare(p.Versions[j].Version) < 0 })
@@ -475,61 +497,80 @@ func (l *loader) pack(file string, raw rawPack, pos Lines) *Pack {
 
 func (l *loader) packVersion(file string, p *Pack, i int, rv rawPackVersion, pos Lines) *PackVersion {
 	at := func(key string) int { return pos.Line(fmt.Sprintf("version[%d]%s", i, key)) }
+	return l.checkVersion(p, rv, versionAt{pos: func(key string) Pos { return Pos{File: file, Line: at(key)} }})
+}
+
+// checkVersion checks one pack version, wherever it was written (a
+// packs/*.toml or a registry's pack.json): va places its keys.
+func (l *loader) checkVersion(p *Pack, rv rawPackVersion, va versionAt) *PackVersion {
 	before := len(l.ps.list)
 	v, err := ParseVersion(rv.Version)
 	if err != nil {
-		l.ps.add(file, at(".version"), "write the version like 1.32.3 or 22.04", "%v", err)
+		l.addAt(va.pos(".version"), "write the version like 1.32.3 or 22.04", "%v", err)
 		return nil
 	}
+	here := va.pos("")
 	for _, o := range p.Versions {
 		if o.Version.SameAs(v) {
-			l.ps.add(file, at(".version"), "remove or renumber one of them",
-				"version %s of pack %q is declared twice (lines %d and %d)", v.Raw, p.Name, o.Line, at(""))
+			where := fmt.Sprintf("lines %d and %d", o.Line, here.Line)
+			if o.File != here.File {
+				where = fmt.Sprintf("%s:%d and here", o.File, o.Line)
+			}
+			l.addAt(va.pos(".version"), "remove or renumber one of them",
+				"version %s of pack %q is declared twice (%s)", v.Raw, p.Name, where)
 			return nil
 		}
 	}
-	pv := &PackVersion{Pack: p, Version: v, FIPS: rv.FIPS, Line: at("")}
-	va := versionAt{file: file, at: at, label: fmt.Sprintf("version %s", v.Raw)}
+	pv := &PackVersion{Pack: p, Version: v, FIPS: rv.FIPS, File: here.File, Line: here.Line}
+	va.label = fmt.Sprintf("version %s", v.Raw)
 	pv.Clouds = l.facetValues(va, "clouds", "cloud", rv.Clouds, l.clouds, l.cat.Clouds)
 	pv.Arch = l.facetValues(va, "arch", "arch", rv.Arch, l.arches, l.cat.Arches)
 	pv.Products = l.versionProducts(va, rv.Products)
 	if rv.Source == "" {
-		l.ps.add(file, at(""), `add source = "path/to/file-or-directory" (relative to the catalog directory)`, "%s has no source", va.label)
+		l.addAt(here, `add source = "path/to/file-or-directory" (relative to the catalog directory)`, "%s has no source", va.label)
 	} else {
-		pv.Source = l.source(file, at(".source"), "source", rv.Source, "")
+		src := va.pos(".source")
+		pv.Source = l.source(src.File, src.Line, "source", rv.Source, "")
 	}
 	pv.Requires = l.versionRequires(va, rv.Requires)
+	pv.UpgradeFrom = l.versionUpgrades(va, rv.UpgradeFrom)
+	pv.Images = l.versionImages(va, rv.Images)
+	pv.Charts = l.versionCharts(va, rv.Charts)
 	if len(l.ps.list) > before {
 		return nil
 	}
 	return pv
 }
 
-// versionAt places the problems of one pack version: its file, the line
-// of a key under it, and how messages name it ("version 1.32.3").
+// versionAt places the problems of one pack version: the file and line
+// of a key under it (".clouds[1]"; "" for the version itself), and how
+// messages name it ("version 1.32.3").
 type versionAt struct {
-	file  string
-	at    func(key string) int
+	pos   func(key string) Pos
 	label string
+}
+
+func (l *loader) addAt(p Pos, fix, format string, args ...any) {
+	l.ps.add(p.File, p.Line, fix, format, args...)
 }
 
 // facetValues checks a version's list of facet values (clouds, arch):
 // not empty, each declared in catalog.toml, none twice.
 func (l *loader) facetValues(va versionAt, key, kind string, values []string, known map[string]bool, all []Facet) []string {
 	if len(values) == 0 {
-		l.ps.add(va.file, va.at(""), fmt.Sprintf("add %s = [...] with one or more of: %s", key, strings.Join(facetIDs(all), ", ")),
+		l.addAt(va.pos(""), fmt.Sprintf("add %s = [...] with one or more of: %s", key, strings.Join(facetIDs(all), ", ")),
 			"%s: %s is empty or missing", va.label, key)
 	}
 	seen := map[string]bool{}
 	var out []string
 	for j, c := range values {
-		line := va.at(fmt.Sprintf(".%s[%d]", key, j))
+		line := va.pos(fmt.Sprintf(".%s[%d]", key, j))
 		switch {
 		case !known[c]:
-			l.ps.add(va.file, line, fmt.Sprintf("use one of: %s, or declare [[%s]] id = %q in catalog.toml", strings.Join(facetIDs(all), ", "), kind, c),
+			l.addAt(line, fmt.Sprintf("use one of: %s, or declare [[%s]] id = %q in catalog.toml", strings.Join(facetIDs(all), ", "), kind, c),
 				"%s: %s %q is not declared in catalog.toml", va.label, kind, c)
 		case seen[c]:
-			l.ps.add(va.file, line, "list it once", "%s: %s %q is listed twice", va.label, kind, c)
+			l.addAt(line, "list it once", "%s: %s %q is listed twice", va.label, kind, c)
 		default:
 			seen[c] = true
 			out = append(out, c)
@@ -543,18 +584,18 @@ func (l *loader) facetValues(va versionAt, key, kind string, values []string, kn
 func (l *loader) versionProducts(va versionAt, raw map[string]string) map[string]Constraint {
 	out := map[string]Constraint{}
 	for _, id := range slices.Sorted(maps.Keys(raw)) {
-		line := va.at(".products." + id)
+		line := va.pos(".products." + id)
 		if l.cat.ProductByID(id) == nil {
 			var ids []string
 			for _, p := range l.cat.Products {
 				ids = append(ids, p.ID)
 			}
-			l.ps.add(va.file, line, "use one of: "+strings.Join(ids, ", "), "%s: product %q is not declared in catalog.toml", va.label, id)
+			l.addAt(line, "use one of: "+strings.Join(ids, ", "), "%s: product %q is not declared in catalog.toml", va.label, id)
 			continue
 		}
 		c, err := ParseConstraint(raw[id])
 		if err != nil {
-			l.ps.add(va.file, line, `write a range like ">=4.6.0 <4.8.0"`, "%s: product %q: %v", va.label, id, err)
+			l.addAt(line, `write a range like ">=4.6.0 <4.8.0"`, "%s: product %q: %v", va.label, id, err)
 			continue
 		}
 		out[id] = c
@@ -563,21 +604,82 @@ func (l *loader) versionProducts(va versionAt, raw map[string]string) map[string
 }
 
 // versionRequires reads a version's requires rules: each names exactly
-// one target, with a valid version range.
+// one target, with a valid version range and kind.
 func (l *loader) versionRequires(va versionAt, raw []rawRule) []Rule {
 	var out []Rule
 	for j, rr := range raw {
-		line := va.at(fmt.Sprintf(".requires[%d]", j))
+		key := fmt.Sprintf(".requires[%d]", j)
+		line := va.pos(key)
 		if (rr.Pack == "") == (rr.Layer == "") {
-			l.ps.add(va.file, line, `set exactly one of pack = "name" or layer = "id"`, "%s: a requires rule needs one target", va.label)
+			l.addAt(line, `set exactly one of pack = "name" or layer = "id"`, "%s: a requires rule needs one target", va.label)
+			continue
+		}
+		kind := RuleKind(rr.Kind)
+		if rr.Kind == "" {
+			kind = Optional
+		}
+		if !slices.Contains(RuleKinds, kind) {
+			l.addAt(va.pos(key+".kind"), `set kind = "optional", "required" or "not-supported"`, "%s: requires %s: kind %q is not a kind of rule", va.label, rr.Pack+rr.Layer, rr.Kind)
 			continue
 		}
 		c, err := ParseConstraint(rr.Versions)
 		if err != nil {
-			l.ps.add(va.file, va.at(fmt.Sprintf(".requires[%d].versions", j)), `write versions = ">=1.29 <1.33"`, "%s: requires %s: %v", va.label, rr.Pack+rr.Layer, err)
+			l.addAt(va.pos(key+".versions"), `write versions = ">=1.29 <1.33"`, "%s: requires %s: %v", va.label, rr.Pack+rr.Layer, err)
 			continue
 		}
-		out = append(out, Rule{Pack: rr.Pack, Layer: rr.Layer, Versions: c, Line: line})
+		out = append(out, Rule{Pack: rr.Pack, Layer: rr.Layer, Kind: kind, Versions: c, Line: line.Line})
+	}
+	return out
+}
+
+// versionUpgrades reads a version's upgrade_from entries: a pack name
+// and a valid range. The pack need not be in the catalog any more.
+func (l *loader) versionUpgrades(va versionAt, raw []rawUpgrade) []Upgrade {
+	var out []Upgrade
+	for j, ru := range raw {
+		key := fmt.Sprintf(".upgrade_from[%d]", j)
+		if why := checkName(ru.Pack); why != "" {
+			l.addAt(va.pos(key+".pack"), `name the pack, e.g. pack = "argo-cd"`, "%s: upgrade_from pack %q %s", va.label, ru.Pack, why)
+			continue
+		}
+		c, err := ParseConstraint(ru.Versions)
+		if err != nil {
+			l.addAt(va.pos(key+".versions"), `write versions = "<=3.26.7"`, "%s: upgrade_from %s: %v", va.label, ru.Pack, err)
+			continue
+		}
+		out = append(out, Upgrade{Pack: ru.Pack, Versions: c, Line: va.pos(key).Line})
+	}
+	return out
+}
+
+// imageText is what an image reference may hold: it becomes a line of
+// images.txt, so no spaces or control characters.
+var imageText = regexp.MustCompile(`^[^\s\x00-\x1f\x7f]{1,512}$`)
+
+func (l *loader) versionImages(va versionAt, raw []string) []string {
+	var out []string
+	for j, img := range raw {
+		if !imageText.MatchString(img) {
+			l.addAt(va.pos(fmt.Sprintf(".images[%d]", j)), `write an image reference like "registry.k8s.io/pause:3.10"`,
+				"%s: image %q is empty, too long or holds spaces or control characters", va.label, img)
+			continue
+		}
+		if !slices.Contains(out, img) {
+			out = append(out, img)
+		}
+	}
+	return out
+}
+
+func (l *loader) versionCharts(va versionAt, raw []rawChart) []Chart {
+	var out []Chart
+	for j, rc := range raw {
+		if rc.Name == "" || rc.Version == "" || !imageText.MatchString(rc.Name+rc.Version+rc.Repo) {
+			l.addAt(va.pos(fmt.Sprintf(".charts[%d]", j)), `write {repo = "https://…", name = "argo-cd", version = "7.8.2"}`,
+				"%s: chart %q needs a name and a version, without spaces", va.label, rc.Name)
+			continue
+		}
+		out = append(out, Chart(rc))
 	}
 	return out
 }
@@ -590,7 +692,7 @@ func (l *loader) checkRequires() {
 	}
 	for _, pv := range l.cat.Versions {
 		for _, r := range pv.Requires {
-			file := pv.Pack.File
+			file := pv.File
 			label := fmt.Sprintf("version %s: requires %s %q", pv.Version.Raw, map[bool]string{true: "pack", false: "layer"}[r.Pack != ""], r.Pack+r.Layer)
 			var targets []*PackVersion
 			if r.Pack != "" {
@@ -635,6 +737,9 @@ func (l *loader) checkRequires() {
 			}
 			if len(targets) == 0 { // a layer rule on its own multiple-choice layer, where this pack is alone
 				l.ps.add(file, r.Line, "add another pack to that layer or remove the rule", "%s: no other pack is in that layer", label)
+				continue
+			}
+			if r.Kind == NotSupported { // a range that rules out nothing the catalog has is harmless
 				continue
 			}
 			satisfied := false

@@ -31,6 +31,12 @@ func (p Lines) Line(path string) int {
 	return 0
 }
 
+// Has reports whether exactly that path is written in the document.
+func (p Lines) Has(path string) bool {
+	_, ok := p.lines[path]
+	return ok
+}
+
 // LineOfKey returns the first line where a key path without indices (as the
 // decoder reports undecoded keys) is written.
 func (p Lines) LineOfKey(parts []string) int {

@@ -14,6 +14,9 @@ type Catalog struct {
 	Arches   []Facet
 	Packs    []*Pack
 	Versions []*PackVersion // every pack version, in catalog order
+	// Registries are the folders of the [[registry]] checkouts read: a
+	// build that skips unchanged work watches them.
+	Registries []string
 }
 
 // Facet is a cloud, layer or architecture.
@@ -68,6 +71,8 @@ type Pack struct {
 	AddonType   string
 	Description string
 	Readme      Source // Path empty when the pack has no readme
+	DocsURL     string // from a registry's annotations; empty when none
+	Group       string // a registry's group, for display
 	File        string
 	Versions    []*PackVersion
 }
@@ -81,10 +86,48 @@ type PackVersion struct {
 	FIPS     bool
 	Products map[string]Constraint // product id → release constraint
 	Requires []Rule
-	Source   Source
-	Line     int
-	Index    int // position in Catalog.Versions
+	// UpgradeFrom says which versions may upgrade to this one:
+	// informational, no bundle effect.
+	UpgradeFrom []Upgrade
+	Images      []string // image references the version deploys
+	Charts      []Chart  // Helm charts the version deploys
+	// Deprecated versions are badged and listed after current ones.
+	Deprecated bool
+	EOL        string // end of life as the registry writes it, or empty
+	Source     Source
+	File       string // where the version is declared (a packs/*.toml or a pack.json)
+	Line       int
+	Index      int // position in Catalog.Versions
 }
+
+// Chart is a Helm chart a pack version deploys.
+type Chart struct {
+	Repo, Name, Version string
+}
+
+// Upgrade is a [[version.upgrade_from]] entry: versions of Pack that may
+// upgrade to the version holding it.
+type Upgrade struct {
+	Pack     string
+	Versions Constraint
+	Line     int
+}
+
+// RuleKind is how a requires rule constrains a bundle (SPEC §4).
+type RuleKind string
+
+const (
+	// Optional holds only when the bundle holds the pack (or layer) named.
+	Optional RuleKind = "optional"
+	// Required: a bundle holding the version must hold a version within
+	// the range (of that pack, or of another pack of that layer).
+	Required RuleKind = "required"
+	// NotSupported: versions within the range are incompatible.
+	NotSupported RuleKind = "not-supported"
+)
+
+// RuleKinds lists the kinds in the order messages name them.
+var RuleKinds = []RuleKind{Optional, Required, NotSupported}
 
 // ID is "name@version", the way compat files name a pack version.
 func (v *PackVersion) ID() string { return v.Pack.Name + "@" + v.Version.Raw }
@@ -94,6 +137,7 @@ func (v *PackVersion) ID() string { return v.Pack.Name + "@" + v.Version.Raw }
 type Rule struct {
 	Pack     string
 	Layer    string
+	Kind     RuleKind // never empty once loaded: Optional by default
 	Versions Constraint
 	Line     int
 }

@@ -3,6 +3,7 @@ package catalog
 import (
 	"fmt"
 	"regexp"
+	"strings"
 
 	"github.com/Masterminds/semver/v3"
 )
@@ -82,7 +83,41 @@ func ParseConstraint(s string) (Constraint, error) {
 
 func (c Constraint) String() string { return c.Raw }
 
-// Allows reports whether v satisfies the constraint.
+// Allows reports whether v satisfies the constraint. A version with a
+// suffix ("0.30.0-5.5.2026", "2.0.1-up.1", as pack registries write
+// builds of one upstream version) is within a range when its number is:
+// the suffix orders versions of one number but does not take them out of
+// ranges written without one.
 func (c Constraint) Allows(v Version) bool {
-	return c.c != nil && v.sv != nil && c.c.Check(v.sv)
+	if c.c == nil || v.sv == nil {
+		return false
+	}
+	if c.c.Check(v.sv) {
+		return true
+	}
+	if v.sv.Prerelease() == "" {
+		return false
+	}
+	base, err := v.sv.SetPrerelease("")
+	return err == nil && c.c.Check(&base)
+}
+
+// RangeConstraint makes the inclusive range [min, max] of a registry's
+// minVersion and maxVersion: either may be empty (open), and either may be
+// partial ("1.29" as max takes in every 1.29.x).
+func RangeConstraint(min, max string) (Constraint, error) {
+	var parts []string
+	for _, b := range []struct{ op, v string }{{">=", min}, {"<=", max}} {
+		if b.v == "" {
+			continue
+		}
+		if _, err := ParseVersion(b.v); err != nil {
+			return Constraint{}, err
+		}
+		parts = append(parts, b.op+b.v)
+	}
+	if len(parts) == 0 {
+		return ParseConstraint("*")
+	}
+	return ParseConstraint(strings.Join(parts, " "))
 }

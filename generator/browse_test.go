@@ -33,7 +33,7 @@ const choicesByTemplate = `
 <ul>
 {{- range .Entries}}
 <li><label><input type="{{if $layer.Multiple}}checkbox{{else}}radio{{end}}" name="{{$layer.ID}}" value="{{.ID}}"> {{.Label}}</label>
-<small>{{.Arch}}{{if .FIPS}} · <span class="tag">FIPS</span>{{end}} · {{.Size}}{{range .Rules}} · needs {{.}}{{end}}</small>
+<small>{{.Arch}}{{if .FIPS}} · <span class="tag">FIPS</span>{{end}} · {{.Size}}{{range .Rules}} · {{.}}{{end}}</small>
 <a href="{{.Href}}">.zst</a> <a href="{{.SigHref}}">.sig.bin</a></li>
 {{- end}}
 </ul></li>

@@ -345,8 +345,8 @@ func TestRulesInsideMultipleLayerOnPackPages(t *testing.T) {
 		t.Errorf("catalog.json marks %v multiple-choice, want the add-on layer", multiple)
 	}
 	metallb := s.read("packs/lb-metallb-helm/index.html")
-	for _, want := range []string{"addon-dashboard 1.0.0</a> needs lb-metallb-helm <code>&lt;0.14</code>",
-		"addon-dashboard 2.0.0</a> needs every Add-on pack <code>&gt;=0.14</code>"} {
+	for _, want := range []string{"addon-dashboard 1.0.0</a> only with lb-metallb-helm <code>&lt;0.14</code>",
+		"addon-dashboard 2.0.0</a> only with every Add-on pack <code>&gt;=0.14</code>"} {
 		if !strings.Contains(metallb, want) {
 			t.Errorf("metallb's page lacks %q", want)
 		}

@@ -18,12 +18,15 @@ type compatIndex struct {
 	// denied[i] marks the versions that i's rules reject; nil when i has no
 	// rules, as most pack versions.
 	denied [][]uint64
+	// needs[i] has, for each required rule of i, the versions that meet
+	// it; nil when i has none.
+	needs [][][]uint64
 }
 
 func newCompatIndex(cat *catalog.Catalog) *compatIndex {
 	n := len(cat.Versions)
 	x := &compatIndex{pack: make([]int, n), layer: make([]int, n), denied: make([][]uint64, n),
-		multiple: make([]bool, len(cat.Layers))}
+		needs: make([][][]uint64, n), multiple: make([]bool, len(cat.Layers))}
 	for i, l := range cat.Layers {
 		x.multiple[i] = l.Multiple
 	}
@@ -44,8 +47,39 @@ func newCompatIndex(cat *catalog.Catalog) *compatIndex {
 			}
 		}
 		x.denied[i] = set
+		for _, r := range v.Requires {
+			if r.Kind != catalog.Required {
+				continue
+			}
+			met := make([]uint64, (n+63)/64)
+			for j, o := range cat.Versions {
+				if r.Meets(v, o) {
+					met[j/64] |= 1 << (j % 64)
+				}
+			}
+			x.needs[i] = append(x.needs[i], met)
+		}
 	}
 	return x
+}
+
+// needsIn returns, for each required rule of version v, the positions of
+// list (version indices in ascending order, one context) that meet it,
+// ascending; nil when v has no required rule.
+func (x *compatIndex) needsIn(v int32, list []int32) [][]int32 {
+	if x.needs[v] == nil {
+		return nil
+	}
+	out := make([][]int32, len(x.needs[v]))
+	for k, met := range x.needs[v] {
+		out[k] = []int32{}
+		for p, j := range list {
+			if met[j/64]&(1<<(j%64)) != 0 {
+				out[k] = append(out[k], int32(p))
+			}
+		}
+	}
+	return out
 }
 
 // mayCombine is catalog.MayCombine on indices: rules aside, may i and j go

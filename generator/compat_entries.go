@@ -18,6 +18,9 @@ type contextEntry struct {
 	// Symmetric. Two entries are compatible exactly when they may combine
 	// (catalog.MayCombine) and neither lists the other.
 	Conflicts []int32
+	// Needs has, for each required rule of Version, the positions of the
+	// entries that meet it (empty: none here can); nil without such rules.
+	Needs [][]int32
 }
 
 // contextEntries returns the pack versions offered for release r on cloud
@@ -34,7 +37,7 @@ func (b *builder) contextEntries(r *catalog.Release, cloud string) []contextEntr
 	conflicts := b.compat.conflicts(list)
 	entries := make([]contextEntry, len(list))
 	for p, i := range list {
-		entries[p] = contextEntry{Version: b.cat.Versions[i], Conflicts: conflicts[p]}
+		entries[p] = contextEntry{Version: b.cat.Versions[i], Conflicts: conflicts[p], Needs: b.compat.needsIn(i, list)}
 	}
 	return entries
 }
@@ -82,7 +85,25 @@ func (b *builder) renderCompat() error {
 						buf.WriteString(quoted[entries[c].Version.Index])
 					}
 					b.stats.CompatConflicts += int64(len(e.Conflicts))
-					buf.WriteString("]}")
+					buf.WriteByte(']')
+					if e.Needs != nil {
+						buf.WriteString(",\"needs\":[")
+						for k, met := range e.Needs {
+							if k > 0 {
+								buf.WriteByte(',')
+							}
+							buf.WriteByte('[')
+							for m, c := range met {
+								if m > 0 {
+									buf.WriteByte(',')
+								}
+								buf.WriteString(quoted[entries[c].Version.Index])
+							}
+							buf.WriteByte(']')
+						}
+						buf.WriteByte(']')
+					}
+					buf.WriteByte('}')
 				}
 				buf.WriteString("\n]}\n")
 				b.stats.CompatBytes += int64(buf.Len())

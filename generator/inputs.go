@@ -223,7 +223,16 @@ func (b *builder) loadRecording(rec *inputRecorder) error {
 	rec.recordListedDirs(b.cfg)
 	b.guard = plain.Recording(rec.file)
 	defer func() { b.guard = plain }()
-	return b.load()
+	if err := b.load(); err != nil {
+		return err
+	}
+	// Registry folders are known only once catalog.toml is read, so they
+	// are stat'ed after their listing; one changed meanwhile has a change
+	// time inside racyWindow, and then no record is kept.
+	for _, dir := range b.cat.Registries {
+		rec.tree(dir)
+	}
+	return nil
 }
 
 // filesRead is how many input files the build read through the guard.

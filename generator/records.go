@@ -19,16 +19,35 @@ type versionRecord struct {
 	FIPS     bool              `json:"fips"`
 	Products map[string]string `json:"products"`
 	Requires []ruleRecord      `json:"requires"`
-	URL      string            `json:"url"`
-	SigURL   string            `json:"sig_url"`
-	SHA256   string            `json:"sha256"`
-	Size     int64             `json:"size"`
+	// UpgradeFrom, Images and Charts are omitted when empty, so that a
+	// catalog without them keeps its JSON.
+	UpgradeFrom []upgradeRecord `json:"upgrade_from,omitempty"`
+	Images      []string        `json:"images,omitempty"`
+	Charts      []chartRecord   `json:"charts,omitempty"`
+	Deprecated  bool            `json:"deprecated,omitempty"`
+	EOL         string          `json:"eol,omitempty"`
+	URL         string          `json:"url"`
+	SigURL      string          `json:"sig_url"`
+	SHA256      string          `json:"sha256"`
+	Size        int64           `json:"size"`
 }
 
 type ruleRecord struct {
 	Pack     string `json:"pack,omitempty"`
 	Layer    string `json:"layer,omitempty"`
 	Versions string `json:"versions"`
+	Kind     string `json:"kind"`
+}
+
+type upgradeRecord struct {
+	Pack     string `json:"pack"`
+	Versions string `json:"versions"`
+}
+
+type chartRecord struct {
+	Repo    string `json:"repo,omitempty"`
+	Name    string `json:"name"`
+	Version string `json:"version"`
 }
 
 type packRecord struct {
@@ -37,6 +56,8 @@ type packRecord struct {
 	Layer       string          `json:"layer"`
 	AddonType   string          `json:"addon_type,omitempty"`
 	Description string          `json:"description,omitempty"`
+	DocsURL     string          `json:"docs_url,omitempty"`
+	Group       string          `json:"group,omitempty"`
 	Page        string          `json:"page"`
 	Versions    []versionRecord `json:"versions"`
 }
@@ -121,14 +142,22 @@ func (b *builder) versionRecord(v *catalog.PackVersion) versionRecord {
 		rec.Products[id] = c.Raw
 	}
 	for _, r := range v.Requires {
-		rec.Requires = append(rec.Requires, ruleRecord{Pack: r.Pack, Layer: r.Layer, Versions: r.Versions.Raw})
+		rec.Requires = append(rec.Requires, ruleRecord{Pack: r.Pack, Layer: r.Layer, Versions: r.Versions.Raw, Kind: string(r.Kind)})
 	}
+	for _, u := range v.UpgradeFrom {
+		rec.UpgradeFrom = append(rec.UpgradeFrom, upgradeRecord{Pack: u.Pack, Versions: u.Versions.Raw})
+	}
+	rec.Images = v.Images
+	for _, c := range v.Charts {
+		rec.Charts = append(rec.Charts, chartRecord(c))
+	}
+	rec.Deprecated, rec.EOL = v.Deprecated, v.EOL
 	return rec
 }
 
 func (b *builder) packRecord(p *catalog.Pack) packRecord {
 	rec := packRecord{Name: p.Name, DisplayName: p.DisplayName, Layer: p.Layer, AddonType: p.AddonType,
-		Description: p.Description, Page: packPage(p.Name)}
+		Description: p.Description, DocsURL: p.DocsURL, Group: p.Group, Page: packPage(p.Name)}
 	for _, v := range p.Versions {
 		rec.Versions = append(rec.Versions, b.versionRecord(v))
 	}

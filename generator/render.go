@@ -223,12 +223,61 @@ func (b *builder) renderReleases() error {
 	return nil
 }
 
+// ruleView is a rule in words: Lead ("needs"), Target (linked by Href
+// when it is a pack), and Range, the versions in words, or Versions
+// shown as written when they have no simpler words.
 type ruleView struct {
-	Target, Versions, Href string
+	Lead, Target, Versions, Range, Href string
 }
 
 type constrainedBy struct {
-	Pack, Version, Href, Target, Versions string
+	Pack, Version, Href, Lead, Target, Versions string
+}
+
+// ruleLead says what a kind of rule asks of the bundle.
+func ruleLead(k catalog.RuleKind) string {
+	switch k {
+	case catalog.Required:
+		return "needs"
+	case catalog.NotSupported:
+		return "not with"
+	}
+	return "only with"
+}
+
+// rangeWords says a range of the forms registries write in words:
+// ">=3.3.2" is "3.3.2 or later", "<=3.26.7" "3.26.7 and earlier",
+// ">=1.29 <=1.30" "1.29 to 1.30", "*" "any version"; "" for any other.
+func rangeWords(raw string) string {
+	parts := strings.Fields(raw)
+	switch {
+	case raw == "*":
+		return "any version"
+	case len(parts) == 1 && strings.HasPrefix(raw, ">=") && !strings.ContainsAny(raw[2:], "<>=|,~^*xX"):
+		return raw[2:] + " or later"
+	case len(parts) == 1 && strings.HasPrefix(raw, "<=") && !strings.ContainsAny(raw[2:], "<>=|,~^*xX"):
+		return raw[2:] + " and earlier"
+	case len(parts) == 2 && strings.HasPrefix(parts[0], ">=") && strings.HasPrefix(parts[1], "<=") &&
+		!strings.ContainsAny(parts[0][2:]+parts[1][2:], "<>=|,~^*xX"):
+		return parts[0][2:] + " to " + parts[1][2:]
+	}
+	return ""
+}
+
+// packTitle is a pack's display name, or the name as written when the
+// catalog has no such pack.
+func (b *builder) packTitle(name string) string {
+	if p := b.cat.PackByName(name); p != nil {
+		return p.DisplayName
+	}
+	return name
+}
+
+func boolInt(v bool) int {
+	if v {
+		return 1
+	}
+	return 0
 }
 
 type productConstraint struct {
@@ -237,10 +286,14 @@ type productConstraint struct {
 
 type versionView struct {
 	Version, FileName, Href, SigName, SigHref, Size, SHA256 string
-	FIPS                                                    bool
+	FIPS, Deprecated                                        bool
+	EOL                                                     string
 	Clouds, Arch                                            []string
 	Products                                                []productConstraint
 	Requires                                                []ruleView
+	UpgradeFrom                                             []ruleView
+	Images                                                  []string
+	Charts                                                  []catalog.Chart
 }
 
 func (b *builder) renderPacks() error {
@@ -262,6 +315,7 @@ func (b *builder) renderPacks() error {
 		data := struct {
 			pageData
 			Name, DisplayName, Description, AddonType, LayerName, LayerHref string
+			DocsURL                                                         string
 			Readme                                                          template.HTML
 			Versions                                                        []versionView
 			ConstrainedBy                                                   []constrainedBy // for a theme's own pack.html
@@ -270,28 +324,43 @@ func (b *builder) renderPacks() error {
 			pageData: b.page(dir, p.DisplayName+" ("+p.Name+")", "browse"),
 			Name:     p.Name, DisplayName: p.DisplayName, Description: p.Description, AddonType: p.AddonType,
 			LayerName: layer.Name, LayerHref: root + tree.AllFolder().With("layer", p.Layer).File("index.html"),
-			Readme: readme,
+			Readme: readme, DocsURL: p.DocsURL,
 		}
 		for i := len(p.Versions) - 1; i >= 0; i-- { // newest first
 			v := p.Versions[i]
 			a := b.packArtifacts[v.Index]
 			vv := versionView{Version: v.Version.Raw, FileName: a.Name(), Href: root + a.Path, SigName: a.SigName(),
 				SigHref: root + a.SigPath, Size: humanSize(a.Size), SHA256: a.SHA256, FIPS: v.FIPS,
-				Clouds: facetNames(b.cat.Clouds, v.Clouds), Arch: v.Arch}
+				Clouds: facetNames(b.cat.Clouds, v.Clouds), Arch: v.Arch,
+				Deprecated: v.Deprecated, EOL: v.EOL, Images: v.Images, Charts: v.Charts}
+			for _, u := range v.UpgradeFrom {
+				uv := ruleView{Lead: "upgrades from", Target: b.packTitle(u.Pack), Versions: u.Versions.Raw, Range: rangeWords(u.Versions.Raw)}
+				if u.Pack != p.Name && b.cat.PackByName(u.Pack) != nil {
+					uv.Href = root + packPage(u.Pack)
+				}
+				vv.UpgradeFrom = append(vv.UpgradeFrom, uv)
+			}
 			for _, prod := range b.cat.Products {
 				if c, ok := v.Products[prod.ID]; ok {
 					vv.Products = append(vv.Products, productConstraint{Name: prod.Name, Constraint: c.Raw})
 				}
 			}
 			for _, r := range v.Requires {
-				rv := ruleView{Target: b.ruleTarget(r), Versions: r.Versions.Raw}
+				rv := ruleView{Lead: ruleLead(r.Kind), Target: b.ruleTarget(r), Versions: r.Versions.Raw, Range: rangeWords(r.Versions.Raw)}
 				if r.Pack != "" {
+					rv.Target = b.packTitle(r.Pack)
 					rv.Href = root + packPage(r.Pack)
+				} else if r.Kind == catalog.Required {
+					rv.Target = strings.Replace(rv.Target, "every ", "a ", 1)
 				}
 				vv.Requires = append(vv.Requires, rv)
 			}
 			data.Versions = append(data.Versions, vv)
 		}
+		// Deprecated versions after the current ones, each group newest first.
+		slices.SortStableFunc(data.Versions, func(x, y versionView) int {
+			return cmp.Compare(boolInt(x.Deprecated), boolInt(y.Deprecated))
+		})
 		for _, ref := range mergeRefs(byPack[p.Name], byLayer[p.Layer]) {
 			o := b.cat.Versions[ref.version]
 			r := o.Requires[ref.rule]
@@ -299,7 +368,7 @@ func (b *builder) renderPacks() error {
 			// layer is about the other packs, not this one.
 			if o.Pack != p {
 				data.ConstrainedBy = append(data.ConstrainedBy, constrainedBy{Pack: o.Pack.Name, Version: o.Version.Raw,
-					Href: root + packPage(o.Pack.Name), Target: b.ruleTarget(r), Versions: r.Versions.Raw})
+					Href: root + packPage(o.Pack.Name), Lead: ruleLead(r.Kind), Target: b.ruleTarget(r), Versions: r.Versions.Raw})
 			}
 		}
 		data.RulesAbout = rulesAboutList(data.ConstrainedBy)
@@ -349,7 +418,9 @@ func rulesAboutList(rules []constrainedBy) template.HTML {
 		b.text(r.Pack)
 		b.WriteByte(' ')
 		b.text(r.Version)
-		b.WriteString("</a> needs ")
+		b.WriteString("</a> ")
+		b.text(r.Lead)
+		b.WriteByte(' ')
 		b.text(r.Target)
 		b.WriteString(" <code>")
 		b.text(r.Versions)

@@ -140,7 +140,7 @@ func layerChoices(l bundleLayerView) template.HTML {
 			b.WriteString(" · ")
 			b.text(e.Size)
 			for _, r := range e.Rules {
-				b.WriteString(" · needs ")
+				b.WriteString(" · ")
 				b.text(r)
 			}
 			b.WriteString("</small>\n<a href=\"")
@@ -296,7 +296,7 @@ func (b *builder) bundleInline(root string, r *catalog.Release, cloudID string, 
 		view := bundleEntryView{ID: v.ID(), Label: v.Pack.DisplayName + " " + v.Version.Raw, Arch: strings.Join(v.Arch, ", "),
 			Size: humanSize(a.Size), Href: root + a.Path, SigHref: root + a.SigPath, FIPS: v.FIPS}
 		for _, rule := range v.Requires {
-			view.Rules = append(view.Rules, b.ruleTarget(rule)+" "+rule.Versions.Raw)
+			view.Rules = append(view.Rules, ruleLead(rule.Kind)+" "+b.ruleTarget(rule)+" "+rule.Versions.Raw)
 		}
 		packs := views[layerAt[v.Pack.LayerOrder]].Packs // entries come pack by pack: the last is v's
 		last := &packs[len(packs)-1]

@@ -54,7 +54,7 @@ func TestRulesAboutMatchesScan(t *testing.T) {
 // it itself; a theme's own pack.html may still range over .ConstrainedBy.
 const rulesByTemplate = `
 {{- range .ConstrainedBy}}
-<li><a href="{{.Href}}">{{.Pack}} {{.Version}}</a> needs {{.Target}} <code>{{.Versions}}</code></li>
+<li><a href="{{.Href}}">{{.Pack}} {{.Version}}</a> {{.Lead}} {{.Target}} <code>{{.Versions}}</code></li>
 {{- end}}`
 
 // TestRulesAboutAreWhatTheTemplateMade compares that list on every pack
@@ -62,5 +62,5 @@ const rulesByTemplate = `
 // TestSidebarIsWhatTheTemplateMade).
 func TestRulesAboutAreWhatTheTemplateMade(t *testing.T) {
 	t.Parallel()
-	sameAsTemplate(t, "pack.html", "{{.RulesAbout}}", rulesByTemplate, "packs", "<h2>Rules of other packs about", "</ul>", "needs every OS pack <code>&gt;=22.04</code>")
+	sameAsTemplate(t, "pack.html", "{{.RulesAbout}}", rulesByTemplate, "packs", "<h2>Rules of other packs about", "</ul>", "only with every OS pack <code>&gt;=22.04</code>")
 }

@@ -175,6 +175,7 @@ tree to a bucket; verify and mirror check every byte against one public key.`,
 		pushCmd(e),
 		rebaseCmd(e),
 		unpackCmd(e),
+		resolveCmd(e),
 		versionCmd(e),
 	)
 	for _, c := range root.Commands() {

@@ -15,12 +15,12 @@ import (
 
 // mirrorFlags are the mirror command's flags.
 type mirrorFlags struct {
-	key, baseURL, volumes, volumeSize, bundle string
-	maxManifest                               string
-	jobs                                      int
-	allowExpired, prune, force                bool
-	f                                         mirror.Filter
-	s3                                        s3Flags
+	key, baseURL, volumes, volumeSize, bundle   string
+	maxManifest                                 string
+	jobs                                        int
+	allowExpired, prune, force, allowIncomplete bool
+	f                                           mirror.Filter
+	s3                                          s3Flags
 }
 
 func mirrorCmd(e *env) *cobra.Command {
@@ -92,6 +92,9 @@ func (fl *mirrorFlags) job(c *cobra.Command, source string) (mirror.Job, error) 
 		if fl.f.Bundle, err = mirror.ReadBundle(fl.bundle); err != nil {
 			return j, classify(err)
 		}
+		fl.f.Bundle.AllowIncomplete = fl.allowIncomplete
+	} else if fl.allowIncomplete {
+		return j, usage("--allow-incomplete goes with --bundle")
 	}
 	if j.Mirror.MaxManifestSize, err = bytesize.Parse(fl.maxManifest); err != nil {
 		return j, usage("--max-manifest-size: %v", err)
@@ -120,6 +123,7 @@ func (fl *mirrorFlags) register(c *cobra.Command) {
 	c.Flags().StringVar(&fl.volumeSize, "volume-size", "4.7G", "largest size of a volume (4.7G, 700M, 25GiB)")
 	registerSegments(c, &fl.f)
 	c.Flags().StringVar(&fl.bundle, "bundle", "", "only the pack versions of this bundle.json, saved by the bundle builder")
+	c.Flags().BoolVar(&fl.allowIncomplete, "allow-incomplete", false, "mirror a --bundle in which a required rule of a pack version is unmet")
 }
 
 // printMirror says what each step of a mirror did, up to the one that

@@ -545,7 +545,7 @@ func TestBundleWithoutJavaScript(t *testing.T) {
 				t.Errorf("%s: layer %s lists %v, want %v", b.rel, layer, got, want)
 			}
 			text := strings.Join(p.Texts(fmt.Sprintf(`fieldset[data-layer=%q] li:has(> label)`, layer)), "\n")
-			if n := strings.Count(text, "needs "); n != rules {
+			if n := strings.Count(text, "needs ") + strings.Count(text, "only with ") + strings.Count(text, "not with "); n != rules {
 				t.Errorf("%s: layer %s shows %d rules, want %d", b.rel, layer, n, rules)
 			}
 			zst := p.Links(fmt.Sprintf(`fieldset[data-layer=%q] a[href$=".zst"]`, layer))

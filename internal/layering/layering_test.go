@@ -16,6 +16,8 @@ var forbidden = map[string][]string{
 	"generator":           {"publish"},
 	"generator/pack":      {"publish", "generator", "internal/tree"},
 	"catalog":             {"generator", "publish", "internal/tree"},
+	"catalog/registry":    {"catalog", "generator", "publish/...", "internal/..."},
+	"publish/resolve":     {"publish", "publish/mirror", "publish/verify", "publish/serve", "generator", "catalog/..."},
 	"internal/tree":       {"publish", "generator", "catalog"},
 	"internal/sign":       {"publish", "generator", "internal/tree"},
 	"publish":             {"publish/mirror", "publish/verify", "publish/serve", "generator", "catalog"},

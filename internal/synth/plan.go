@@ -46,7 +46,7 @@ type version struct {
 type productRange struct{ id, constraint string }
 
 // rule targets pack, or every pack of layer, with versions.
-type rule struct{ pack, layer, versions string }
+type rule struct{ pack, layer, versions, kind string }
 
 // Sources live flat in sources/ as <name>-<version>, like the artifacts
 // they become: creating a file or directory is the main cost of Generate, so
@@ -91,7 +91,44 @@ func newPlan(o Options) *plan {
 	g.planPacks()
 	g.planRequires()
 	g.planAddonRequires()
+	if o.RuleKinds {
+		g.planRuleKinds()
+	}
 	return g.p
+}
+
+// planRuleKinds (Options.RuleKinds) runs last, so the catalog is otherwise
+// the same: OS versions get k8s layer rules, and rules become required
+// (about a third) or not-supported (about a sixth). Rules are built around
+// real versions, so required ones stay satisfiable.
+func (g *planner) planRuleKinds() {
+	var osPacks, k8sPacks []*pack
+	for _, pk := range g.p.packs {
+		switch pk.layer {
+		case "os":
+			osPacks = append(osPacks, pk)
+		case "k8s":
+			k8sPacks = append(k8sPacks, pk)
+		}
+	}
+	for _, pk := range g.p.packs {
+		for _, v := range pk.versions {
+			if pk.layer == "os" && len(k8sPacks) > 0 && g.chance(0.3) {
+				v.requires = append(v.requires, g.k8sLayerRule(k8sPacks))
+			}
+			if pk.layer == "k8s" && len(osPacks) > 0 && g.chance(0.3) {
+				v.requires = append(v.requires, g.osRule(osPacks))
+			}
+			for i := range v.requires {
+				switch x := g.r.Float64(); {
+				case x < 0.33:
+					v.requires[i].kind = "required"
+				case x < 0.5:
+					v.requires[i].kind = "not-supported"
+				}
+			}
+		}
+	}
 }
 
 func (g *planner) chance(p float64) bool { return g.r.Float64() < p }

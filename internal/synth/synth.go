@@ -28,6 +28,10 @@ type Options struct {
 	ReleasesPerProduct int   // default 8
 	Clouds             int   // default 8
 	Seed               int64 // default 1; same options => byte-identical output
+	// RuleKinds makes some rules required or not-supported, and gives OS
+	// and more k8s versions rules, so that every layer has rules of every kind.
+	// Off by default: the bench catalog keeps its optional rules.
+	RuleKinds bool
 }
 
 // Defaults used for zero fields of Options.

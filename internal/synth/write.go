@@ -127,6 +127,9 @@ func (pk *pack) toml() string {
 				fmt.Fprintf(&b, "  layer = %q\n", r.layer)
 			}
 			fmt.Fprintf(&b, "  versions = %q\n", r.versions)
+			if r.kind != "" {
+				fmt.Fprintf(&b, "  kind = %q\n", r.kind)
+			}
 		}
 	}
 	return b.String()

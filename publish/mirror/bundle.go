@@ -8,7 +8,9 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -25,6 +27,9 @@ type Bundle struct {
 	Version string   `json:"version"`
 	Cloud   string   `json:"cloud,omitempty"`
 	Packs   []string `json:"packs"` // name@version, in the file's order, without repeats
+	// AllowIncomplete mirrors a bundle in which a required rule of a
+	// chosen version is unmet (--allow-incomplete); not part of the file.
+	AllowIncomplete bool `json:"-"`
 }
 
 // BundleError is a bundle file that cannot be used: malformed, or naming
@@ -222,6 +227,9 @@ func (b *Bundle) selectArtifacts(ctx context.Context, src tree.Reader, lim tree.
 	if len(problems) > 0 {
 		return nil, &BundleError{File: b.File, Problems: problems}
 	}
+	if err := b.checkComplete(read, packs); err != nil {
+		return nil, err
+	}
 	return keep, nil
 }
 
@@ -231,9 +239,12 @@ type packIndex struct {
 }
 
 type packIndexVersion struct {
-	Version string `json:"version"`
-	URL     string `json:"url"`
-	SigURL  string `json:"sig_url"`
+	Version  string `json:"version"`
+	URL      string `json:"url"`
+	SigURL   string `json:"sig_url"`
+	Requires []struct {
+		Pack, Layer, Versions, Kind string
+	} `json:"requires"`
 }
 
 // readPackIndex reads packs/<name>/index.json; nil when the site has no
@@ -281,4 +292,126 @@ func lineOf(data []byte, offset int64) int {
 		offset = int64(len(data))
 	}
 	return 1 + bytes.Count(data[:offset], []byte("\n"))
+}
+
+// compatNeeds is what checkComplete reads of a compat file: each entry's
+// needs, per required rule the name@version of the entries meeting it.
+type compatNeeds struct {
+	Packs []struct {
+		Name    string     `json:"name"`
+		Version string     `json:"version"`
+		Needs   [][]string `json:"needs"`
+	} `json:"packs"`
+}
+
+// checkComplete refuses a bundle in which a required rule of a chosen
+// version is met by no other chosen version (SPEC §4), naming each unmet
+// rule, unless AllowIncomplete. The build worked out who meets each rule:
+// the context's compat file lists it per entry (needs). An add-on-only
+// bundle has no cloud: a version meets a rule when it does in the compat
+// file of any cloud of the release.
+func (b *Bundle) checkComplete(read func(string) ([]byte, error), packs map[string]*packIndex) error {
+	if b.AllowIncomplete {
+		return nil
+	}
+	clouds := []string{b.Cloud}
+	if b.Cloud == "" {
+		var err error
+		if clouds, err = siteClouds(read); err != nil {
+			return err
+		}
+	}
+	needs := map[string][]map[string]bool{} // name@version → per required rule, who meets it
+	for _, cloud := range clouds {
+		p := "compat/" + b.Product + "/" + b.Version + "/" + cloud + ".json"
+		data, err := read(p)
+		if errors.Is(err, tree.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		var cf compatNeeds
+		if err := json.Unmarshal(data, &cf); err != nil {
+			return fmt.Errorf("%s: %w", p, err)
+		}
+		for _, e := range cf.Packs {
+			id := e.Name + "@" + e.Version
+			for k, met := range e.Needs {
+				if len(needs[id]) <= k {
+					needs[id] = append(needs[id], map[string]bool{})
+				}
+				for _, m := range met {
+					needs[id][k][m] = true
+				}
+			}
+		}
+	}
+	chosen := map[string]bool{}
+	for _, id := range b.Packs {
+		chosen[id] = true
+	}
+	var problems []string
+	for _, id := range b.Packs {
+		for k, met := range needs[id] {
+			if slices.ContainsFunc(slices.Collect(maps.Keys(met)), func(m string) bool { return chosen[m] }) {
+				continue
+			}
+			offered := slices.Sorted(maps.Keys(met))
+			where := "this site offers none for " + b.context()
+			if len(offered) > 0 {
+				where = "add one of " + strings.Join(offered, ", ")
+			}
+			problems = append(problems, fmt.Sprintf("%q needs %s, which the bundle lacks; %s, or pass --allow-incomplete",
+				id, requiredRule(packs, id, k), where))
+		}
+	}
+	if len(problems) > 0 {
+		return &BundleError{File: b.File, Problems: problems}
+	}
+	return nil
+}
+
+// requiredRule says the k-th required rule of pack version id in words,
+// from its pack's index.json.
+func requiredRule(packs map[string]*packIndex, id string, k int) string {
+	name, version, _ := strings.Cut(id, "@")
+	if v := packs[name].version(version); v != nil {
+		for _, r := range v.Requires {
+			if r.Kind != "required" {
+				continue
+			}
+			if k--; k < 0 {
+				target := r.Pack
+				if target == "" {
+					target = "a pack of layer " + r.Layer
+				}
+				return target + " " + r.Versions
+			}
+		}
+	}
+	return fmt.Sprintf("its required rule %d", k+1)
+}
+
+// siteClouds lists the cloud ids of the site's catalog.json.
+func siteClouds(read func(string) ([]byte, error)) ([]string, error) {
+	data, err := read("catalog.json")
+	if err != nil {
+		return nil, err
+	}
+	var cat struct {
+		Clouds []struct {
+			ID string `json:"id"`
+		} `json:"clouds"`
+	}
+	if err := json.Unmarshal(data, &cat); err != nil {
+		return nil, fmt.Errorf("catalog.json: %w", err)
+	}
+	var ids []string
+	for _, c := range cat.Clouds {
+		if c.ID != "" && !strings.ContainsAny(c.ID, `/\.`) {
+			ids = append(ids, c.ID)
+		}
+	}
+	return ids, nil
 }
