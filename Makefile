@@ -47,11 +47,11 @@ vet:
 # packed and signed beside tar | zstd -3 -T0 + openssl.
 bench: build
 	$(GO) test ./generator -run XXX -bench . -benchtime 3x
-	$(GO) run ./internal/benchtool -bin $(BIN) -packs 100 -publish=false -cp=false
-	$(GO) run ./internal/benchtool -bin $(BIN) -hugo ""
+	$(GO) run ./internal/testing/benchtool -bin $(BIN) -packs 100 -publish=false -cp=false
+	$(GO) run ./internal/testing/benchtool -bin $(BIN) -hugo ""
 
 bench-big: build
-	$(GO) run ./internal/benchtool -bin $(BIN) -packs 2500 -versions 4 -publish=false -hugo "" -big 512
+	$(GO) run ./internal/testing/benchtool -bin $(BIN) -packs 2500 -versions 4 -publish=false -hugo "" -big 512
 
 # Short fuzzing of every parser of outside input.
 fuzz:

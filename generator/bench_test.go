@@ -9,7 +9,7 @@ import (
 	"github.com/packstudio/packstudio/catalog"
 	"github.com/packstudio/packstudio/internal/sign"
 	"github.com/packstudio/packstudio/internal/sign/signtest"
-	"github.com/packstudio/packstudio/internal/synth"
+	"github.com/packstudio/packstudio/internal/testing/synth"
 )
 
 // benchSite generates a synthetic catalog of n packs and a site around it.

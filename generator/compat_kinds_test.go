@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/packstudio/packstudio/catalog"
-	"github.com/packstudio/packstudio/internal/synth"
+	"github.com/packstudio/packstudio/internal/testing/synth"
 )
 
 // TestContextEntriesWithRuleKinds checks the compat index's conflicts and

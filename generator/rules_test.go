@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/packstudio/packstudio/catalog"
-	"github.com/packstudio/packstudio/internal/synth"
+	"github.com/packstudio/packstudio/internal/testing/synth"
 )
 
 // TestRulesAboutMatchesScan checks the index behind the pack pages' "rules

@@ -9,7 +9,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/packstudio/packstudio/internal/testenv"
+	"github.com/packstudio/packstudio/internal/testing/testenv"
 	"github.com/packstudio/packstudio/internal/tree"
 	"github.com/packstudio/packstudio/publish"
 	"github.com/packstudio/packstudio/publish/buckettest"

@@ -12,7 +12,7 @@ import (
 	"testing"
 
 	"github.com/packstudio/packstudio/internal/tree"
-	"github.com/packstudio/packstudio/internal/treetest"
+	"github.com/packstudio/packstudio/internal/testing/treetest"
 	"github.com/packstudio/packstudio/publish"
 	"github.com/packstudio/packstudio/publish/verify"
 )

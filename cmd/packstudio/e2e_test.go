@@ -22,7 +22,7 @@ import (
 	"time"
 
 	"github.com/packstudio/packstudio/internal/sign"
-	"github.com/packstudio/packstudio/internal/testenv"
+	"github.com/packstudio/packstudio/internal/testing/testenv"
 	"github.com/packstudio/packstudio/internal/tree"
 	"github.com/packstudio/packstudio/publish"
 	"github.com/packstudio/packstudio/publish/verify"

@@ -15,7 +15,7 @@ import (
 
 	"golang.org/x/tools/txtar"
 
-	"github.com/packstudio/packstudio/internal/testenv"
+	"github.com/packstudio/packstudio/internal/testing/testenv"
 )
 
 func TestMain(m *testing.M) {

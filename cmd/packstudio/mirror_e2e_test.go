@@ -20,7 +20,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/packstudio/packstudio/internal/testenv"
+	"github.com/packstudio/packstudio/internal/testing/testenv"
 	"github.com/packstudio/packstudio/publish/mirror"
 )
 

@@ -8,8 +8,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/packstudio/packstudio/internal/testenv"
-	"github.com/packstudio/packstudio/internal/treetest"
+	"github.com/packstudio/packstudio/internal/testing/testenv"
+	"github.com/packstudio/packstudio/internal/testing/treetest"
 )
 
 // cliStdin is cli with standard input.

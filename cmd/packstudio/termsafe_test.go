@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/packstudio/packstudio/internal/treetest"
+	"github.com/packstudio/packstudio/internal/testing/treetest"
 )
 
 func TestTermSafe(t *testing.T) {

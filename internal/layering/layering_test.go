@@ -5,6 +5,7 @@ package layering
 import (
 	"os/exec"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -30,20 +31,43 @@ var forbidden = map[string][]string{
 	"internal/atomicfile": {"internal/tree", "publish/...", "generator/..."},
 }
 
-// deps returns every package of ours that pkg imports, directly or not.
+var (
+	graphOnce sync.Once
+	graph     map[string][]string // package of ours → every package of ours it imports, directly or not
+	graphErr  error
+)
+
+// deps returns every package of ours that pkg imports, directly or not,
+// from one go list of the whole module.
 func deps(t *testing.T, pkg string) []string {
 	t.Helper()
-	out, err := exec.Command("go", "list", "-deps", "-f", "{{.ImportPath}}", module+pkg).Output()
-	if err != nil {
-		t.Fatalf("go list -deps %s: %v", pkg, err)
-	}
-	var ours []string
-	for _, p := range strings.Fields(string(out)) {
-		if rest, ok := strings.CutPrefix(p, module); ok && rest != pkg {
-			ours = append(ours, rest)
+	graphOnce.Do(func() {
+		out, err := exec.Command("go", "list", "-f", `{{.ImportPath}}{{range .Deps}} {{.}}{{end}}`, module+"...").Output()
+		if err != nil {
+			graphErr = err
+			return
 		}
+		graph = map[string][]string{}
+		for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+			f := strings.Fields(line)
+			name, _ := strings.CutPrefix(f[0], module)
+			var ours []string
+			for _, d := range f[1:] {
+				if rest, ok := strings.CutPrefix(d, module); ok {
+					ours = append(ours, rest)
+				}
+			}
+			graph[name] = ours
+		}
+	})
+	if graphErr != nil {
+		t.Fatalf("go list: %v", graphErr)
 	}
-	return ours
+	d, ok := graph[pkg]
+	if !ok {
+		t.Fatalf("no package %s in the module", pkg)
+	}
+	return d
 }
 
 func TestImportsRunOneWay(t *testing.T) {
@@ -63,4 +87,28 @@ func matches(pkg, pattern string) bool {
 		return pkg == base || strings.HasPrefix(pkg, base+"/")
 	}
 	return pkg == pattern
+}
+
+// TestOnlyTestsUseTestingTools: internal/testing/... (real servers, built
+// sites, Chromium, the bench) imports the top of the graph, so no package
+// outside it may import it except from its tests; the drawing's arrows
+// then all point down.
+func TestOnlyTestsUseTestingTools(t *testing.T) {
+	deps(t, "catalog") // loads the graph
+	var pkgs []string
+	for p := range graph {
+		if !matches(p, "internal/testing/...") && !matches(p, "internal/layering") {
+			pkgs = append(pkgs, p)
+		}
+	}
+	if len(pkgs) < 10 {
+		t.Fatalf("found only %d packages of ours: %v", len(pkgs), pkgs)
+	}
+	for _, pkg := range pkgs {
+		for _, d := range deps(t, pkg) {
+			if matches(d, "internal/testing/...") {
+				t.Errorf("%s imports %s; test tools are for tests only (docs/ARCHITECTURE.md)", pkg, d)
+			}
+		}
+	}
 }

@@ -19,7 +19,7 @@ import (
 
 	"github.com/packstudio/packstudio/internal/sign"
 	"github.com/packstudio/packstudio/internal/tree"
-	"github.com/packstudio/packstudio/internal/treetest"
+	"github.com/packstudio/packstudio/internal/testing/treetest"
 	"github.com/packstudio/packstudio/publish/mirror"
 	"github.com/packstudio/packstudio/publish/verify"
 )

@@ -16,7 +16,7 @@ import (
 	"time"
 
 	"github.com/packstudio/packstudio/internal/tree"
-	"github.com/packstudio/packstudio/internal/treetest"
+	"github.com/packstudio/packstudio/internal/testing/treetest"
 	"github.com/packstudio/packstudio/publish/mirror"
 )
 

@@ -19,9 +19,9 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/registry"
 
-	"github.com/packstudio/packstudio/internal/testenv"
+	"github.com/packstudio/packstudio/internal/testing/testenv"
 	"github.com/packstudio/packstudio/internal/tree"
-	"github.com/packstudio/packstudio/internal/treetest"
+	"github.com/packstudio/packstudio/internal/testing/treetest"
 	"github.com/packstudio/packstudio/publish/mirror"
 	"github.com/packstudio/packstudio/publish/oci"
 )

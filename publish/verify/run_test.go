@@ -10,7 +10,7 @@ import (
 	"testing"
 
 	"github.com/packstudio/packstudio/internal/tree"
-	"github.com/packstudio/packstudio/internal/treetest"
+	"github.com/packstudio/packstudio/internal/testing/treetest"
 	"github.com/packstudio/packstudio/publish/mirror"
 	"github.com/packstudio/packstudio/publish/verify"
 )

@@ -29,8 +29,8 @@ import (
 	"time"
 
 	"github.com/packstudio/packstudio/generator"
-	"github.com/packstudio/packstudio/internal/synth"
-	"github.com/packstudio/packstudio/internal/testenv"
+	"github.com/packstudio/packstudio/internal/testing/synth"
+	"github.com/packstudio/packstudio/internal/testing/testenv"
 	"github.com/packstudio/packstudio/publish"
 )
 

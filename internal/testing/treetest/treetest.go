@@ -344,5 +344,5 @@ func CopyTree(t *testing.T, src, dst string) {
 // so that any package's tests can build it.
 func siteArchive() string {
 	_, file, _, _ := runtime.Caller(0)
-	return filepath.Join(filepath.Dir(file), "..", "..", "generator", "testdata", "site.txtar")
+	return filepath.Join(filepath.Dir(file), "..", "..", "..", "generator", "testdata", "site.txtar")
 }

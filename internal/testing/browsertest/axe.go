@@ -12,7 +12,7 @@ import (
 	"testing"
 
 	"github.com/packstudio/packstudio/internal/atomicfile"
-	"github.com/packstudio/packstudio/internal/testenv"
+	"github.com/packstudio/packstudio/internal/testing/testenv"
 )
 
 // AxeVersion is the axe-core release the accessibility audit runs. It is

@@ -20,7 +20,7 @@ import (
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 
-	"github.com/packstudio/packstudio/internal/testenv"
+	"github.com/packstudio/packstudio/internal/testing/testenv"
 )
 
 // ChromiumPath is Debian's chromium, which .ci/run installs.

@@ -9,7 +9,7 @@ import (
 	"slices"
 	"time"
 
-	"github.com/packstudio/packstudio/internal/synth"
+	"github.com/packstudio/packstudio/internal/testing/synth"
 )
 
 // bigFileSize is the size of each file of the large source: a content

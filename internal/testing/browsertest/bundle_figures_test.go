@@ -14,12 +14,12 @@ import (
 
 	"github.com/chromedp/chromedp"
 
-	"github.com/packstudio/packstudio/internal/synth"
+	"github.com/packstudio/packstudio/internal/testing/synth"
 )
 
 var (
 	bundleFigures     = flag.Bool("bundle-figures", false, "build the bench catalog and print the largest builder page's size and its speed in Chromium")
-	bundleScreenshots = flag.String("bundle-screenshots", "", "write PNG screenshots of the builder's steps on the demo site into this folder (e.g. ../../docs)")
+	bundleScreenshots = flag.String("bundle-screenshots", "", "write PNG screenshots of the builder's steps on the demo site into this folder (e.g. ../../../docs)")
 )
 
 // TestBundleFigures prints, for the largest builder page of the bench
