@@ -44,6 +44,7 @@
 
   var show = ps.review(document.getElementById("review"), {
     root: data.root,
+    key: data.key,
     bundle: function (ids) {
       var r = data.releases[Number(release.value)] || {};
       return { product: r.product, version: r.version, packs: ids };
