@@ -295,3 +295,30 @@ func TestBuilderArrowKeysKeepChoices(t *testing.T) {
 		t.Errorf("Enter back on %s: %s\nwant %s", k8s.ID(), got, start)
 	}
 }
+
+// TestAccessibleNamesHoldVisibleText: a link or button named with
+// aria-label holds its visible words, in order and whole (axe's
+// label-content-name-mismatch), so a person who says what they see
+// reaches it: the browse page's "sig" links, the "+ selection" buttons.
+func TestAccessibleNamesHoldVisibleText(t *testing.T) {
+	s := demoSite(t)
+	root := ServeRoot(t, s.Dir)
+	for _, page := range []string{browseAll + "index.html", awsBuilder, "bundle/selection/index.html"} {
+		p := Open(t, root, page)
+		bad := Eval[[]string](p, `(() => {
+			const words = s => s.toLowerCase().split(/[^\p{L}\p{N}]+/u).filter(Boolean);
+			return Array.from(document.querySelectorAll('a[aria-label], button[aria-label]')).filter(e => {
+				const seen = words(e.textContent), name = words(e.getAttribute('aria-label'));
+				if (!seen.length) return false;
+				for (let i = 0; i + seen.length <= name.length; i++) if (seen.every((w, k) => name[i + k] === w)) return false;
+				return true;
+			}).map(e => JSON.stringify(e.textContent.trim()) + ' named ' + JSON.stringify(e.getAttribute('aria-label'))).slice(0, 5);
+		})()`)
+		for _, b := range bad {
+			t.Errorf("%s: %s", page, b)
+		}
+		if n := Eval[int](p, `document.querySelectorAll('a[aria-label], button[aria-label]').length`); page == browseAll+"index.html" && n == 0 {
+			t.Errorf("%s: no labelled link or button: the check saw nothing", page)
+		}
+	}
+}
