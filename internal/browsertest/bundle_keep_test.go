@@ -84,7 +84,7 @@ func TestBuilderControlsKeepChoices(t *testing.T) {
 			inPage := Eval[[]int](p, `Array.from(document.querySelectorAll('a[href]')).map((a, i) => [a, i])
 				.filter(([a]) => a.href.split('#')[0] === location.href.split('#')[0] && a.hash).map(([, i]) => i)`)
 			if len(inPage) < 3 {
-				t.Fatalf("%d in-page links; want at least the skip link, the steps and Review", len(inPage))
+				t.Errorf("%d in-page links; want at least the skip link, the steps and Review", len(inPage))
 			}
 			for _, i := range inPage {
 				text := Eval[string](p, fmt.Sprintf(`document.querySelectorAll('a[href]')[%d].textContent`, i))
