@@ -49,10 +49,23 @@ type bundleData struct {
 	Version string        `json:"version"`
 	Cloud   string        `json:"cloud,omitempty"` // empty for add-on only
 	Root    string        `json:"root"`            // from the page to the site root
+	Key     siteKey       `json:"key"`
 	Arches  []string      `json:"arches"`
 	Layers  []bundleLayer `json:"layers"`
 	Packs   []bundlePack  `json:"packs"`
 	Entries []bundleEntry `json:"entries"`
+}
+
+// siteKey names the site's public key for a page that saves or scripts a
+// download: its path from the page and its SHA-256 fingerprint, which the
+// page checks the key it fetches against and shows to the person.
+type siteKey struct {
+	Path string `json:"path"`
+	ID   string `json:"id"`
+}
+
+func (b *builder) siteKey(root string) siteKey {
+	return siteKey{Path: root + b.site.PublicKeyName, ID: b.site.KeyID}
 }
 
 // multipleLayer reports whether a bundle may hold several packs of layer li.
@@ -249,20 +262,22 @@ func (b *builder) renderAddons(r *catalog.Release) error {
 func (b *builder) renderBundlePage(dir, title string, r *catalog.Release, cloudID, cloudName string, entries []contextEntry, addons bool) error {
 	root := rootOf(dir)
 	inline, layers := b.bundleInline(root, r, cloudID, entries, addons)
+	// The FIPS toggle is left out where it could only empty the page.
+	hasFIPS := slices.ContainsFunc(entries, func(e contextEntry) bool { return e.Version.FIPS })
 	data := struct {
 		pageData
 		Product, Version, CloudName, ReleaseHref string
-		Addons                                   bool
+		Addons, HasFIPS                          bool
 		Layers                                   []bundleLayerView
 		Data                                     template.JS
 	}{pageData: b.page(dir, title, "bundle"), Product: r.Product.Name, Version: r.Version.Raw, CloudName: cloudName,
-		ReleaseHref: "../index.html", Addons: addons, Layers: layers, Data: inline}
+		ReleaseHref: "../index.html", Addons: addons, HasFIPS: hasFIPS, Layers: layers, Data: inline}
 	return b.execute("bundle.html", dir+"/index.html", data)
 }
 
 // bundleInline makes the page's inline data and its no-JS list in one pass.
 func (b *builder) bundleInline(root string, r *catalog.Release, cloudID string, entries []contextEntry, addons bool) (template.JS, []bundleLayerView) {
-	d := bundleData{Product: r.Product.ID, Version: r.Version.Raw, Cloud: cloudID, Root: root, Entries: make([]bundleEntry, 0, len(entries))}
+	d := bundleData{Product: r.Product.ID, Version: r.Version.Raw, Cloud: cloudID, Root: root, Key: b.siteKey(root), Entries: make([]bundleEntry, 0, len(entries))}
 	var views []bundleLayerView
 	layerAt := map[int]int{} // catalog layer order → index in d.Layers
 	for li, l := range b.cat.Layers {
@@ -303,6 +318,11 @@ func (b *builder) bundleInline(root string, r *catalog.Release, cloudID string, 
 		last.Entries = append(last.Entries, view)
 	}
 	for i := range views {
+		// People look a pack up by the name they see: the list goes by
+		// display name (the data and the URL list keep entry order).
+		slices.SortStableFunc(views[i].Packs, func(x, y bundlePackView) int {
+			return strings.Compare(strings.ToLower(x.DisplayName), strings.ToLower(y.DisplayName))
+		})
 		for k, pv := range views[i].Packs {
 			if displayed[pv.DisplayName] < 2 {
 				views[i].Packs[k].Name = ""
@@ -392,9 +412,10 @@ func (b *builder) renderSelection() error {
 	}
 	js, err := json.Marshal(struct {
 		Root     string             `json:"root"`
+		Key      siteKey            `json:"key"`
 		Releases []selectionRelease `json:"releases"`
 		Packs    []selectionPack    `json:"packs"`
-	}{root, named, packs})
+	}{root, b.siteKey(root), named, packs})
 	if err != nil {
 		return err
 	}

@@ -30,7 +30,7 @@
     sig.href = a.getAttribute('href').replace(/\.zst$/, '.sig.bin');
     sig.className = 'sig';
     sig.textContent = 'sig';
-    sig.setAttribute('aria-label', 'signature of ' + pack + ' ' + version);
+    sig.setAttribute('aria-label', 'sig: signature of ' + pack + ' ' + version); // begins with the visible text
     var after = a.parentNode.tagName === 'B' ? a.parentNode : a;
     after.after(' ', sig);
   }

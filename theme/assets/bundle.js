@@ -4,6 +4,13 @@
 // toggles and is compatible with every choice in the layers above it (and,
 // in a multiple-choice layer, with the other ticked packs). The state lives
 // in the URL fragment: #arch=amd64&fips=all&os=ubuntu@22.04&addon=a@1,b@2
+//
+// A choice is never thrown away by another one: a chosen version that a
+// later change makes incompatible stays chosen as a conflict (checked,
+// aria-invalid, with the reason), is left out of the review until the
+// conflict goes, and comes back by itself when it does. Every change is a
+// history entry, so Back and Forward step through them, and Undo reverses
+// the last one. In-page links (skip links, Review) never touch the state.
 (function () {
   "use strict";
   var ps = window.packstudio || {};
@@ -24,9 +31,13 @@
     byID.set(e.id, i);
   });
 
-  var archSel = form.elements.arch, fipsSel = form.elements.fips;
+  // The FIPS toggle is absent where no version of the context is FIPS.
+  var archSel = form.elements.arch, fipsSel = form.elements.fips || null;
   var search = document.getElementById("bundle-search");
   var status = document.getElementById("bundle-status");
+  var undoBox = document.querySelector("[data-undo]");
+  var undoButton = document.getElementById("bundle-undo");
+  var undoWhat = document.querySelector("[data-undo-what]");
   var jump = document.querySelector("[data-review-jump]");
   var fieldsets = layers.map(function (l) { return form.querySelector('fieldset[data-layer="' + CSS.escape(l.id) + '"]'); });
   var none = fieldsets.map(function (fs) { return fs && fs.querySelector('input[value=""]'); });
@@ -34,6 +45,7 @@
   // Each version's item holds its input and its download links; versions
   // are grouped in an item per pack, hidden when none of them is shown.
   var items = new Array(entries.length), groups = new Array(packs.length);
+  var reasons = new Array(entries.length); // the conflict note of an item, made when first needed
   form.querySelectorAll("fieldset[data-layer] input[value]").forEach(function (inp) {
     if (!inp.value || !byID.has(inp.value)) return;
     var i = byID.get(inp.value);
@@ -45,8 +57,14 @@
   packs.forEach(function (p, k) { p.page = groups[k] ? groups[k].querySelector("a").getAttribute("href") : ""; });
 
   // chosen[l] holds the entry indices chosen in layer l, in the order they
-  // were picked (several only in a multiple-choice layer).
+  // were picked (several only in a multiple-choice layer), conflicting or
+  // not.
   var state = { arch: "all", fips: "all", chosen: layers.map(function () { return []; }) };
+  // The outcome of evaluate(): the chosen entries that count, and why each
+  // other chosen entry does not.
+  var active = new Set(), conflict = new Map();
+  var undo = []; // fragments before each change made on this page, last on top
+  var notOffered = []; // ids of the last restored fragment that the page does not offer
 
   function fitsToggles(e) {
     if (state.arch !== "all" && !(e.a & (1 << data.arches.indexOf(state.arch)))) return false;
@@ -55,51 +73,56 @@
     return true;
   }
 
+  function togglesReason(e) {
+    if (state.arch !== "all" && !(e.a & (1 << data.arches.indexOf(state.arch)))) return "not built for " + state.arch;
+    return state.fips === "fips" ? "not FIPS, and FIPS only is set" : "FIPS, and non-FIPS only is set";
+  }
+
   function compatible(a, b) {
     return a.pack !== b.pack && !a.conflicts.has(b.i) && !b.conflicts.has(a.i);
   }
 
-  // offered says whether entry e can be chosen given the choices in the
-  // layers above it and, in a multiple-choice layer, the other ticks there.
-  function offered(e) {
-    if (!fitsToggles(e)) return false;
-    for (var l = 0; l < layers.length; l++) {
-      if (l > e.layer || (l === e.layer && !layers[l].multiple)) continue;
+  // against returns the first counting choice that e may not go with:
+  // those of the layers above it and, in a multiple-choice layer, the
+  // other counting ticks there.
+  function against(e) {
+    for (var l = 0; l <= e.layer; l++) {
+      if (l === e.layer && !layers[l].multiple) break;
       var ch = state.chosen[l];
       for (var k = 0; k < ch.length; k++) {
-        if (ch[k] !== e.i && !compatible(e, entries[ch[k]])) return false;
+        if (ch[k] !== e.i && active.has(ch[k]) && !compatible(e, entries[ch[k]])) return entries[ch[k]];
       }
     }
-    return true;
+    return null;
   }
 
-  // normalize drops, layer by layer and in pick order, every choice that no
-  // longer fits the ones kept before it; it returns the dropped entries.
-  function normalize() {
-    var kept = layers.map(function () { return []; }), dropped = [];
-    var old = state.chosen;
-    state.chosen = kept;
-    old.forEach(function (list, l) {
+  function offered(e) { return fitsToggles(e) && !against(e); }
+
+  // evaluate decides, layer by layer and in pick order, which choices
+  // count: a choice counts when it fits the toggles and every counting
+  // choice before it. The others are conflicts, kept with their reason.
+  function evaluate() {
+    active = new Set();
+    conflict = new Map();
+    state.chosen.forEach(function (list) {
       list.forEach(function (i) {
-        if (offered(entries[i])) kept[l].push(i);
-        else dropped.push(entries[i]);
+        var e = entries[i];
+        if (!fitsToggles(e)) { conflict.set(i, togglesReason(e)); return; }
+        var x = against(e);
+        if (x) conflict.set(i, "not compatible with " + label(x));
+        else active.add(i);
       });
     });
-    return dropped;
   }
 
   function label(e) { return e.pack.display + " " + e.v; }
-
-  function say(dropped, why) {
-    if (!dropped.length) { status.textContent = ""; return; }
-    status.textContent = "Removed " + dropped.map(label).join(", ") + ": " + why + ".";
-  }
 
   function words() {
     return search ? search.value.toLowerCase().split(/\s+/).filter(Boolean) : [];
   }
 
   function render() {
+    evaluate();
     var ws = words();
     var hidden = layers.map(function () { return 0; });
     var shown = packs.map(function () { return false; });
@@ -107,11 +130,13 @@
       var inp = inputs[e.i];
       if (!inp) return;
       var chosen = state.chosen[e.layer].indexOf(e.i) >= 0;
+      var why = conflict.get(e.i);
       var ok = chosen || offered(e);
       var match = ws.every(function (w) { return e.text.indexOf(w) >= 0; });
       if (inp.disabled === ok) inp.disabled = !ok;
       if (inp.checked !== chosen) inp.checked = chosen;
-      var hide = !ok || !match;
+      markConflict(e.i, why);
+      var hide = !ok || !match && !why;
       if (items[e.i].hidden !== hide) items[e.i].hidden = hide;
       if (!hide) shown[e.p || 0] = true;
       if (!ok) hidden[e.layer]++;
@@ -127,12 +152,55 @@
     show(chosen);
     jump.textContent = chosen.length ? "Review your " + chosen.length + (chosen.length === 1 ? " pack version" : " pack versions") +
       " (" + ps.humanSize(chosen.reduce(function (n, p) { return n + p.size; }, 0)) + ")" : "Review";
+    tell();
   }
 
-  // picks are the chosen entries in entry order, as the review shows them.
+  // markConflict shows or clears the reason next to a chosen version that
+  // does not count, and ties it to the input for assistive tools.
+  function markConflict(i, why) {
+    var inp = inputs[i];
+    if (!why) {
+      if (inp.hasAttribute("aria-invalid")) {
+        inp.removeAttribute("aria-invalid");
+        inp.removeAttribute("aria-describedby");
+        reasons[i].hidden = true;
+      }
+      return;
+    }
+    if (!reasons[i]) {
+      reasons[i] = document.createElement("small");
+      reasons[i].className = "conflict";
+      reasons[i].id = "conflict-" + i;
+      inp.closest("label").after(" ", reasons[i]);
+    }
+    reasons[i].hidden = false;
+    reasons[i].textContent = "Conflict: " + why + "; left out of the bundle until resolved.";
+    inp.setAttribute("aria-invalid", "true");
+    inp.setAttribute("aria-describedby", reasons[i].id);
+  }
+
+  // tell writes the message: the conflicts as they are now (it stays while
+  // they do), what a restored link named that the page does not offer, and
+  // Undo for the last change.
+  function tell() {
+    var msg = [];
+    if (notOffered.length) msg.push("Not offered here: " + notOffered.join(", ") + ".");
+    if (conflict.size) {
+      var list = [];
+      conflict.forEach(function (why, i) { list.push(label(entries[i]) + " (" + why + ")"); });
+      msg.push("Left out until resolved: " + list.join("; ") +
+        ". They come back by themselves when the choice that excludes them changes back; choose another version or clear them to resolve.");
+    }
+    var text = msg.join(" ");
+    if (status.textContent !== text) status.textContent = text;
+    undoBox.hidden = undo.length === 0;
+    if (undo.length) undoWhat.textContent = "(" + undo[undo.length - 1].what + ")";
+  }
+
+  // picks are the chosen entries that count, in entry order, as the
+  // review shows them.
   function picks() {
-    var all = [];
-    state.chosen.forEach(function (list) { all = all.concat(list); });
+    var all = Array.from(active);
     all.sort(function (a, b) { return a - b; });
     return all.map(function (i) {
       var e = entries[i];
@@ -155,35 +223,28 @@
     return "#" + parts.join("&");
   }
 
-  function save() {
-    var f = fragment();
-    if (location.hash !== f) history.replaceState(null, "", f);
-  }
+  // isState tells a state fragment from an in-page target such as #main.
+  function isState(hash) { return hash.indexOf("=") >= 0 || hash === "" || hash === "#"; }
 
-  // restore reads the fragment; unknown or no longer fitting versions are
-  // dropped and named.
-  function restore() {
-    var params = new URLSearchParams(location.hash.slice(1));
+  // restore reads a fragment; ids the page does not offer are named.
+  function restore(hash) {
+    var params = new URLSearchParams(hash.slice(1));
     state.arch = oneOf(archSel, params.get("arch"));
-    state.fips = oneOf(fipsSel, params.get("fips"));
+    state.fips = fipsSel ? oneOf(fipsSel, params.get("fips")) : "all";
     archSel.value = state.arch;
-    fipsSel.value = state.fips;
+    if (fipsSel) fipsSel.value = state.fips;
     var unknown = [];
-    state.chosen = layers.map(function (l) {
+    state.chosen = layers.map(function (l, li) {
       var ids = (params.get(l.id) || "").split(",").filter(Boolean);
       var out = [];
       ids.forEach(function (id) {
         var i = byID.get(id);
-        if (i === undefined || entries[i].layer !== layers.indexOf(l)) unknown.push(id);
+        if (i === undefined || entries[i].layer !== li) unknown.push(id);
         else if (out.indexOf(i) < 0) out.push(i);
       });
       return l.multiple ? out : out.slice(-1);
     });
-    var dropped = normalize();
-    var msg = [];
-    if (unknown.length) msg.push("Not offered here: " + unknown.join(", ") + ".");
-    if (dropped.length) msg.push("Removed " + dropped.map(label).join(", ") + ": not compatible with the rest of the link.");
-    status.textContent = msg.join(" ");
+    notOffered = unknown;
   }
 
   function oneOf(select, v) {
@@ -191,43 +252,143 @@
     return "all";
   }
 
-  form.addEventListener("change", function (ev) {
-    var t = ev.target, before = fragment();
-    var why = "not compatible with your new choice";
-    if (t === archSel || t === fipsSel) {
-      state.arch = archSel.value;
-      state.fips = fipsSel.value;
-      why = "not available for this architecture or FIPS choice";
-    } else if (t.name && t.type === "radio") {
-      var l = layerIndex(t.name);
-      state.chosen[l] = t.value ? [byID.get(t.value)] : [];
-    } else if (t.type === "checkbox") {
-      var m = layerIndex(t.name), i = byID.get(t.value), list = state.chosen[m];
-      if (t.checked && list.indexOf(i) < 0) list.push(i);
-      if (!t.checked) state.chosen[m] = list.filter(function (j) { return j !== i; });
-    } else {
-      return;
-    }
-    var dropped = normalize();
-    if (fragment() === before) return; // an event that changed nothing keeps the last message
-    say(dropped, why);
+  // change applies one change of choices as a new history entry, Undo
+  // going back to the state before it.
+  function change(what, apply) {
+    var before = fragment();
+    apply();
+    var after = fragment();
+    if (after === before) return; // an event that changed nothing
+    undo.push({ fragment: before, what: what });
+    notOffered = [];
+    history.pushState(null, "", after);
     render();
-    save();
+  }
+
+  undoButton.addEventListener("click", function () {
+    var last = undo.pop();
+    if (!last) return;
+    restore(last.fragment);
+    notOffered = [];
+    history.pushState(null, "", fragment());
+    render();
+    status.textContent = "Undone: " + last.what + ". " + status.textContent;
   });
-  form.addEventListener("submit", function (ev) { ev.preventDefault(); });
-  if (search) search.addEventListener("input", render);
 
   function layerIndex(id) {
     for (var k = 0; k < layers.length; k++) if (layers[k].id === id) return k;
     return -1;
   }
 
+  // choose records what an input now says, as one change.
+  function choose(t) {
+    var l = layerIndex(t.name);
+    if (l < 0) return;
+    var i = t.value ? byID.get(t.value) : undefined;
+    if (t.value && i === undefined) return;
+    if (t.type === "radio") {
+      change(layers[l].name + ": " + (t.value ? label(entries[i]) : "none"), function () {
+        state.chosen[l] = t.value ? [i] : [];
+      });
+    } else if (t.type === "checkbox") {
+      change((t.checked ? "added " : "removed ") + label(entries[i]), function () {
+        var list = state.chosen[l];
+        if (t.checked && list.indexOf(i) < 0) list.push(i);
+        if (!t.checked) state.chosen[l] = list.filter(function (j) { return j !== i; });
+      });
+    }
+  }
+
+  // Arrow keys in a radio group move the check along the group; a move is
+  // not a choice until Space or Enter, or until focus leaves the group.
+  var arrowing = false, pending = null;
+  form.addEventListener("keydown", function (ev) {
+    var t = ev.target;
+    if (t.type !== "radio") return;
+    if (/^Arrow/.test(ev.key)) arrowing = true;
+    else if (ev.key === " " || ev.key === "Enter") {
+      if (ev.key === "Enter") ev.preventDefault();
+      commitPending();
+    }
+  });
+  form.addEventListener("keyup", function () { arrowing = false; });
+  form.addEventListener("focusout", function (ev) {
+    if (!pending) return;
+    var to = ev.relatedTarget;
+    if (to && to.type === "radio" && to.name === pending.name) return;
+    commitPending();
+  });
+  function commitPending() {
+    var t = pending;
+    pending = null;
+    if (t && t.checked) choose(t);
+  }
+
+  form.addEventListener("change", function (ev) {
+    var t = ev.target;
+    if (t === archSel || t === fipsSel) {
+      var sel = t === archSel ? "Architecture" : "FIPS";
+      change(sel + ": " + t.options[t.selectedIndex].textContent, function () {
+        state.arch = archSel.value;
+        state.fips = fipsSel ? fipsSel.value : "all";
+      });
+      return;
+    }
+    if (t.type === "radio" && arrowing) {
+      pending = t;
+      return;
+    }
+    if (t.type === "radio" || t.type === "checkbox") choose(t);
+  });
+  form.addEventListener("submit", function (ev) { ev.preventDefault(); });
+  if (search) search.addEventListener("input", render);
+
+  // In-page links (skip links, the steps, Review) move focus to their
+  // target without touching the fragment, which holds the choices.
+  function target(hash) {
+    if (!hash || isState(hash)) return null;
+    var id;
+    try { id = decodeURIComponent(hash.slice(1)); } catch (e) { return null; }
+    return document.getElementById(id);
+  }
+  function goTo(el) {
+    if (el.tabIndex < 0 && !el.hasAttribute("tabindex")) el.setAttribute("tabindex", "-1");
+    el.scrollIntoView();
+    el.focus({ preventScroll: true });
+  }
+  document.addEventListener("click", function (ev) {
+    var a = ev.target.closest && ev.target.closest("a[href]");
+    if (!a || ev.defaultPrevented || ev.button !== 0 || ev.metaKey || ev.ctrlKey || ev.shiftKey || ev.altKey) return;
+    var u = new URL(a.href, location.href);
+    if (u.href.split("#")[0] !== location.href.split("#")[0]) return;
+    var el = target(u.hash);
+    if (!el) return;
+    ev.preventDefault();
+    goTo(el);
+  }, true);
+
+  // Back and Forward step through the changes.
+  window.addEventListener("popstate", function () {
+    if (!isState(location.hash) || location.hash === fragment()) return;
+    restore(location.hash);
+    undo = [];
+    render();
+  });
+  // A fragment typed or followed some other way: an in-page target keeps
+  // the choices (the state goes back into the URL); a state is restored.
   window.addEventListener("hashchange", function () {
-    if (location.hash !== fragment()) { restore(); render(); }
+    var el = target(location.hash);
+    if (el) {
+      history.replaceState(null, "", fragment());
+      goTo(el);
+      return;
+    }
+    if (location.hash !== fragment()) { restore(location.hash); render(); }
   });
 
   var show = ps.review(document.getElementById("review"), {
     root: data.root,
+    key: data.key,
     bundle: function (ids) {
       var b = { product: data.product, version: data.version };
       if (data.cloud) b.cloud = data.cloud;
@@ -236,9 +397,12 @@
     }
   });
   document.querySelectorAll("[data-nojs]").forEach(function (p) { p.hidden = true; });
+  document.querySelectorAll("[data-steps]").forEach(function (p) { p.hidden = false; });
   jump.parentNode.hidden = false;
-  restore();
+  var first = target(location.hash);
+  restore(first ? "" : location.hash);
   render();
-  save();
+  history.replaceState(null, "", fragment());
+  if (first) goTo(first);
   form.dataset.ready = String(Math.round(performance.now()));
 })();

@@ -1,4 +1,4 @@
-// packstudio "add to bundle" on browse pages: a toggle button after every
+// packstudio "+ selection" on browse pages: a toggle button after every
 // version link that browse.js marked with data-pick="name@version"; picks
 // are kept in localStorage (picks.js) and reviewed on the selection page.
 (function () {
@@ -15,7 +15,9 @@
     b.type = "button";
     b.className = "pick";
     b.dataset.add = id;
-    b.setAttribute("aria-label", "Add " + id + " to the bundle");
+    // One name for both states, which aria-pressed tells apart; it holds
+    // the visible word, so speech users can say what they see.
+    b.setAttribute("aria-label", "selection: " + id);
     b.addEventListener("click", function () {
       if (ps.picks.has(id)) ps.picks.remove(id);
       else ps.picks.add(id);
@@ -32,7 +34,7 @@
     buttons.forEach(function (b) {
       var on = ids.indexOf(b.dataset.add) >= 0;
       b.setAttribute("aria-pressed", on ? "true" : "false");
-      b.textContent = on ? "✓ in bundle" : "+ bundle";
+      b.textContent = on ? "✓ selection" : "+ selection";
     });
     count.textContent = ids.length + (ids.length === 1 ? " pack version" : " pack versions");
   }

@@ -1,5 +1,5 @@
-// packstudio selection: the review of the pack versions picked with "Add
-// to bundle" on browse pages (pick.js keeps their name@version in
+// packstudio selection: the review of the pack versions picked with
+// "+ selection" on browse pages (pick.js keeps their name@version in
 // localStorage), with every pack version's downloads inline in
 // #selection-data.
 (function () {
@@ -44,6 +44,7 @@
 
   var show = ps.review(document.getElementById("review"), {
     root: data.root,
+    key: data.key,
     bundle: function (ids) {
       var r = data.releases[Number(release.value)] || {};
       return { product: r.product, version: r.version, packs: ids };

@@ -56,6 +56,12 @@ func newBuilderPage(cat *catalog.Catalog, r *catalog.Release, cloud string) buil
 	return b
 }
 
+// hasFIPS reports whether a FIPS version is offered on the page, which
+// then has a FIPS toggle.
+func (b builderPage) hasFIPS() bool {
+	return slices.ContainsFunc(b.versions, func(v *catalog.PackVersion) bool { return v.FIPS })
+}
+
 // choices is what a user chose on a builder page.
 type choices struct {
 	arch, fips string
@@ -135,9 +141,21 @@ func (c choices) ids() []string {
 	return out
 }
 
-// enabled reads the values a fieldset offers: its inputs not disabled.
+// enabled reads the values a fieldset offers: its inputs not disabled,
+// sorted (the page lists packs by display name, the oracle in entry order).
 func enabled(p *Page, layer string) []string {
-	return Eval[[]string](p, fmt.Sprintf(`Array.from(document.querySelectorAll('fieldset[data-layer=%q] input:not([disabled])'), e => e.value)`, layer))
+	return sorted(Eval[[]string](p, fmt.Sprintf(`Array.from(document.querySelectorAll('fieldset[data-layer=%q] input:not([disabled])'), e => e.value)`, layer)))
+}
+
+func sorted(s []string) []string {
+	s = slices.Clone(s)
+	slices.Sort(s)
+	return s
+}
+
+// invalidValues are the chosen inputs marked as conflicts.
+func invalidValues(p *Page) []string {
+	return Eval[[]string](p, `Array.from(document.querySelectorAll('#bundle fieldset input[aria-invalid="true"]'), e => e.name + "=" + e.value)`)
 }
 
 func checkedValues(p *Page) []string {
@@ -194,9 +212,16 @@ func TestBundleWalks(t *testing.T) {
 						c.arch = []string{catalog.All, "amd64", "arm64"}[rng.IntN(3)]
 						c.fips = []string{catalog.All, catalog.FIPSOnly, catalog.NonFIPS}[rng.IntN(3)]
 					}
+					if !b.hasFIPS() {
+						c.fips = catalog.All
+					}
 					p := openWithBlobHook(t, root, b.rel)
 					setToggle(p, "arch", c.arch)
-					setToggle(p, "fips", c.fips)
+					if b.hasFIPS() {
+						setToggle(p, "fips", c.fips)
+					} else if Eval[bool](p, `!!document.querySelector('#bundle select[name="fips"]')`) {
+						t.Errorf("a FIPS toggle where no pack version is FIPS")
+					}
 					b.walk(t, p, cat, rng, c)
 					b.checkReview(t, p, s, root, c)
 					restored := Open(t, root, strings.TrimPrefix(p.URL(), root))
@@ -219,7 +244,7 @@ func (b builderPage) walk(t *testing.T, p *Page, cat *catalog.Catalog, rng *rand
 	for _, li := range b.layers {
 		layer := cat.Layers[li].ID
 		want := b.offered(cat, li, c)
-		if got := enabled(p, layer); !slices.Equal(got, want) {
+		if got := enabled(p, layer); !slices.Equal(got, sorted(want)) {
 			t.Fatalf("layer %s after %v: offered %v, want %v", layer, c.ids(), got, want)
 		}
 		if !multipleLayer(cat, li) {
@@ -252,7 +277,7 @@ func (b builderPage) walk(t *testing.T, p *Page, cat *catalog.Catalog, rng *rand
 			pick := open[rng.IntN(len(open))]
 			choose(p, layer, pick)
 			c.picked[li] = append(c.picked[li], versionByID(cat, pick))
-			if got, want := enabled(p, layer), b.offered(cat, li, c); !slices.Equal(got, want) {
+			if got, want := enabled(p, layer), b.offered(cat, li, c); !slices.Equal(got, sorted(want)) {
 				t.Fatalf("layer %s after ticking %s: offered %v, want %v", layer, pick, got, want)
 			}
 		}
@@ -344,10 +369,20 @@ const blobHook = `(() => { const real = URL.createObjectURL; window.__blobs = ne
 // scripts run.
 func openWithBlobHook(t *testing.T, root, rel string) *Page {
 	t.Helper()
+	return openWithHooks(t, root, rel, blobHook)
+}
+
+// openWithHooks opens a page with scripts that run before its own.
+func openWithHooks(t *testing.T, root, rel string, hooks ...string) *Page {
+	t.Helper()
 	p := Open(t, root, "index.html")
 	p.Run(chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
-		_, err := cdp.Call(ctx, tg, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: blobHook})
-		return err
+		for _, h := range hooks {
+			if _, err := cdp.Call(ctx, tg, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: h}); err != nil {
+				return err
+			}
+		}
+		return nil
 	}))
 	p.Navigate(rel)
 	return p
@@ -407,11 +442,12 @@ func (b builderPage) conflictsOf(cat *catalog.Catalog) []conflict {
 	return out
 }
 
-// TestBundleDropsLaterChoices changes an earlier choice to one that a later
-// choice does not fit (the demo's conflicts, found pair by pair): the later
-// one is dropped, the live region names it, the fragment forgets it and
-// the later step offers what the oracle says.
-func TestBundleDropsLaterChoices(t *testing.T) {
+// TestBundleKeepsConflictingChoices changes an earlier choice to one that
+// a later choice does not fit (the demo's conflicts, found pair by pair):
+// the later one stays chosen but marked as a conflict with its reason, is
+// left out of the URL list, stays in the fragment, and counts again as
+// soon as the earlier choice changes back.
+func TestBundleKeepsConflictingChoices(t *testing.T) {
 	s := demoSite(t)
 	cat := s.Catalog
 	root := ServeRoot(t, s.Dir)
@@ -420,24 +456,47 @@ func TestBundleDropsLaterChoices(t *testing.T) {
 		for _, c := range b.conflictsOf(cat) {
 			cases++
 			la, lb := cat.Layers[c.a1.Pack.LayerOrder].ID, cat.Layers[c.b.Pack.LayerOrder].ID
-			t.Run(b.rel+"/"+c.a2.ID()+"-drops-"+c.b.ID(), func(t *testing.T) {
+			t.Run(b.rel+"/"+c.a2.ID()+"-excludes-"+c.b.ID(), func(t *testing.T) {
 				p := Open(t, root, b.rel)
 				choose(p, la, c.a1.ID())
 				choose(p, lb, c.b.ID())
+				both := choices{picked: map[int][]*catalog.PackVersion{c.a1.Pack.LayerOrder: {c.a1}, c.b.Pack.LayerOrder: {c.b}}}
 				choose(p, la, c.a2.ID())
 				picked := choices{arch: catalog.All, fips: catalog.All, picked: map[int][]*catalog.PackVersion{c.a2.Pack.LayerOrder: {c.a2}}}
-				if got, want := enabled(p, lb), b.offered(cat, c.b.Pack.LayerOrder, picked); !slices.Equal(got, want) || slices.Contains(got, c.b.ID()) {
-					t.Errorf("after %s, layer %s offers %v, want %v", c.a2.ID(), lb, got, want)
+				want := b.offered(cat, c.b.Pack.LayerOrder, picked)
+				if !slices.Contains(want, c.b.ID()) {
+					want = append(want, c.b.ID()) // still chosen, so still enabled
 				}
-				if got := checkedValues(p); slices.Contains(got, lb+"="+c.b.ID()) {
-					t.Errorf("%s is still chosen: %v", c.b.ID(), got)
+				if got := enabled(p, lb); !slices.Equal(got, sorted(want)) {
+					t.Errorf("after %s, layer %s offers %v, want %v", c.a2.ID(), lb, got, sorted(want))
+				}
+				if got := checkedValues(p); !slices.Contains(got, lb+"="+c.b.ID()) {
+					t.Errorf("%s is no longer chosen: %v", c.b.ID(), got)
+				}
+				if got := invalidValues(p); !slices.Equal(got, []string{lb + "=" + c.b.ID()}) {
+					t.Errorf("inputs marked as conflicts: %v, want only %s", got, c.b.ID())
+				}
+				if got, want := p.Value("#bundle-urls"), bundleURLs(root, picked); got != want {
+					t.Errorf("URL list with %s in conflict:\n%s\nwant\n%s", c.b.ID(), got, want)
+				}
+				reason := Eval[string](p, fmt.Sprintf(`(() => { const i = document.querySelector('fieldset[data-layer=%q] input[value=%q]');
+					const d = document.getElementById(i.getAttribute('aria-describedby') || ''); return d ? d.textContent : ''; })()`, lb, c.b.ID()))
+				if !strings.Contains(reason, c.a2.Pack.DisplayName+" "+c.a2.Version.Raw) {
+					t.Errorf("the conflict's reason %q does not name %s", reason, c.a2.ID())
 				}
 				status := p.Texts("#bundle-status")[0]
 				if !strings.Contains(status, c.b.Pack.DisplayName+" "+c.b.Version.Raw) {
-					t.Errorf("status %q does not say that %s was removed", status, c.b.ID())
+					t.Errorf("status %q does not say that %s is left out", status, c.b.ID())
 				}
-				if u := p.URL(); strings.Contains(u, c.b.ID()) || !strings.Contains(u, c.a2.ID()) {
+				if u := p.URL(); !strings.Contains(u, c.b.ID()) || !strings.Contains(u, c.a2.ID()) {
 					t.Errorf("fragment after the change: %s", u)
+				}
+				choose(p, la, c.a1.ID())
+				if got := invalidValues(p); len(got) != 0 {
+					t.Errorf("back to %s, still marked as conflicts: %v", c.a1.ID(), got)
+				}
+				if got, want := p.Value("#bundle-urls"), bundleURLs(root, both); got != want {
+					t.Errorf("back to %s, URL list:\n%s\nwant\n%s", c.a1.ID(), got, want)
 				}
 			})
 		}
@@ -447,9 +506,10 @@ func TestBundleDropsLaterChoices(t *testing.T) {
 	}
 }
 
-// TestBundleToggleDropsChoices: switching the architecture drops a chosen
-// version built for the other one, and says so.
-func TestBundleToggleDropsChoices(t *testing.T) {
+// TestBundleToggleKeepsChoices: switching the architecture keeps a chosen
+// version built for the other one, marked and left out; switching back
+// brings it back.
+func TestBundleToggleKeepsChoices(t *testing.T) {
 	s := demoSite(t)
 	cat := s.Catalog
 	root := FileRoot(s.Dir)
@@ -462,11 +522,22 @@ func TestBundleToggleDropsChoices(t *testing.T) {
 			layer := cat.Layers[v.Pack.LayerOrder].ID
 			choose(p, layer, v.ID())
 			setToggle(p, "arch", "arm64")
-			if got := checkedValues(p); slices.Contains(got, layer+"="+v.ID()) {
-				t.Errorf("%s: %s still chosen for arm64", b.rel, v.ID())
+			if got := checkedValues(p); !slices.Contains(got, layer+"="+v.ID()) {
+				t.Errorf("%s: %s dropped for arm64", b.rel, v.ID())
 			}
-			if status := p.Texts("#bundle-status")[0]; !strings.Contains(status, v.Pack.DisplayName+" "+v.Version.Raw) {
-				t.Errorf("%s: status %q does not name %s", b.rel, status, v.ID())
+			if got := invalidValues(p); !slices.Equal(got, []string{layer + "=" + v.ID()}) {
+				t.Errorf("%s: marked as conflicts %v, want %s", b.rel, got, v.ID())
+			}
+			if got := p.Value("#bundle-urls"); got != "" {
+				t.Errorf("%s: the URL list holds the version left out:\n%s", b.rel, got)
+			}
+			if status := p.Texts("#bundle-status")[0]; !strings.Contains(status, v.Pack.DisplayName+" "+v.Version.Raw) || !strings.Contains(status, "arm64") {
+				t.Errorf("%s: status %q does not name %s and why", b.rel, status, v.ID())
+			}
+			setToggle(p, "arch", catalog.All)
+			one := choices{picked: map[int][]*catalog.PackVersion{v.Pack.LayerOrder: {v}}}
+			if got, want := p.Value("#bundle-urls"), bundleURLs(root, one); got != want || len(invalidValues(p)) != 0 {
+				t.Errorf("%s: back to all architectures, URL list %q (want %q), conflicts %v", b.rel, got, want, invalidValues(p))
 			}
 			return
 		}
@@ -540,6 +611,10 @@ func TestBundleWithoutJavaScript(t *testing.T) {
 					rules += len(v.Requires)
 				}
 			}
+			// Packs are listed by the name shown, then in entry order.
+			slices.SortStableFunc(want, func(x, y string) int {
+				return strings.Compare(strings.ToLower(versionByID(cat, x).Pack.DisplayName), strings.ToLower(versionByID(cat, y).Pack.DisplayName))
+			})
 			got := p.Attrs(fmt.Sprintf(`fieldset[data-layer=%q] input[value]:not([value=""])`, layer), "value")
 			if !slices.Equal(got, want) {
 				t.Errorf("%s: layer %s lists %v, want %v", b.rel, layer, got, want)
