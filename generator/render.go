@@ -107,6 +107,15 @@ func (b *builder) renderStatic() error {
 			return err
 		}
 	}
+	// The mirror note marks nothing on a built site; pages load it so a
+	// partial mirror's copy can mark what it left out (tree.MirrorNotePath).
+	note, err := tree.MirrorNote{}.Render()
+	if err != nil {
+		return err
+	}
+	if err := b.out.write(tree.MirrorNotePath, note); err != nil {
+		return err
+	}
 	return b.out.write(b.cfg.PublicKeyName, b.opts.Signer.PublicKeyPEM())
 }
 

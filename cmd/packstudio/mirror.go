@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"path/filepath"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -166,6 +167,22 @@ func (e *env) printMirror(dest string, j mirror.Job, res *mirror.JobResult) {
 		fmt.Fprintf(e.stdout, "wrote %d volumes of at most %s to %s (each verifies on its own: packstudio verify --key PUB %s)\n",
 			len(res.Volumes), bytesize.Format(j.VolumeSize), j.VolumesDir, res.Volumes[0])
 	}
+	e.printNextSteps(dest, res)
+}
+
+// printNextSteps names what a mirror did not do and a person usually
+// does next: rebase the URL lists to where the copy will be served (so
+// that the curl commands work there), serve it, verify it.
+func (e *env) printNextSteps(dest string, res *mirror.JobResult) {
+	fmt.Fprintln(e.stdout, "next steps (not done):")
+	if len(res.Volumes) > 0 {
+		fmt.Fprintf(e.stdout, "  packstudio unpack %s/vol-*.tar DEST --key PUB   # on the other side, then the steps below there\n", filepath.Dir(res.Volumes[0]))
+	}
+	if res.RebasedTo == "" {
+		fmt.Fprintf(e.stdout, "  packstudio rebase %s NEW_BASE_URL   # point the URL lists at where this copy will be served\n", dest)
+	}
+	fmt.Fprintf(e.stdout, "  packstudio serve --dir %s   # or copy %s to that server\n", dest, dest)
+	fmt.Fprintf(e.stdout, "  packstudio verify %s\n", dest)
 }
 
 func rebaseCmd(e *env) *cobra.Command {
@@ -178,11 +195,14 @@ signed manifest is unchanged; verify maps the lists back before checking them.`,
 		Example: "  packstudio rebase ./mirror https://mirror.internal.example/packs/",
 		Args:    cobra.ExactArgs(2),
 		RunE: func(c *cobra.Command, args []string) error {
-			n, err := mirror.Rebase(args[0], args[1])
+			bar := newProgressBar(e)
+			res, err := mirror.RebaseWith(args[0], args[1], mirror.RebaseOptions{Progress: bar.update})
+			bar.finish()
 			if err != nil {
 				return classify(err)
 			}
-			fmt.Fprintf(e.stdout, "rebased %d URL lists in %s to %s\n", n, args[0], args[1])
+			fmt.Fprintf(e.stdout, "rebased %d URL lists in %s to %s; %d others needed no change (empty, or already there)\n", res.Rewritten, args[0], args[1], res.Lists-res.Rewritten)
+			fmt.Fprintf(e.stdout, "next: packstudio serve --dir %s   # or copy %s to the server behind that URL\n", args[0], args[0])
 			return nil
 		},
 	}

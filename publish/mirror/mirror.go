@@ -11,6 +11,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -110,8 +111,15 @@ func Mirror(ctx context.Context, src tree.Reader, key *sign.Verifier, dest strin
 		return res, err
 	}
 	defer mr.root.Close()
+	mr.notes = notesLeftOut(m, o.Filter)
 	if err := mr.fetchWanted(ctx, wanted); err != nil {
 		return res, err
+	}
+	if mr.notes {
+		// In place before the manifest that lists it, like every object.
+		if err := mr.writeNote(stillMissing(dest, slices.Clone(leftOut))); err != nil {
+			return res, err
+		}
 	}
 	if err := mr.putManifest(raw, sig); err != nil {
 		return res, err
@@ -123,6 +131,11 @@ func Mirror(ctx context.Context, src tree.Reader, key *sign.Verifier, dest strin
 	}
 	leftOut = stillMissing(dest, leftOut)
 	res.LeftOut = len(leftOut)
+	if mr.notes && o.Prune { // prune may have removed artifacts an earlier filter kept
+		if err := mr.writeNote(leftOut); err != nil {
+			return res, err
+		}
+	}
 	newState := &State{Version: m.Version, ManifestSHA256: tree.Digest(raw), KeyID: key.KeyID(), Source: o.SourceName, LeftOut: leftOut}
 	if !o.Filter.Empty() {
 		newState.Filter = o.Filter
@@ -295,6 +308,9 @@ type mirrorer struct {
 	mu   sync.Mutex
 	res  *Result
 	dirs sync.Map // folders known to exist
+	// notes: this partial mirror writes its own mirror note (note.go)
+	// in place of the build's.
+	notes bool
 }
 
 type fetch struct {
@@ -325,6 +341,8 @@ func (mr *mirrorer) inventory(ctx context.Context, wanted []tree.Object) ([]fetc
 		switch {
 		case err == nil && size == obj.Size && have == obj.SHA256:
 			mr.res.Skipped++
+		case mr.notes && obj.Path == tree.MirrorNotePath:
+			// Not fetched: writeNote puts this mirror's own in place.
 		default:
 			need = append(need, fetch{obj, tree.PhaseOf(obj.Path, !errors.Is(err, fs.ErrNotExist))})
 		}

@@ -73,7 +73,9 @@ func Run(ctx context.Context, src tree.Reader, dest string, j Job) (*JobResult, 
 	}
 	r.Mirrored = true
 	if j.BaseURL != "" {
-		if r.Rebased, err = Rebase(dest, j.BaseURL); err != nil {
+		rb, err := RebaseWith(dest, j.BaseURL, RebaseOptions{Jobs: o.Jobs, Progress: o.Progress})
+		r.Rebased = rb.Rewritten
+		if err != nil {
 			return r, err
 		}
 		r.RebasedTo = j.BaseURL

@@ -21,7 +21,8 @@ import (
 
 // Handler serves the tree at dir.
 type Handler struct {
-	root *os.Root
+	root    *os.Root
+	leftOut leftOut // what a partial mirror left out, for its 404 page
 }
 
 // New opens dir for serving.
@@ -71,6 +72,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// block, in case a FIFO took the file's place in between (f.Stat
 	// below then refuses it).
 	if fi, err := h.root.Stat(name); err != nil || !(fi.Mode().IsRegular() || fi.IsDir()) {
+		if n := h.leftOut.lookup(h.root, name); err != nil && n != nil {
+			serveLeftOut(w, r, name, n)
+			return
+		}
 		http.NotFound(w, r)
 		return
 	}

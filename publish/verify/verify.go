@@ -202,9 +202,18 @@ func (v *treeCheck) checkObjects(ctx context.Context, work []tree.Object) {
 		var fails []tree.Failure
 		var n int64
 		var sigOK, mapped bool
-		if v.o.RebasedTo != "" && path.Base(obj.Path) == "urls.txt" {
+		switch {
+		case v.o.RebasedTo != "" && path.Base(obj.Path) == "urls.txt":
 			fails, n, mapped = checkRebasedList(ctx, v.src, v.o.limits(), obj, v.o.RebasedTo, v.m.BaseURL)
-		} else {
+		case obj.Path == tree.MirrorNotePath && sig == nil:
+			var note *tree.MirrorNote
+			fails, n, note = checkMirrorNote(ctx, v.src, v.o.limits(), obj, v.o.LeftOut)
+			if note != nil {
+				v.mu.Lock()
+				v.rep.Notes = append(v.rep.Notes, fmt.Sprintf("%s is this mirror's own note of the %d files it left out, not the build's empty one: accepted as data", obj.Path, len(note.LeftOut)))
+				v.mu.Unlock()
+			}
+		default:
 			fails, n, sigOK = checkObject(ctx, v.src, v.o.limits(), v.key, obj, sig)
 		}
 		v.record(fails, n, sig != nil, sigOK, mapped)
@@ -338,6 +347,37 @@ func checkRebasedList(ctx context.Context, src tree.Reader, lim tree.Limits, obj
 		return []tree.Failure{{Path: obj.Path, Reason: "mapped back to " + from + ": " + f}}, int64(len(data)), false
 	}
 	return nil, int64(len(data)), true
+}
+
+// checkMirrorNote checks the mirror note (tree.MirrorNotePath): the
+// build's bytes, or in their place a partial mirror's note, accepted only
+// as the exact rendering of valid data (returned) and, where the mirror's
+// state is known (leftOut not nil), naming only files it left out.
+func checkMirrorNote(ctx context.Context, src tree.Reader, lim tree.Limits, obj tree.Object, leftOut map[string]bool) (fails []tree.Failure, n int64, note *tree.MirrorNote) {
+	data, err := lim.ReadAll(ctx, src, obj.Path, max(obj.Size, tree.MirrorNoteMax))
+	if errors.Is(err, tree.ErrNotExist) {
+		return []tree.Failure{{Path: obj.Path, Reason: "missing"}}, 0, nil
+	}
+	if err != nil {
+		return []tree.Failure{{Path: obj.Path, Reason: err.Error()}}, 0, nil
+	}
+	n = int64(len(data))
+	f := compare(obj, n, sha256.Sum256(data))
+	if f == "" {
+		return nil, n, nil
+	}
+	note, err = tree.ParseMirrorNote(data)
+	if err != nil {
+		return []tree.Failure{{Path: obj.Path, Reason: f + ", and it is not a mirror's note: " + err.Error()}}, n, nil
+	}
+	if leftOut != nil {
+		for _, p := range note.LeftOut {
+			if !leftOut[p] {
+				return []tree.Failure{{Path: obj.Path, Reason: fmt.Sprintf("a mirror's note naming %s, which the mirror's state does not list as left out", p)}}, n, nil
+			}
+		}
+	}
+	return nil, n, note
 }
 
 // rebasedSize is the largest a list of size bytes can be once rebased from
