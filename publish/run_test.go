@@ -7,8 +7,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/packstudio/packstudio/internal/tree"
 	"github.com/packstudio/packstudio/internal/testing/treetest"
+	"github.com/packstudio/packstudio/internal/tree"
 	"github.com/packstudio/packstudio/publish"
 )
 

@@ -11,8 +11,8 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/packstudio/packstudio/internal/tree"
 	"github.com/packstudio/packstudio/internal/testing/treetest"
+	"github.com/packstudio/packstudio/internal/tree"
 	"github.com/packstudio/packstudio/publish"
 	"github.com/packstudio/packstudio/publish/verify"
 )

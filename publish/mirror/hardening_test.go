@@ -18,8 +18,8 @@ import (
 	"time"
 
 	"github.com/packstudio/packstudio/internal/sign"
-	"github.com/packstudio/packstudio/internal/tree"
 	"github.com/packstudio/packstudio/internal/testing/treetest"
+	"github.com/packstudio/packstudio/internal/tree"
 	"github.com/packstudio/packstudio/publish/mirror"
 	"github.com/packstudio/packstudio/publish/verify"
 )

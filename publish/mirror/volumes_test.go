@@ -15,8 +15,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/packstudio/packstudio/internal/tree"
 	"github.com/packstudio/packstudio/internal/testing/treetest"
+	"github.com/packstudio/packstudio/internal/tree"
 	"github.com/packstudio/packstudio/publish/mirror"
 )
 

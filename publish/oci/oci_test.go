@@ -20,8 +20,8 @@ import (
 	"github.com/google/go-containerregistry/pkg/registry"
 
 	"github.com/packstudio/packstudio/internal/testing/testenv"
-	"github.com/packstudio/packstudio/internal/tree"
 	"github.com/packstudio/packstudio/internal/testing/treetest"
+	"github.com/packstudio/packstudio/internal/tree"
 	"github.com/packstudio/packstudio/publish/mirror"
 	"github.com/packstudio/packstudio/publish/oci"
 )

@@ -6,8 +6,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/packstudio/packstudio/internal/tree"
 	"github.com/packstudio/packstudio/internal/testing/treetest"
+	"github.com/packstudio/packstudio/internal/tree"
 	"github.com/packstudio/packstudio/publish/verify"
 )
 

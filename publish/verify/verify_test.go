@@ -9,8 +9,8 @@ import (
 	"testing"
 
 	"github.com/packstudio/packstudio/internal/testing/testenv"
-	"github.com/packstudio/packstudio/internal/tree"
 	"github.com/packstudio/packstudio/internal/testing/treetest"
+	"github.com/packstudio/packstudio/internal/tree"
 	"github.com/packstudio/packstudio/publish"
 	"github.com/packstudio/packstudio/publish/verify"
 )
