@@ -40,8 +40,8 @@ func (b *builder) fragments() *fragments {
 		// browse.js adds the signature link (the same path ending in
 		// .sig.bin), the "name@version" pick and the copied URL list.
 		link := `<a href="` + template.HTMLEscapeString(a.Path) + `">` + template.HTMLEscapeString(v.Version.Raw) + "</a>"
-		if v.FIPS {
-			link = "<b>" + link + "</b>"
+		if v.FIPS { // in words, not only bold: a screen reader says it
+			link = "<b>" + link + " FIPS</b>"
 		}
 		f.html[i] = []byte(" " + link)
 		var j bytes.Buffer
