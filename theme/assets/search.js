@@ -43,6 +43,7 @@
     else facetWords[compact(f[1])] = { kind: f[0], value: i };
   });
   facetWords.nonfips = { kind: 'fips', value: false };
+  var fipsAt = index.facets.findIndex(function (f) { return f[0] === 'fips'; });
   var layerNames = Object.create(null);
   index.layers.forEach(function (l) {
     layerNames[l[0]] = l[1];
@@ -95,8 +96,7 @@
     if (!hasAny(v, qp.product) || !hasAny(v, qp.cloud) || !hasAny(v, qp.arch)) return false;
     var fipsWanted = qp.fips.indexOf(true) >= 0, nonWanted = qp.fips.indexOf(false) >= 0;
     if (fipsWanted === nonWanted) return true; // neither or both
-    var isFIPS = index.facets.some(function (f, i) { return f[0] === 'fips' && v.facets.indexOf(i) >= 0; });
-    return isFIPS === fipsWanted;
+    return (v.facets.indexOf(fipsAt) >= 0) === fipsWanted;
   }
 
   // rank: 0 an exact name, 1 a name beginning with the query's text, 2 a
