@@ -108,16 +108,6 @@ type catalogRecord struct {
 	Packs     []packRecord    `json:"packs"`
 }
 
-type searchRecord struct {
-	Name        string   `json:"name"`
-	DisplayName string   `json:"display_name"`
-	Layer       string   `json:"layer"`
-	AddonType   string   `json:"addon_type,omitempty"`
-	Description string   `json:"description,omitempty"`
-	Versions    []string `json:"versions"`
-	Page        string   `json:"page"`
-}
-
 func packPage(name string) string { return "packs/" + name + "/index.html" }
 
 // releaseFolder is the browse folder of a release: every pack version

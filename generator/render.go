@@ -142,9 +142,10 @@ type releaseLink struct {
 }
 
 type productView struct {
-	ID, Name string
-	Latest   *releaseLink
-	Releases []releaseLink // newest first
+	ID, Name   string
+	LatestHref string // releases/<product>/latest/index.html
+	Latest     *releaseLink
+	Releases   []releaseLink // newest first
 }
 
 type layerLink struct {
@@ -166,7 +167,7 @@ func (b *builder) renderHome() error {
 		}
 	}
 	for _, p := range b.cat.Products {
-		pv := productView{ID: p.ID, Name: p.Name}
+		pv := productView{ID: p.ID, Name: p.Name, LatestHref: latestDir(p) + "/index.html"}
 		for i := len(p.Releases) - 1; i >= 0; i-- {
 			r := p.Releases[i]
 			pv.Releases = append(pv.Releases, releaseLink{Version: r.Version.Raw, Date: r.Date, Href: releaseDir(r) + "/index.html"})
@@ -185,52 +186,95 @@ func (b *builder) renderHome() error {
 	return b.execute("home.html", "index.html", data)
 }
 
+// latestDir is releases/<product>/latest/: the newest release's files,
+// under one address scripts can keep.
+func latestDir(p *catalog.Product) string { return "releases/" + p.ID + "/latest" }
+
 func (b *builder) renderReleases() error {
 	for _, p := range b.cat.Products {
-		for _, r := range p.Releases {
-			dir := releaseDir(r)
-			root := rootOf(dir)
-			arts := b.releaseArtifacts[r]
-			var urls, sums strings.Builder
-			for _, a := range arts {
-				urls.WriteString(b.url(a.Path) + "\n" + b.url(a.SigPath) + "\n")
-				sums.WriteString(a.SHA256 + "  " + a.Name() + "\n") // sha256sum -c format, names as curl -O saves them
-			}
-			if err := b.out.write(dir+"/urls.txt", []byte(urls.String())); err != nil {
+		for i, r := range p.Releases {
+			files, err := b.releaseFiles(p, r)
+			if err != nil {
 				return err
 			}
-			if err := b.out.write(dir+"/SHA256SUMS", []byte(sums.String())); err != nil {
-				return err
+			dirs := []string{releaseDir(r)}
+			if i == len(p.Releases)-1 {
+				// The same bytes: latest/ sits as deep as <version>/, so
+				// every relative link works from both.
+				dirs = append(dirs, latestDir(p))
 			}
-			if err := b.writeJSON(dir+"/index.json", b.releaseRecord(r)); err != nil {
-				return err
-			}
-			browse := releaseFolder(r)
-			data := struct {
-				pageData
-				Product, Version, Date string
-				Artifacts              []artifactRow
-				URLsURL, SumsURL       string
-				BrowseHref             string
-				PackCount              int
-				Others                 []releaseLink
-			}{
-				pageData: b.page(dir, p.Name+" "+r.Version.Raw, "home"),
-				Product:  p.Name, Version: r.Version.Raw, Date: r.Date,
-				Artifacts: b.artifactRows(root, arts), URLsURL: b.url(dir + "/urls.txt"), SumsURL: b.url(dir + "/SHA256SUMS"),
-				BrowseHref: root + browse.File("index.html"), PackCount: len(b.plan.listed(browse)),
-			}
-			for i := len(p.Releases) - 1; i >= 0; i-- {
-				o := p.Releases[i]
-				data.Others = append(data.Others, releaseLink{Version: o.Version.Raw, Href: root + releaseDir(o) + "/index.html", Current: o == r})
-			}
-			if err := b.execute("release.html", dir+"/index.html", data); err != nil {
-				return err
+			for _, dir := range dirs {
+				for _, f := range files {
+					if err := b.out.write(dir+"/"+f.name, f.data); err != nil {
+						return err
+					}
+				}
 			}
 		}
 	}
 	return nil
 }
+
+type namedFile struct {
+	name string
+	data []byte
+}
+
+// releaseFiles are a release folder's index.html, index.json, urls.txt and
+// SHA256SUMS.
+func (b *builder) releaseFiles(p *catalog.Product, r *catalog.Release) ([]namedFile, error) {
+	dir := releaseDir(r)
+	root := rootOf(dir)
+	arts := b.releaseArtifacts[r]
+	var urls, sums strings.Builder
+	var names []artifactName
+	for _, a := range arts {
+		urls.WriteString(b.url(a.Path) + "\n" + b.url(a.SigPath) + "\n")
+		sums.WriteString(a.SHA256 + "  " + a.Name() + "\n") // sha256sum -c format, names as curl -O saves them
+		names = append(names, artifactName{a.Name(), a.SigName()})
+	}
+	record, err := json.MarshalIndent(b.releaseRecord(r), "", " ")
+	if err != nil {
+		return nil, fmt.Errorf("%s/index.json: %w", dir, err)
+	}
+	browse := releaseFolder(r)
+	data := struct {
+		pageData
+		Product, Version, Date string
+		Artifacts              []artifactRow
+		Names                  []artifactName
+		URLsURL, SumsURL       string
+		KeyURL, LatestURL      string
+		BrowseHref             string
+		PackCount              int
+		Others                 []releaseLink
+	}{
+		pageData: b.page(dir, p.Name+" "+r.Version.Raw, "home"),
+		Product:  p.Name, Version: r.Version.Raw, Date: r.Date,
+		Artifacts: b.artifactRows(root, arts), Names: names,
+		URLsURL: b.url(dir + "/urls.txt"), SumsURL: b.url(dir + "/SHA256SUMS"), KeyURL: b.url(b.cfg.PublicKeyName),
+		LatestURL:  b.url(latestDir(p) + "/urls.txt"),
+		BrowseHref: root + browse.File("index.html"), PackCount: len(b.plan.listed(browse)),
+	}
+	for i := len(p.Releases) - 1; i >= 0; i-- {
+		o := p.Releases[i]
+		data.Others = append(data.Others, releaseLink{Version: o.Version.Raw, Href: root + releaseDir(o) + "/index.html", Current: o == r})
+	}
+	var page bytes.Buffer
+	if err := b.html.ExecuteTemplate(&page, "release.html", data); err != nil {
+		return nil, fmt.Errorf("%s/index.html: %w", dir, err)
+	}
+	return []namedFile{
+		{"index.html", page.Bytes()},
+		{"index.json", append(record, '\n')},
+		{"urls.txt", []byte(urls.String())},
+		{"SHA256SUMS", []byte(sums.String())},
+	}, nil
+}
+
+// artifactName is an artifact's file name and its signature's, as curl -O
+// saves them.
+type artifactName struct{ File, Sig string }
 
 // ruleView is a rule in words: Lead ("needs"), Target (linked by Href
 // when it is a pack), and Range, the versions in words, or Versions
@@ -456,7 +500,6 @@ func jsonString(s string) string {
 // renderCatalog writes catalog.json, search.json and the root urls.txt.
 func (b *builder) renderCatalog() error {
 	rec := catalogRecord{Title: b.cfg.Title, BaseURL: b.cfg.BaseURL, PublicKey: b.cfg.PublicKeyName, KeyID: b.site.KeyID}
-	var search []searchRecord
 	for _, p := range b.cat.Products {
 		pr := productRecord{ID: p.ID, Name: p.Name, Releases: []releaseRecord{}}
 		for _, r := range p.Releases {
@@ -476,14 +519,10 @@ func (b *builder) renderCatalog() error {
 	var urls strings.Builder
 	for _, p := range b.cat.Packs {
 		rec.Packs = append(rec.Packs, b.packRecord(p))
-		sr := searchRecord{Name: p.Name, DisplayName: p.DisplayName, Layer: p.Layer, AddonType: p.AddonType,
-			Description: p.Description, Page: packPage(p.Name)}
 		for _, v := range p.Versions {
-			sr.Versions = append(sr.Versions, v.Version.Raw)
 			a := b.packArtifacts[v.Index]
 			urls.WriteString(b.url(a.Path) + "\n" + b.url(a.SigPath) + "\n")
 		}
-		search = append(search, sr)
 	}
 	for _, p := range b.cat.Products {
 		for _, r := range p.Releases {
@@ -495,7 +534,7 @@ func (b *builder) renderCatalog() error {
 	if err := b.writeJSON("catalog.json", rec); err != nil {
 		return err
 	}
-	data, err := json.Marshal(search)
+	data, err := json.Marshal(b.searchIndex())
 	if err != nil {
 		return err
 	}

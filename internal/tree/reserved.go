@@ -37,6 +37,7 @@ var Reserved = map[string]string{
 	// Under bundle/ and bundle/<product>/<version>/.
 	"selection": "the review of picked pack versions (bundle/selection/)",
 	"addons":    "the add-on only builder (bundle/<product>/<version>/addons/)",
+	"latest":    "the newest release of a product, for scripts (releases/<product>/latest/)",
 	// In the builder's form and URL fragment (theme/assets/bundle.js).
 	"arch":     "the builder's architecture toggle (form control and URL fragment key)",
 	"fips":     "the builder's FIPS toggle (form control and URL fragment key)",

@@ -14,6 +14,9 @@ var demoPages = []string{
 	"packs/ubuntu-aws/index.html",
 	"search/index.html",
 	"search/index.html?q=calico",
+	"search/index.html?q=cilium+fips", // results with add buttons
+	"search/index.html?q=ciliun",      // no result: what is near
+	"releases/vertex/latest/index.html",
 	"releases/palette/4.7.16/index.html",
 	"verify/index.html",
 	"about/index.html",
