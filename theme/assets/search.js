@@ -12,7 +12,7 @@
 //   then names that hold it, then the rest; A–Z within each.
 // - A search with no result says what is near: the facet or text words
 //   alone, and the closest names by edit distance.
-// Each shown version has the same "add to bundle" toggle as browse pages,
+// Each shown version has the same "+ selection" toggle as browse pages,
 // kept by picks.js. A classic deferred script, not a module: Chromium
 // refuses module scripts on file:// pages, and the site must work opened
 // from disk.
@@ -176,7 +176,7 @@
         b.type = 'button';
         b.className = 'pick';
         b.dataset.add = id;
-        b.setAttribute('aria-label', 'Add ' + id + ' to the bundle');
+        b.setAttribute('aria-label', 'selection: ' + id);
         vli.append(' ', b);
       }
       ul.append(vli);
@@ -264,7 +264,7 @@
     list.querySelectorAll('button[data-add]').forEach(function (b) {
       var on = ids.indexOf(b.dataset.add) >= 0;
       b.setAttribute('aria-pressed', on ? 'true' : 'false');
-      b.textContent = on ? '✓ in bundle' : '+ bundle';
+      b.textContent = on ? '✓ selection' : '+ selection';
     });
     if (summary) {
       var n = summary.querySelector('[data-pick-count]');
