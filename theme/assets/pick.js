@@ -1,5 +1,6 @@
-// packstudio "+ selection" on browse pages: a toggle button after every
-// version link that browse.js marked with data-pick="name@version"; picks
+// packstudio "+ selection" on browse and pack pages: a toggle button after every
+// version link marked with data-pick="name@version" (by browse.js, or in
+// the pack page itself); picks
 // are kept in localStorage (picks.js) and reviewed on the selection page.
 (function () {
   "use strict";

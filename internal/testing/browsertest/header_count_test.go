@@ -31,3 +31,24 @@ func TestHeaderCountsTheSelection(t *testing.T) {
 		}
 	}
 }
+
+// TestPackPageAddsToTheSelection: a pack page offers each version's
+// "+ selection" toggle, as browse and search pages do.
+func TestPackPageAddsToTheSelection(t *testing.T) {
+	site := demoSite(t)
+	root := ServeRoot(t, site.Dir)
+	p := Open(t, root, "packs/cni-calico/index.html")
+	p.Do(`localStorage.clear()`)
+	p = Open(t, root, "packs/cni-calico/index.html")
+	ids := p.Attrs(`button.pick[data-add]`, "data-add")
+	if len(ids) == 0 {
+		t.Fatal("the pack page has no + selection buttons")
+	}
+	p.Click(`button.pick[data-add]`)
+	if got := Eval[[]string](p, `packstudio.picks.read()`); len(got) != 1 || got[0] != ids[0] {
+		t.Errorf("after a click the selection holds %v, want [%s]", got, ids[0])
+	}
+	if !strings.HasPrefix(ids[0], "cni-calico@") {
+		t.Errorf("the button adds %q, want a cni-calico version", ids[0])
+	}
+}
