@@ -79,20 +79,21 @@ func UnpackSet(volumes []string, dest string, key *sign.Verifier, o UnpackOption
 		return res, err
 	}
 	res.Manifest, res.Base = set.manifest, set.base
+	var base *tree.Manifest
+	if set.base != nil && !(state != nil && state.ManifestSHA256 == tree.Digest(set.raw)) {
+		// Named first: what a delta needs says more than a rollback.
+		if base, err = deltaBase(dest, set, state); err != nil {
+			return res, err
+		}
+	}
 	// The same rules as a mirror into dest: same key, no older manifest,
 	// no other one of the same version.
 	if err := checkAgainstState(set.manifest, set.raw, key, state); err != nil {
 		return res, fmt.Errorf("%s: %w", set.volumes[0], err)
 	}
-	var base *tree.Manifest
-	if set.base != nil {
-		if state != nil && state.ManifestSHA256 == tree.Digest(set.raw) {
-			res.AlreadyApplied, res.Missing = true, state.LeftOut
-			return res, nil
-		}
-		if base, err = deltaBase(dest, set, state); err != nil {
-			return res, err
-		}
+	if set.base != nil && base == nil { // dest holds the delta's manifest
+		res.AlreadyApplied, res.Missing = true, state.LeftOut
+		return res, nil
 	}
 	if err := os.MkdirAll(filepath.Join(dest, StateDir, "parts"), 0o755); err != nil {
 		return res, err
