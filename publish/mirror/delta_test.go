@@ -320,7 +320,6 @@ func mustRead(t *testing.T, p string) []byte {
 	return data
 }
 
-
 // smallDelta is a hand-signed v1, unpacked on a far side, and a delta set
 // to v2 (objects changed, added and dropped) of at least three volumes.
 type smallDelta struct {
