@@ -138,6 +138,7 @@ tree to a bucket; verify and mirror check every byte against one public key.`,
 		pushCmd(e),
 		rebaseCmd(e),
 		unpackCmd(e),
+		mirrorStateCmd(e),
 		versionCmd(e),
 	)
 	for _, c := range root.Commands() {
