@@ -37,7 +37,13 @@ func Unpack(ctx context.Context, volumes []string, dest, keyFile string, o mirro
 		return nil, err
 	}
 	defer dir.Close()
-	rep, err := Tree(ctx, dir, key, Options{Now: o.Now, AllowExpired: o.AllowExpired, LeftOut: mirror.PathSet(res.Missing)})
+	// What dest lacks and the base its lists were rebased to (a delta
+	// keeps them), as the state just committed says.
+	vo := Options{Now: o.Now, AllowExpired: o.AllowExpired}
+	if err := vo.ApplyMirrorState(dest); err != nil {
+		return nil, err
+	}
+	rep, err := Tree(ctx, dir, key, vo)
 	if err != nil {
 		return nil, err
 	}
