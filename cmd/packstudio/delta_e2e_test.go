@@ -49,7 +49,7 @@ func TestDeltaVolumesMonthly(t *testing.T) {
 	edit("2")
 	d12 := carry("d12", "--since", "last")
 	for _, v := range d12 {
-		if r := cli(t, dir, nil, "verify", "--key", key, v).must(t); !strings.Contains(r.stdout, "verified") {
+		if r := cli(t, dir, nil, "verify", "--key", key, v).must(t); !strings.Contains(r.stdout, "verified") || !strings.Contains(r.stdout, "a delta from manifest version") {
 			t.Errorf("%s: %s", v, r.stdout)
 		}
 	}
