@@ -458,6 +458,23 @@ func TestDeltaVolumeFaults(t *testing.T) {
 		d.v2.Write(t, want)
 		sameAsFresh(t, far, want)
 	})
+
+	t.Run("killed after the manifest went in, before the state", func(t *testing.T) {
+		// What such a kill leaves: every object of v2 in place, the dropped
+		// one gone, v2's manifest, and the state still at v1.
+		far := d.farCopy(t)
+		d.v2.Write(t, far)
+		os.Remove(filepath.Join(far, "a/7.bin"))
+		if _, err := mirror.HeldManifest(far, d.pub.Key); err == nil || !strings.Contains(err.Error(), "cut short") {
+			t.Errorf("mirror-state of a far side cut short: %v", err)
+		}
+		if _, err := mirror.UnpackSet(d.vols, far, d.pub.Key, mirror.UnpackOptions{}); err != nil {
+			t.Fatalf("run again: %v", err)
+		}
+		if h, err := mirror.HeldManifest(far, d.pub.Key); err != nil || h.Manifest.Version != 2 {
+			t.Errorf("after the run again: %v", err)
+		}
+	})
 }
 
 func replaced(list []string, i int, with string) []string {
@@ -513,4 +530,43 @@ func TestDeltaBaseRefused(t *testing.T) {
 			t.Errorf("%s: the refused delta created %s", name, out)
 		}
 	}
+}
+
+// TestDeltaManifestOnly: a new manifest with no object changed (renewed)
+// still travels as a delta of one volume holding no object, and takes the
+// far side to it.
+func TestDeltaManifestOnly(t *testing.T) {
+	pub := treetest.NewPublisher(t, "renewed")
+	files := map[string]string{"index.html": "home", "a.bin": "a"}
+	v1, v2 := pub.Sign(1, files), pub.Sign(2, files)
+	far := filepath.Join(t.TempDir(), "far")
+	if _, err := mirror.UnpackSet(volumesOf(t, v1, 1<<20), far, pub.Key, mirror.UnpackOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	stage := t.TempDir()
+	v2.Write(t, stage)
+	h, err := mirror.HeldManifest(far, pub.Key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	held := filepath.Join(t.TempDir(), "held.json")
+	if _, err := h.Save(held); err != nil {
+		t.Fatal(err)
+	}
+	b, err := mirror.LoadBase(stage, held, "", pub.Key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := mirror.WriteDelta(stage, filepath.Join(t.TempDir(), "vols"), 1<<20, b)
+	if err != nil || len(w.Paths) != 1 || w.Objects != 0 {
+		t.Fatalf("%v: %d volumes holding %d objects, want one holding none", err, len(w.Paths), w.Objects)
+	}
+	res, err := mirror.UnpackSet(w.Paths, far, pub.Key, mirror.UnpackOptions{})
+	if err != nil || res.Placed != 0 || len(res.Missing) != 0 {
+		t.Fatalf("%v %+v", err, res)
+	}
+	if st, _ := mirror.ReadState(far); st.Version != 2 || !bytes.Equal(mustRead(t, filepath.Join(far, tree.ManifestName)), v2.Raw) {
+		t.Errorf("the far side is at version %d, want 2", st.Version)
+	}
+	sameAsFresh(t, far, stage)
 }
