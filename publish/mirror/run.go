@@ -69,6 +69,9 @@ func Run(ctx context.Context, src tree.Reader, dest string, j Job) (*JobResult, 
 		return nil, err
 	}
 	var base *Base
+	if j.Since != "" && j.VolumesDir == "" {
+		return nil, &tree.TargetError{Target: j.Since, Reason: "is the base of delta volumes, but no volumes folder was given (--volumes DIR)"}
+	}
 	if j.Since != "" {
 		// Checked before the mirror: a base that will not do is known now.
 		if base, err = LoadBase(dest, j.Since, j.SinceSig, key); err != nil {
