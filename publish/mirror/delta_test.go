@@ -511,6 +511,10 @@ func TestDeltaBaseRefused(t *testing.T) {
 	if _, err := mirror.LoadBase(stage, noSig, "", d.pub.Key); !errors.As(err, &te) || !strings.Contains(err.Error(), noSig+".sig.bin") {
 		t.Errorf("a base without its signature: %v", err)
 	}
+	dest := filepath.Join(t.TempDir(), "dest")
+	if _, err := mirror.Run(context.Background(), openDir(t, stage), dest, mirror.Job{KeyFile: d.pub.KeyFile, Since: mirror.SinceLast}); !errors.As(err, &te) || treetest.Exists(dest) {
+		t.Errorf("--since without volumes: %v", err)
+	}
 	for name, tt := range map[string]struct {
 		base *treetest.SignedTree
 		want string
