@@ -512,7 +512,7 @@ func TestDeltaBaseRefused(t *testing.T) {
 		t.Errorf("a base without its signature: %v", err)
 	}
 	dest := filepath.Join(t.TempDir(), "dest")
-	if _, err := mirror.Run(context.Background(), openDir(t, stage), dest, mirror.Job{KeyFile: d.pub.KeyFile, Since: mirror.SinceLast}); !errors.As(err, &te) || treetest.Exists(dest) {
+	if _, err := mirror.Run(context.Background(), openDir(t, stage), dest, mirror.Job{KeyFile: d.pub.KeyFile, Since: write(d.v1, true)}); !errors.As(err, &te) || treetest.Exists(dest) {
 		t.Errorf("--since without volumes: %v", err)
 	}
 	for name, tt := range map[string]struct {
