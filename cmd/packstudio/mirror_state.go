@@ -15,8 +15,8 @@ func mirrorStateCmd(e *env) *cobra.Command {
 	c := &cobra.Command{
 		Use:   "mirror-state DEST [--out FILE] [--key PUB]",
 		Short: "Say which signed manifest a mirror holds, and write it out to carry back for mirror --since",
-		Long: `Print the signed manifest the mirror in DEST holds (as its state records it, after
-a mirror or unpack): version, SHA-256, dates and object count. With --out FILE,
+		Long: `Say which signed manifest the mirror in DEST holds (as its state records it, after
+a mirror or unpack): its version, SHA-256, dates and object count. With --out FILE,
 also write that manifest to FILE and its signature beside it (FILE.sig.bin, by the
 naming rule): two small files to carry back across the air gap, so that the
 connected side makes delta volumes for exactly what this side holds:
