@@ -176,6 +176,7 @@ tree to a bucket; verify and mirror check every byte against one public key.`,
 		rebaseCmd(e),
 		unpackCmd(e),
 		resolveCmd(e),
+		mirrorStateCmd(e),
 		versionCmd(e),
 	)
 	for _, c := range root.Commands() {

@@ -17,7 +17,7 @@ import (
 // mirrorFlags are the mirror command's flags.
 type mirrorFlags struct {
 	key, baseURL, volumes, volumeSize, bundle   string
-	maxManifest                                 string
+	maxManifest, since, sinceSig                string
 	jobs                                        int
 	allowExpired, prune, force, allowIncomplete bool
 	f                                           mirror.Filter
@@ -27,7 +27,7 @@ type mirrorFlags struct {
 func mirrorCmd(e *env) *cobra.Command {
 	var fl mirrorFlags
 	c := &cobra.Command{
-		Use:   "mirror SOURCE DEST [--key PUB] [--jobs N] [filters | --bundle bundle.json] [--volumes DIR --volume-size N]",
+		Use:   "mirror SOURCE DEST [--key PUB] [--jobs N] [filters | --bundle bundle.json] [--volumes DIR --volume-size N [--since BASE|last]]",
 		Short: "Copy a published site into DEST (or tar volumes), verifying every object",
 		Long: `Copy a published site (https:// URL, file://DIR or s3://BUCKET/PREFIX) into the
 directory DEST. The signed manifest is fetched first and checked with the pinned
@@ -50,11 +50,23 @@ of at most --volume-size bytes, one set: each volume carries the signed manifest
 all together. Volumes an earlier run wrote in DIR are replaced, and those beyond
 the new set's last are removed, so that DIR/vol-*.tar is always one set; any other
 file in DIR is left alone, and a file named like a volume that is not one is
-refused (exit 2) before anything is written.`,
+refused (exit 2) before anything is written.
+
+--since BASE makes the volumes a delta: only the objects new or changed since
+BASE, with the new signed manifest, and every volume's index naming BASE by
+version and SHA-256. BASE is the manifest.json the far side holds (written there
+by 'packstudio mirror-state DEST --out FILE' and carried back; its signature
+FILE.sig.bin beside it, or --since-sig), checked with the key; or 'last', the
+manifest of the last set this DEST wrote into volumes. Each delta volume still
+verifies alone, and unpack applies the set only onto a mirror that holds exactly
+BASE. The summary says the delta's size against a full set's. If a delta was
+lost, make the next one --since the manifest the far side holds, or a full set.`,
 		Example: `  packstudio mirror https://packs.example.com/ ./mirror --key publisher.pub.pem
   packstudio mirror s3://packs/site ./mirror --endpoint http://127.0.0.1:9000 --key pub.pem --product palette --version 4.7.3
   packstudio mirror https://packs.example.com/ ./stage --key pub.pem --volumes ./dvd --volume-size 4.7G
-  packstudio mirror https://packs.example.com/ ./mirror --key pub.pem --bundle bundle.json`,
+  packstudio mirror https://packs.example.com/ ./mirror --key pub.pem --bundle bundle.json
+  packstudio mirror https://packs.example.com/ ./stage --key pub.pem --volumes ./usb --since last
+  packstudio mirror https://packs.example.com/ ./stage --key pub.pem --volumes ./usb --since far-manifest.json`,
 		Args: cobra.ExactArgs(2),
 		RunE: func(c *cobra.Command, args []string) error {
 			source, dest := args[0], args[1]
@@ -81,13 +93,19 @@ refused (exit 2) before anything is written.`,
 // job turns the flags into a mirror job, refusing bad values before
 // anything is read.
 func (fl *mirrorFlags) job(c *cobra.Command, source string) (mirror.Job, error) {
-	j := mirror.Job{KeyFile: fl.key, BaseURL: fl.baseURL, VolumesDir: fl.volumes, Mirror: mirror.Options{
+	j := mirror.Job{KeyFile: fl.key, BaseURL: fl.baseURL, VolumesDir: fl.volumes, Since: fl.since, SinceSig: fl.sinceSig, Mirror: mirror.Options{
 		Jobs: fl.jobs, AllowExpired: fl.allowExpired, Filter: &fl.f, SourceName: source, Force: fl.force}}
 	var err error
 	if fl.volumes != "" {
 		if j.VolumeSize, err = bytesize.Parse(fl.volumeSize); err != nil {
 			return j, usage("--volume-size: %v", err)
 		}
+	}
+	if fl.volumes == "" && (fl.since != "" || fl.sinceSig != "") {
+		return j, usage("--since and --since-sig make delta volumes: give --volumes DIR too")
+	}
+	if fl.sinceSig != "" && (fl.since == "" || fl.since == mirror.SinceLast) {
+		return j, usage("--since-sig names the signature of the manifest given with --since FILE")
 	}
 	if fl.bundle != "" {
 		if fl.f.Bundle, err = mirror.ReadBundle(fl.bundle); err != nil {
@@ -122,6 +140,8 @@ func (fl *mirrorFlags) register(c *cobra.Command) {
 	c.Flags().StringVar(&fl.baseURL, "base-url", "", "after mirroring, rebase the URL lists to this URL (see rebase)")
 	c.Flags().StringVar(&fl.volumes, "volumes", "", "also write the mirror as tar volumes into this directory (replacing an earlier run's volumes there; other files are kept)")
 	c.Flags().StringVar(&fl.volumeSize, "volume-size", "4.7G", "largest size of a volume (4.7G, 700M, 25GiB)")
+	c.Flags().StringVar(&fl.since, "since", "", "write delta volumes: only what changed since this manifest.json the far side holds (see mirror-state), or 'last' (the last set this DEST wrote)")
+	c.Flags().StringVar(&fl.sinceSig, "since-sig", "", "signature of the --since manifest (default: beside it, FILE.sig.bin)")
 	registerSegments(c, &fl.f)
 	c.Flags().StringVar(&fl.bundle, "bundle", "", "only the pack versions of this bundle.json, saved by the bundle builder")
 	c.Flags().BoolVar(&fl.allowIncomplete, "allow-incomplete", false, "mirror a --bundle in which a required rule of a pack version is unmet")
@@ -166,6 +186,10 @@ func (e *env) printMirror(dest string, j mirror.Job, res *mirror.JobResult) {
 	if len(res.Volumes) > 0 {
 		fmt.Fprintf(e.stdout, "wrote %d volumes of at most %s to %s (each verifies on its own: packstudio verify --key PUB %s)\n",
 			len(res.Volumes), bytesize.Format(j.VolumeSize), j.VolumesDir, res.Volumes[0])
+	}
+	if w := res.Set; w != nil && w.Base != nil {
+		fmt.Fprintf(e.stdout, "delta from %s to manifest version %d: %d of %d objects, %s of %s in full; it unpacks only onto a mirror holding that base\n",
+			w.Base, w.Manifest.Version, w.Objects, w.FullObjects, bytesize.Format(w.Bytes), bytesize.Format(w.FullBytes))
 	}
 	e.printNextSteps(dest, res)
 }
@@ -213,7 +237,7 @@ func unpackCmd(e *env) *cobra.Command {
 	var allowExpired, force bool
 	c := &cobra.Command{
 		Use:   "unpack VOLUME... DEST",
-		Short: "Rebuild a tree from tar volumes, verified",
+		Short: "Rebuild a tree from tar volumes, verified; a delta set only onto its base",
 		Long: `Rebuild a tree in DEST from a set of tar volumes written by mirror --volumes,
 given in any order, with the publisher's key. The set is taken only whole: every
 volume's manifest, index and tar headers are read first, and a volume given twice,
@@ -221,9 +245,20 @@ volumes missing (named by number), volumes of two runs or of two manifests, or a
 truncated volume is refused (exit 1) before DEST is created or touched. Then every
 object is checked against the signed manifest before it takes its place, and the
 manifest goes in last. Like mirror, unpack refuses a rollback, another publisher's
-key, and a DEST that holds files but is not a mirror unless --force.`,
-		Example: "  packstudio unpack --key publisher.pub.pem /media/dvd*/vol-*.tar ./mirror",
-		Args:    cobra.MinimumNArgs(2),
+key, and a DEST that holds files but is not a mirror unless --force.
+
+A delta set (mirror --volumes --since) is applied only onto the exact manifest it
+was made from: unless DEST's state holds that base, it is refused (exit 1) before
+anything is written, naming both manifests (an empty DEST, one behind or past the
+base, or another site's mirror). Then the new and changed objects are placed, the
+objects the base listed and the new manifest dropped are removed (nothing else:
+files of your own stay), and the manifest and state go in last, and the whole tree
+is verified. A delta unpacked again is a no-op that says so; one cut short is run
+again. A DEST whose delta was lost takes a delta --since its own manifest
+(packstudio mirror-state DEST --out FILE, carried back), or a full set.`,
+		Example: `  packstudio unpack --key publisher.pub.pem /media/dvd*/vol-*.tar ./mirror
+  packstudio unpack --key publisher.pub.pem /media/usb/delta/vol-*.tar ./mirror`,
+		Args: cobra.MinimumNArgs(2),
 		RunE: func(c *cobra.Command, args []string) error {
 			vols, dest := args[:len(args)-1], args[len(args)-1]
 			res, err := verify.Unpack(c.Context(), vols, dest, key, mirror.UnpackOptions{AllowExpired: allowExpired, Force: force})
@@ -240,7 +275,15 @@ key, and a DEST that holds files but is not a mirror unless --force.`,
 			if !rep.OK() {
 				return errReported
 			}
-			fmt.Fprintf(e.stdout, "unpacked %d volumes into %s: manifest version %d, %d objects verified\n", len(vols), dest, res.Manifest.Version, rep.Objects)
+			switch {
+			case res.AlreadyApplied:
+				fmt.Fprintf(e.stdout, "%s already holds manifest version %d, which this delta brings: nothing to do, nothing written; %d objects verified\n", dest, res.Manifest.Version, rep.Objects)
+			case res.Base != nil:
+				fmt.Fprintf(e.stdout, "applied the delta from %s in %d volumes to %s: manifest version %d; placed %d objects, removed %d the new manifest dropped; %d objects verified\n",
+					res.Base, len(vols), dest, res.Manifest.Version, res.Placed, len(res.Removed), rep.Objects)
+			default:
+				fmt.Fprintf(e.stdout, "unpacked %d volumes into %s: manifest version %d, %d objects verified\n", len(vols), dest, res.Manifest.Version, rep.Objects)
+			}
 			return nil
 		},
 	}

@@ -131,6 +131,9 @@ func (e *env) verifyVolume(p string, j verify.Job) error {
 	if rep.Parts > 0 {
 		parts = fmt.Sprintf(", and %d parts of split objects (checked when unpacked)", rep.Parts)
 	}
+	if b := rep.Index.Base; b != nil {
+		parts += fmt.Sprintf("; a delta from %s: it unpacks only onto a mirror holding that manifest", b)
+	}
 	fmt.Fprintf(e.stdout, "%s: volume %d of %d verified: manifest version %d, %d objects (%s)%s\n",
 		p, rep.Index.Volume, rep.Index.Volumes, rep.Manifest.Version, rep.Objects, bytesize.Format(rep.Bytes), parts)
 	return nil

@@ -570,29 +570,15 @@ func (mr *mirrorer) prune(owned map[string]bool, wanted []tree.Object) error {
 	for _, o := range wanted {
 		keep[o.Path] = true
 	}
-	dirs := map[string]bool{}
+	var drop []string
 	for _, f := range sortedKeys(owned) {
-		if keep[f] {
-			continue
-		}
-		err := mr.root.Remove(filepath.FromSlash(f))
-		if errors.Is(err, fs.ErrNotExist) {
-			continue
-		}
-		if err != nil {
-			return err
-		}
-		mr.res.Removed++
-		for d := path.Dir(f); d != "."; d = path.Dir(d) {
-			dirs[d] = true
+		if !keep[f] {
+			drop = append(drop, f)
 		}
 	}
-	// Reverse order puts every folder before its parent.
-	list := sortedKeys(dirs)
-	for i := len(list) - 1; i >= 0; i-- {
-		mr.root.Remove(filepath.FromSlash(list[i])) // only succeeds when empty
-	}
-	return nil
+	removed, err := removeOwned(mr.root, drop)
+	mr.res.Removed += len(removed)
+	return err
 }
 
 func backoff(attempt int) time.Duration {

@@ -25,6 +25,10 @@ type Job struct {
 	// most VolumeSize bytes (WriteVolumes).
 	VolumesDir string
 	VolumeSize int64
+	// Since, with VolumesDir, makes the volumes a delta against a base
+	// (LoadBase): SinceLast, or a manifest.json the far side holds, whose
+	// signature is SinceSig or beside it.
+	Since, SinceSig string
 }
 
 // JobResult is what Run did, step by step: a step that did not run is
@@ -45,6 +49,8 @@ type JobResult struct {
 	// objects were split across volumes.
 	Volumes     []string
 	VolumeNotes []string
+	// Set is the volume set written: sizes, and the base of a delta.
+	Set *WrittenSet
 }
 
 // Run mirrors src into dest as j says: it chooses the key to trust, then
@@ -61,6 +67,16 @@ func Run(ctx context.Context, src tree.Reader, dest string, j Job) (*JobResult, 
 	key, warning, err := TrustedKey(ctx, src, KeyOptions{KeyFile: j.KeyFile, Dest: dest, MaxManifestSize: j.Mirror.MaxManifestSize, Stall: j.Mirror.Stall})
 	if err != nil {
 		return nil, err
+	}
+	var base *Base
+	if j.Since != "" && j.VolumesDir == "" {
+		return nil, &tree.TargetError{Target: j.Since, Reason: "is the base of delta volumes, but no volumes folder was given (--volumes DIR)"}
+	}
+	if j.Since != "" {
+		// Checked before the mirror: a base that will not do is known now.
+		if base, err = LoadBase(dest, j.Since, j.SinceSig, key); err != nil {
+			return nil, err
+		}
 	}
 	r := &JobResult{KeyWarning: warning}
 	o := j.Mirror
@@ -81,12 +97,15 @@ func Run(ctx context.Context, src tree.Reader, dest string, j Job) (*JobResult, 
 		r.RebasedTo = j.BaseURL
 	}
 	if j.VolumesDir != "" {
-		paths, notes, err := WriteVolumes(dest, j.VolumesDir, j.VolumeSize)
-		r.VolumeNotes = notes
+		w, err := writeSet(dest, j.VolumesDir, j.VolumeSize, base)
+		r.VolumeNotes = w.Notes
 		if err != nil {
 			return r, err
 		}
-		r.Volumes = paths
+		r.Volumes, r.Set = w.Paths, w
+		if err := recordVolumes(dest, j.VolumesDir, w); err != nil {
+			return r, err
+		}
 	}
 	return r, nil
 }

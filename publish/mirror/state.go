@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
+	"sort"
 	"strings"
 
 	"github.com/packstudio/packstudio/internal/atomicfile"
@@ -148,11 +150,28 @@ func checkAdoptable(dest string, force bool, verb string) error {
 
 // previousObjects returns the paths that the last complete mirror or
 // unpack into dest put there: the objects of the manifest the state names,
-// less what a partial mirror left out. Only these may be pruned. The
-// manifest is the state's own copy, or else dest's manifest.json when its
-// digest is the one the state recorded (a state written before copies
-// were kept); nil when neither is there.
+// less what a partial mirror left out. Only these may be pruned. nil when
+// that manifest is gone (keptManifest).
 func previousObjects(dest string, state *State) map[string]bool {
+	m := keptManifest(dest, state)
+	if m == nil {
+		return nil
+	}
+	left := PathSet(state.LeftOut)
+	owned := make(map[string]bool, len(m.Objects))
+	for _, o := range m.Objects {
+		if !left[o.Path] {
+			owned[o.Path] = true
+		}
+	}
+	return owned
+}
+
+// keptManifest returns the manifest the state names: the state's own
+// copy, or else dest's manifest.json when its digest is the one the state
+// recorded (a state written before copies were kept); nil when neither is
+// there.
+func keptManifest(dest string, state *State) *tree.Manifest {
 	if state == nil || state.ManifestSHA256 == "" {
 		return nil
 	}
@@ -161,20 +180,39 @@ func previousObjects(dest string, state *State) map[string]bool {
 		if err != nil || tree.Digest(raw) != state.ManifestSHA256 {
 			continue
 		}
-		m, err := tree.Parse(raw)
-		if err != nil {
-			continue
+		if m, err := tree.Parse(raw); err == nil {
+			return m
 		}
-		left := PathSet(state.LeftOut)
-		owned := make(map[string]bool, len(m.Objects))
-		for _, o := range m.Objects {
-			if !left[o.Path] {
-				owned[o.Path] = true
-			}
-		}
-		return owned
 	}
 	return nil
+}
+
+// removeOwned removes the files at paths (slash paths under root, each
+// one that a mirror or unpack wrote) and then the folders they leave
+// empty, and returns the paths it removed; one already gone is skipped.
+func removeOwned(root *os.Root, paths []string) ([]string, error) {
+	var removed []string
+	dirs := map[string]bool{}
+	for _, f := range paths {
+		err := root.Remove(filepath.FromSlash(f))
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return removed, err
+		}
+		removed = append(removed, f)
+		for d := path.Dir(f); d != "."; d = path.Dir(d) {
+			dirs[d] = true
+		}
+	}
+	// Reverse order puts every folder before its parent.
+	list := sortedKeys(dirs)
+	for i := len(list) - 1; i >= 0; i-- {
+		root.Remove(filepath.FromSlash(list[i])) // only succeeds when empty
+	}
+	sort.Strings(removed)
+	return removed, nil
 }
 
 // PathSet is the set of the paths in list, as verify and prune look

@@ -24,21 +24,51 @@ type UnpackOptions struct {
 	Force bool
 }
 
-// Unpack rebuilds a tree in dest from one whole set of volumes, given in
-// any order. Every volume's manifest, index and tar headers are read
+// Unpack is UnpackSet, returning the manifest restored and the objects of
+// it that the set did not hold (a partial mirror's).
+func Unpack(volumes []string, dest string, key *sign.Verifier, o UnpackOptions) (*tree.Manifest, []string, error) {
+	res, err := UnpackSet(volumes, dest, key, o)
+	return res.Manifest, res.Missing, err
+}
+
+// Unpacked is what UnpackSet did.
+type Unpacked struct {
+	// Manifest is the manifest the set carries; nil when the set was
+	// refused before one was read.
+	Manifest *tree.Manifest
+	// Missing are the objects of the manifest that dest does not hold: on
+	// no volume of the set (a partial mirror's), nor, for a delta, kept
+	// unchanged from the base.
+	Missing []string
+	// Base is the base of a delta set; nil for a full one.
+	Base *VolumeBase
+	// Placed is the number of objects placed; Removed the objects of the
+	// base that the delta's manifest dropped (or changed without carrying).
+	Placed  int
+	Removed []string
+	// AlreadyApplied says dest held the set's manifest already (a delta
+	// unpacked twice): nothing was written.
+	AlreadyApplied bool
+}
+
+// UnpackSet rebuilds a tree in dest from one whole set of volumes, given
+// in any order. Every volume's manifest, index and tar headers are read
 // first: a duplicate, a missing volume, volumes of two runs or two
 // manifests, or a truncated volume is refused before dest is created or
-// touched. Then whole objects are checked against the manifest before
-// they take their place, parts are joined and then checked, and the
-// manifest goes in last. It returns the manifest and the objects of the
-// manifest that the set does not hold (a partial mirror's).
-func Unpack(volumes []string, dest string, key *sign.Verifier, o UnpackOptions) (*tree.Manifest, []string, error) {
+// touched; so is a delta set unless dest's state holds exactly its base.
+// Then whole objects are checked against the manifest before they take
+// their place, parts are joined and then checked; a delta then removes
+// what the base listed and its manifest no longer does; the manifest goes
+// in last, and the state after it. A run cut short is run again: objects
+// land by content and the state, which a delta checks, commits last.
+func UnpackSet(volumes []string, dest string, key *sign.Verifier, o UnpackOptions) (*Unpacked, error) {
+	res := &Unpacked{}
 	state, err := ReadState(dest)
 	if err != nil {
-		return nil, nil, err
+		return res, err
 	}
 	if err := checkAdoptable(dest, o.Force, "unpack"); err != nil {
-		return nil, nil, err
+		return res, err
 	}
 	now, allowExpired := o.Now, o.AllowExpired
 	if now.IsZero() {
@@ -46,19 +76,31 @@ func Unpack(volumes []string, dest string, key *sign.Verifier, o UnpackOptions) 
 	}
 	set, err := scanVolumes(volumes, key, now, allowExpired)
 	if err != nil {
-		return nil, nil, err
+		return res, err
+	}
+	res.Manifest, res.Base = set.manifest, set.base
+	var base *tree.Manifest
+	if set.base != nil && !(state != nil && state.ManifestSHA256 == tree.Digest(set.raw)) {
+		// Named first: what a delta needs says more than a rollback.
+		if base, err = deltaBase(dest, set, state); err != nil {
+			return res, err
+		}
 	}
 	// The same rules as a mirror into dest: same key, no older manifest,
 	// no other one of the same version.
 	if err := checkAgainstState(set.manifest, set.raw, key, state); err != nil {
-		return set.manifest, nil, fmt.Errorf("%s: %w", set.volumes[0], err)
+		return res, fmt.Errorf("%s: %w", set.volumes[0], err)
+	}
+	if set.base != nil && base == nil { // dest holds the delta's manifest
+		res.AlreadyApplied, res.Missing = true, state.LeftOut
+		return res, nil
 	}
 	if err := os.MkdirAll(filepath.Join(dest, StateDir, "parts"), 0o755); err != nil {
-		return set.manifest, nil, err
+		return res, err
 	}
 	root, err := os.OpenRoot(dest)
 	if err != nil {
-		return set.manifest, nil, err
+		return res, err
 	}
 	defer root.Close()
 	u := &unpacker{dest: dest, key: key, state: state, root: root, set: set, objects: set.manifest.Index(), got: map[string]bool{}, parts: map[string]int64{}}
@@ -67,13 +109,56 @@ func Unpack(volumes []string, dest string, key *sign.Verifier, o UnpackOptions) 
 			func(h *volumeHead) error { return u.same(v, h) },
 			func(e VolumeEntry, r io.Reader) error { return u.entry(v, e, r) })
 		if err != nil {
-			return set.manifest, nil, err
+			return res, err
 		}
 	}
 	if err := u.joinParts(); err != nil {
-		return set.manifest, nil, err
+		return res, err
 	}
-	return set.manifest, u.missing(), u.commit()
+	res.Placed = len(u.got)
+	if base != nil {
+		if res.Removed, err = u.dropStale(base); err != nil {
+			return res, err
+		}
+		if err := u.rebasePlaced(); err != nil {
+			return res, err
+		}
+	}
+	res.Missing = u.missing(base)
+	return res, u.commit(res.Missing)
+}
+
+// deltaBase checks that dest's state holds exactly the base of the delta
+// set and returns that manifest, as dest keeps it.
+func deltaBase(dest string, set *volumeSet, state *State) (*tree.Manifest, error) {
+	delta := fmt.Sprintf("%s is a delta from %s to %s", set.volumes[0], set.base, manifestOf(set.manifest, set.raw))
+	redo := "make a delta --since the manifest DEST holds (packstudio mirror-state DEST --out FILE, carried back), or a full set (mirror --volumes without --since); nothing was written"
+	if state == nil || state.ManifestSHA256 == "" {
+		return nil, fmt.Errorf("%s, but %s holds no mirror: unpack the full set first, then the deltas in order; or %s", delta, dest, redo)
+	}
+	held := (&VolumeBase{Version: state.Version, ManifestSHA256: state.ManifestSHA256}).String()
+	if state.ManifestSHA256 != set.base.ManifestSHA256 {
+		var why string
+		switch {
+		case state.Version < set.base.Version:
+			why = "DEST is behind the delta's base: unpack the deltas before this one first, in order; or "
+		case state.Version > set.base.Version:
+			why = "DEST is past the delta's base; "
+		default:
+			why = "the two are of one version but differ: another site or another build; "
+		}
+		return nil, fmt.Errorf("%s, but %s holds %s: %s%s", delta, dest, held, why, redo)
+	}
+	base := keptManifest(dest, state)
+	if base == nil {
+		return nil, fmt.Errorf("%s: %s holds it by its state, but its copy of that manifest is gone from %s: unpack a full set", delta, dest, StateDir)
+	}
+	return base, nil
+}
+
+// manifestOf names a manifest like manifestName.
+func manifestOf(m *tree.Manifest, raw []byte) string {
+	return fmt.Sprintf("manifest version %d (sha256 %s)", m.Version, short(tree.Digest(raw)))
 }
 
 // unpacker is an unpack under way: the set being unpacked and what of it
@@ -153,21 +238,75 @@ func (u *unpacker) joinParts() error {
 	return nil
 }
 
-// missing lists the manifest's objects that the set did not hold.
-func (u *unpacker) missing() []string {
+// missing lists the manifest's objects that dest does not hold: those the
+// set did not hold and, for a delta, that dest did not keep unchanged
+// from the base.
+func (u *unpacker) missing(base *tree.Manifest) []string {
+	var kept map[string]tree.Object
+	var owned map[string]bool
+	if base != nil {
+		kept, owned = base.Index(), previousObjects(u.dest, u.state)
+	}
 	var missing []string
 	for _, o := range u.set.manifest.Objects {
-		if !u.got[o.Path] {
-			missing = append(missing, o.Path)
+		if u.got[o.Path] {
+			continue
 		}
+		if old, ok := kept[o.Path]; ok && owned[o.Path] && old.Size == o.Size && old.SHA256 == o.SHA256 {
+			continue
+		}
+		missing = append(missing, o.Path)
 	}
 	return missing
 }
 
+// dropStale removes what the base put in dest that the delta's manifest
+// no longer holds as it was: objects it dropped, and objects it changed
+// that the delta did not carry (a partial stage's). Nothing the base did
+// not list is touched.
+func (u *unpacker) dropStale(base *tree.Manifest) ([]string, error) {
+	old := base.Index()
+	var stale []string
+	for p := range previousObjects(u.dest, u.state) {
+		o, ok := u.objects[p]
+		if !ok || !u.got[p] && (o.Size != old[p].Size || o.SHA256 != old[p].SHA256) {
+			stale = append(stale, p)
+		}
+	}
+	return removeOwned(u.root, stale)
+}
+
+// rebasePlaced points the URL lists a delta placed at the base URL that
+// dest's lists were rebased to, as the lists it kept are.
+func (u *unpacker) rebasePlaced() error {
+	if u.state.BaseURL == "" {
+		return nil
+	}
+	for p := range u.got {
+		if path.Base(p) != tree.URLList {
+			continue
+		}
+		list, err := u.root.ReadFile(filepath.FromSlash(p))
+		if err != nil {
+			return err
+		}
+		out, err := tree.ReplaceBase(list, u.set.manifest.BaseURL, u.state.BaseURL)
+		if err != nil {
+			return fmt.Errorf("%s: %w", p, err)
+		}
+		if err := u.root.WriteFile(filepath.FromSlash(p), out, 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // commit flushes the objects, writes the manifest last and records the
 // unpack like a mirror, so that a later unpack or mirror into dest refuses
-// to roll it back and keeps the key.
-func (u *unpacker) commit() error {
+// to roll it back and keeps the key; missing are the objects dest lacks,
+// which verify reports as left out. A delta keeps the filter and base URL
+// of the mirror it applied to.
+func (u *unpacker) commit(missing []string) error {
 	if err := atomicfile.SyncFS(u.dest); err != nil {
 		return err
 	}
@@ -177,7 +316,10 @@ func (u *unpacker) commit() error {
 	if err := atomicfile.Write(filepath.Join(u.dest, tree.ManifestName), u.set.raw, 0o644); err != nil {
 		return err
 	}
-	st := &State{Version: u.set.manifest.Version, ManifestSHA256: tree.Digest(u.set.raw), KeyID: u.key.KeyID(), Source: "volumes"}
+	st := &State{Version: u.set.manifest.Version, ManifestSHA256: tree.Digest(u.set.raw), KeyID: u.key.KeyID(), Source: "volumes", LeftOut: missing}
+	if u.set.base != nil {
+		st.Filter, st.BaseURL = u.state.Filter, u.state.BaseURL
+	}
 	return commitState(u.dest, st, u.set.raw, u.state)
 }
 

@@ -40,12 +40,32 @@ type VolumeIndex struct {
 	ManifestSHA256 string `json:"manifest_sha256"`
 	// Set is the digest of the whole set (setDigest): the same in every
 	// volume of one run of WriteVolumes, different for any other run.
-	Set     string        `json:"set"`
+	Set string `json:"set"`
+	// Base makes the set a delta (format deltaFormat): it holds only the
+	// objects new or changed since the base manifest, and unpacks only
+	// onto a mirror that holds exactly that manifest.
+	Base    *VolumeBase   `json:"base,omitempty"`
 	Entries []VolumeEntry `json:"entries"`
 }
 
-// volumeFormat is the index format WriteVolumes writes and unpack reads.
-const volumeFormat = 1
+// VolumeBase names the manifest a delta set was made against.
+type VolumeBase struct {
+	Version        int64  `json:"version"`
+	ManifestSHA256 string `json:"manifest_sha256"`
+}
+
+// String names the base like manifestName names a volume's manifest.
+func (b *VolumeBase) String() string {
+	return fmt.Sprintf("manifest version %d (sha256 %s)", b.Version, short(b.ManifestSHA256))
+}
+
+// volumeFormat is the index format of a full set; deltaFormat that of a
+// delta, so that a packstudio that knows only full sets refuses a delta
+// rather than unpack it as a partial mirror.
+const (
+	volumeFormat = 1
+	deltaFormat  = 2
+)
 
 // setDigest is the SHA-256 of what makes a volume set: the manifest it
 // carries and every volume's entries, in volume order. It is the JSON of
@@ -63,6 +83,7 @@ func setDigest(c setContent) string {
 type setContent struct {
 	Format         int             `json:"format"`
 	ManifestSHA256 string          `json:"manifest_sha256"`
+	Base           *VolumeBase     `json:"base,omitempty"`
 	Volumes        [][]VolumeEntry `json:"volumes"`
 }
 
@@ -141,57 +162,97 @@ func planVolumes(objs []tree.Object, size, fixed int64) ([][]VolumeEntry, []stri
 // named like a volume that is not one is refused before anything is
 // written.
 func WriteVolumes(dir, outDir string, size int64) ([]string, []string, error) {
+	w, err := writeSet(dir, outDir, size, nil)
+	return w.Paths, w.Notes, err
+}
+
+// WrittenSet is what one run of WriteVolumes or WriteDelta wrote.
+type WrittenSet struct {
+	Paths []string // the volumes, in order
+	Notes []string // objects split across volumes
+	// Manifest is the manifest the set carries, ManifestSHA256 its digest.
+	Manifest       *tree.Manifest
+	ManifestSHA256 string
+	Base           *VolumeBase // the base of a delta; nil for a full set
+	// Objects and Bytes are what the set holds; FullObjects and FullBytes
+	// what a full set of the same tree would hold.
+	Objects, FullObjects int
+	Bytes, FullBytes     int64
+	raw, sig             []byte // the manifest and signature the set carries
+}
+
+// writeSet writes the tree in dir as one set of volumes in outDir: every
+// object dir holds, or with a base only those new or changed since it.
+func writeSet(dir, outDir string, size int64, base *Base) (*WrittenSet, error) {
+	w := &WrittenSet{}
 	raw, err := os.ReadFile(filepath.Join(dir, tree.ManifestName))
 	if err != nil {
-		return nil, nil, err
+		return w, err
 	}
 	sig, err := os.ReadFile(filepath.Join(dir, tree.ManifestSigName))
 	if err != nil {
-		return nil, nil, err
+		return w, err
 	}
 	m, err := tree.Parse(raw)
 	if err != nil {
-		return nil, nil, err
+		return w, err
+	}
+	w.Manifest, w.ManifestSHA256, w.raw, w.sig = m, tree.Digest(raw), raw, sig
+	format := volumeFormat
+	var changed func(tree.Object) bool
+	if base != nil {
+		if err := base.checkBefore(m, w.ManifestSHA256); err != nil {
+			return w, err
+		}
+		format, w.Base, changed = deltaFormat, base.volumeBase(), base.changed
 	}
 	// Only what the directory holds (a partial mirror holds less).
 	var objs []tree.Object
 	for _, o := range m.Objects {
 		if fi, err := os.Stat(filepath.Join(dir, filepath.FromSlash(o.Path))); err == nil && fi.Size() == o.Size {
-			objs = append(objs, o)
+			w.FullObjects++
+			w.FullBytes += o.Size
+			if changed == nil || changed(o) {
+				objs = append(objs, o)
+				w.Objects++
+				w.Bytes += o.Size
+			}
 		}
 	}
 	sort.Slice(objs, func(i, j int) bool { return objs[i].Path < objs[j].Path })
 	fixed := int64(len(raw)+len(sig)) + tarOverhead(tree.ManifestName) + tarOverhead(tree.ManifestSigName) + tarOverhead(volumeIndexName)
 	plan, notes, err := planVolumes(objs, size, fixed)
+	w.Notes = notes
 	if err != nil {
-		return nil, nil, err
+		return w, err
+	}
+	if len(plan) == 0 && base != nil {
+		plan = [][]VolumeEntry{nil} // nothing changed but the manifest: it still has to travel
 	}
 	earlier, err := earlierVolumes(outDir)
 	if err != nil {
-		return nil, nil, err
+		return w, err
 	}
 	if err := os.MkdirAll(outDir, 0o755); err != nil {
-		return nil, nil, err
+		return w, err
 	}
-	var paths []string
-	rawSHA256 := tree.Digest(raw)
-	set := setDigest(setContent{Format: volumeFormat, ManifestSHA256: rawSHA256, Volumes: plan})
+	set := setDigest(setContent{Format: format, ManifestSHA256: w.ManifestSHA256, Base: w.Base, Volumes: plan})
 	for i, entries := range plan {
-		idx := VolumeIndex{Format: volumeFormat, Volume: i + 1, Volumes: len(plan), ManifestSHA256: rawSHA256, Set: set, Entries: entries}
+		idx := VolumeIndex{Format: format, Volume: i + 1, Volumes: len(plan), ManifestSHA256: w.ManifestSHA256, Set: set, Base: w.Base, Entries: entries}
 		p := filepath.Join(outDir, volumeName(i+1))
 		if err := writeVolume(p, dir, raw, sig, idx); err != nil {
-			return paths, notes, err
+			return w, err
 		}
-		paths = append(paths, p)
+		w.Paths = append(w.Paths, p)
 	}
 	for n, p := range earlier {
 		if n > len(plan) {
 			if err := os.Remove(p); err != nil {
-				return paths, notes, fmt.Errorf("removing %s, a volume of an earlier run: %w", p, err)
+				return w, fmt.Errorf("removing %s, a volume of an earlier run: %w", p, err)
 			}
 		}
 	}
-	return paths, notes, nil
+	return w, nil
 }
 
 // volumeName is the file name of volume n of a set.

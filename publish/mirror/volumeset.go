@@ -23,8 +23,9 @@ import (
 type volumeSet struct {
 	manifest *tree.Manifest
 	raw, sig []byte
-	digest   string   // the set's digest, as every index names it
-	volumes  []string // the files, in volume order
+	digest   string      // the set's digest, as every index names it
+	base     *VolumeBase // a delta's base; nil for a full set
+	volumes  []string    // the files, in volume order
 }
 
 // setMember is one volume as read for checkSet.
@@ -74,6 +75,10 @@ func checkSet(members []setMember) (*volumeSet, error) {
 		}
 	}
 	for _, m := range members[1:] {
+		if m.head.index.Format != first.head.index.Format || !sameBase(m.head.index.Base, first.head.index.Base) {
+			return nil, fmt.Errorf("%s is %s, but %s %s: volumes of two runs of mirror --volumes; unpack the volumes of one run",
+				m.path, setKind(m.head.index.Base), first.path, setKind(first.head.index.Base))
+		}
 		if m.head.index.Set != first.head.index.Set || m.head.index.Volumes != first.head.index.Volumes {
 			return nil, fmt.Errorf("%s is volume %d of %d of set %s, but %s volume %d of %d of set %s: volumes of two runs of mirror --volumes, both of %s; unpack the volumes of one run",
 				m.path, m.head.index.Volume, m.head.index.Volumes, short(m.head.index.Set),
@@ -103,13 +108,15 @@ func checkSet(members []setMember) (*volumeSet, error) {
 		return nil, fmt.Errorf("%s of %d %s missing (set %s, %s): give every volume of the set; nothing was unpacked",
 			absentVolumes(byNumber, n), n, verb, short(first.head.index.Set), manifestName(first.head))
 	}
-	set := &volumeSet{manifest: first.head.manifest, raw: first.head.raw, sig: first.head.sig, digest: first.head.index.Set}
+	set := &volumeSet{manifest: first.head.manifest, raw: first.head.raw, sig: first.head.sig, digest: first.head.index.Set, base: first.head.index.Base}
 	entries := make([][]VolumeEntry, n)
 	for v := 1; v <= n; v++ {
 		set.volumes = append(set.volumes, byNumber[v].path)
 		entries[v-1] = byNumber[v].head.index.Entries
 	}
-	if setDigest(setContent{Format: volumeFormat, ManifestSHA256: sha, Volumes: entries}) != set.digest {
+	// The format and base are the first volume's: the digest covers them,
+	// so a volume that claims others does not add up.
+	if setDigest(setContent{Format: first.head.index.Format, ManifestSHA256: sha, Base: set.base, Volumes: entries}) != set.digest {
 		return nil, fmt.Errorf("the indexes of these volumes do not add up to their set digest %s: a volume was altered, or comes from another run; copy the set again from the media, or re-create it", short(set.digest))
 	}
 	if err := checkCoverage(set.manifest, entries); err != nil {
@@ -125,10 +132,14 @@ func checkMember(m setMember) error {
 	switch {
 	case idx.Format == 0 || idx.Set == "":
 		return fmt.Errorf("%s was written by an older packstudio, without a set digest to prove the set whole; re-create the set with this one (packstudio mirror … --volumes DIR)", m.path)
-	case idx.Format > volumeFormat:
-		return fmt.Errorf("%s has a volume index of format %d, newer than this packstudio reads (%d); unpack it with the packstudio that wrote it, or a newer one", m.path, idx.Format, volumeFormat)
-	case idx.Format != volumeFormat:
+	case idx.Format > deltaFormat:
+		return fmt.Errorf("%s has a volume index of format %d, newer than this packstudio reads (%d); unpack it with the packstudio that wrote it, or a newer one", m.path, idx.Format, deltaFormat)
+	case idx.Format != volumeFormat && idx.Format != deltaFormat:
 		return fmt.Errorf("%s has a volume index of unknown format %d", m.path, idx.Format)
+	case idx.Format == deltaFormat && idx.Base == nil, idx.Format == volumeFormat && idx.Base != nil:
+		return fmt.Errorf("%s: its volume.json is of format %d, which does not go with its base (%v): the volume was altered; copy it again from the media, or re-create the set", m.path, idx.Format, idx.Base)
+	case idx.Base != nil && (!digestOrEmpty(idx.Base.ManifestSHA256) || idx.Base.ManifestSHA256 == ""):
+		return fmt.Errorf("%s: its volume.json names a base that is not a SHA-256; copy it again from the media, or re-create the set", m.path)
 	case idx.ManifestSHA256 != tree.Digest(m.head.raw):
 		return fmt.Errorf("%s: its volume.json names manifest sha256 %s, but the volume carries %s: the volume was altered; copy it again from the media, or re-create the set",
 			m.path, short(idx.ManifestSHA256), manifestName(m.head))
@@ -171,6 +182,23 @@ func checkCoverage(m *tree.Manifest, vols [][]VolumeEntry) error {
 		}
 	}
 	return nil
+}
+
+// sameBase reports whether two indexes name the same base (or none).
+func sameBase(a, b *VolumeBase) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return *a == *b
+}
+
+// setKind says what kind of set a volume belongs to: a full one or a delta
+// of which base.
+func setKind(base *VolumeBase) string {
+	if base == nil {
+		return "of a full set"
+	}
+	return "of a delta of " + base.String()
 }
 
 // absentVolumes names the numbers in 1..n that present lacks, as ranges
