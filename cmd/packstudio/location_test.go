@@ -29,11 +29,17 @@ func TestSegmentsTakeNoFlagName(t *testing.T) {
 	for _, s := range tree.BrowseSegments {
 		segment[s.Name] = true
 	}
+	// Flags that take a value of that very facet, in another role (the
+	// context a profile is resolved in): the same word, the same meaning.
+	sameFacet := map[string]bool{"resolve --product": true, "resolve --version": true, "resolve --cloud": true}
 	segmentFlags := 0
 	var walk func(c *cobra.Command)
 	walk = func(c *cobra.Command) {
 		visit := func(f *pflag.Flag) {
 			if !segment[f.Name] {
+				return
+			}
+			if sameFacet[c.Name()+" --"+f.Name] {
 				return
 			}
 			if strings.HasPrefix(f.Usage, "only artifacts ") {
