@@ -6,7 +6,6 @@ import (
 	"io"
 	"io/fs"
 	"maps"
-	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -40,9 +39,10 @@ func Load(dir string) (*Catalog, error) {
 // knows nothing of the tree it becomes, so the build says which names the
 // tree takes for itself and where sources may be.
 type LoadOptions struct {
-	// Open reads each catalog file (a build passes its key guard's, which
-	// refuses the signing key); nil means os.Open.
-	Open func(name string) (io.ReadCloser, error)
+	// Files reads every catalog file and folder (a build passes its input
+	// reader, which refuses the signing key and records what is read); nil
+	// means the plain file system.
+	Files Files
 	// Reserved maps each name no product, cloud, layer or arch id may take
 	// to what the site uses it for.
 	Reserved map[string]string
@@ -53,10 +53,10 @@ type LoadOptions struct {
 
 // LoadWith is Load with a build's options.
 func LoadWith(dir string, o LoadOptions) (*Catalog, error) {
-	if o.Open == nil {
-		o.Open = func(name string) (io.ReadCloser, error) { return os.Open(name) }
+	if o.Files == nil {
+		o.Files = osFiles{}
 	}
-	l := &loader{dir: dir, cat: &Catalog{Dir: dir}, broken: map[string]bool{}, open: o.Open, reserved: o.Reserved}
+	l := &loader{dir: dir, cat: &Catalog{Dir: dir}, broken: map[string]bool{}, files: o.Files, reserved: o.Reserved}
 	if o.SourcesWithin != "" {
 		// A missing folder leaves within empty: then every source is outside.
 		real, err := RealPath(o.SourcesWithin)
@@ -76,7 +76,7 @@ func LoadWith(dir string, o LoadOptions) (*Catalog, error) {
 
 type loader struct {
 	dir    string
-	open   func(name string) (io.ReadCloser, error)
+	files  Files
 	cat    *Catalog
 	ps     problems
 	layers map[string]int  // id → index in cat.Layers
@@ -105,7 +105,7 @@ func (l *loader) path(p string) string {
 // kind ("file", "dir" or "" for either).
 func (l *loader) source(file string, line int, key, p, kind string) Source {
 	src := Source{Path: l.path(p), Pos: Pos{File: file, Line: line}}
-	fi, err := os.Stat(src.Path)
+	fi, err := l.files.Stat(src.Path)
 	switch {
 	case err != nil:
 		l.ps.add(file, line, "fix the path (relative to the catalog directory "+l.dir+") or create it",
@@ -162,9 +162,9 @@ func checkName(text string) string {
 	return ""
 }
 
-// readFile reads one catalog file through the loader's open.
+// readFile reads one catalog file through the loader's files.
 func (l *loader) readFile(file string) ([]byte, error) {
-	f, err := l.open(file)
+	f, err := l.files.Open(file)
 	if err != nil {
 		return nil, err
 	}
@@ -383,7 +383,7 @@ func (p *Product) sameRelease(v Version) *Release {
 func (l *loader) loadPacks() {
 	dir := filepath.Join(l.dir, "packs")
 	reg := l.readRegistries()
-	entries, err := os.ReadDir(dir)
+	entries, err := l.files.ReadDir(dir)
 	if err != nil && !(errors.Is(err, fs.ErrNotExist) && len(l.registries) > 0) {
 		l.ps.add(dir, 0, "create the packs directory with one <name>.toml per pack", "cannot read packs: %v", unwrapPathError(err))
 		return

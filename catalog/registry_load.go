@@ -3,7 +3,6 @@ package catalog
 import (
 	"fmt"
 	"maps"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -40,7 +39,7 @@ func (l *loader) loadRegistries(file string, pos Lines, raws []rawRegistry) {
 			bad("", `add path = "registry" (the checkout, relative to the catalog directory)`, "[[registry]] has no path")
 		} else if src := l.source(file, at(".path"), "registry path", r.Path, ""); src.Path != "" {
 			rs.dir = src.Path
-			if fi, err := os.Stat(src.Path); err == nil && !fi.IsDir() {
+			if fi, err := l.files.Stat(src.Path); err == nil && !fi.IsDir() {
 				bad(".path", "point it at the registry checkout's folder", "registry path %q is not a folder", r.Path)
 			}
 		}
@@ -89,7 +88,7 @@ func (l *loader) readRegistries() map[string][]registryVersion {
 	out := map[string][]registryVersion{}
 	for _, rs := range l.registries {
 		l.cat.Registries = append(l.cat.Registries, rs.dir)
-		versions, ps := registry.Read(rs.dir, l.open)
+		versions, ps := registry.Read(rs.dir, l.files)
 		for _, p := range ps {
 			l.ps.add(p.File, p.Line, p.Fix, "%s", p.Msg)
 		}

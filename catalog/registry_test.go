@@ -193,3 +193,37 @@ func TestLoadRegistryUnsatisfiedDependency(t *testing.T) {
 		t.Errorf("Load: %v\nwant %s", err, want)
 	}
 }
+
+// TestLoadRegistryThroughALink: a [[registry]] path that is a link to the
+// checkout (the catalog accepts it as a folder) yields the same versions
+// as the checkout itself, not none.
+func TestLoadRegistryThroughALink(t *testing.T) {
+	t.Parallel()
+	want, err := Load(registryCatalog)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	if err := os.CopyFS(dir, os.DirFS(registryCatalog)); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(filepath.Join(dir, "registry"), filepath.Join(dir, "checkout")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("checkout", filepath.Join(dir, "registry")); err != nil {
+		t.Fatal(err)
+	}
+	got, err := Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := func(c *Catalog) (out []string) {
+		for _, v := range c.Versions {
+			out = append(out, v.ID())
+		}
+		return out
+	}
+	if !slices.Equal(ids(got), ids(want)) {
+		t.Errorf("through a link: versions %q, want %q", ids(got), ids(want))
+	}
+}

@@ -7,8 +7,7 @@ import (
 	"bytes"
 	"fmt"
 	"html/template"
-	"io"
-	"os"
+	"io/fs"
 	"path/filepath"
 	"regexp"
 	"sort"
@@ -45,13 +44,17 @@ type Page struct {
 
 var slugText = regexp.MustCompile(`^[a-z0-9][a-z0-9-]*$`)
 
-// Opener opens a file to read. A build passes its key guard's, which
-// refuses the signing key; nil means os.Open.
-type Opener func(name string) (io.ReadCloser, error)
+// Files is how the content folder is read: io/fs's interfaces over OS
+// paths. A build passes the one way it reads its inputs, which refuses the
+// signing key and records every read; nothing here reads any other way.
+type Files interface {
+	fs.ReadDirFS
+}
 
-// Options are what a build adds to LoadPages' checks.
+// Options are how LoadPages reads and what a build adds to its checks.
 type Options struct {
-	Open Opener
+	// Files reads the folder and its pages; required when there is a folder.
+	Files Files
 	// Reserved maps each name a page may not take, since the site writes
 	// its own file or folder there, to what that is.
 	Reserved map[string]string
@@ -78,7 +81,7 @@ func (es PageErrors) Error() string {
 	return strings.Join(lines, "\n")
 }
 
-// LoadPages reads dir/*.md through o.Open. _index.md becomes the home
+// LoadPages reads dir/*.md through o.Files. _index.md becomes the home
 // page's introduction; every other <slug>.md a page at <slug>/index.html.
 // Every page's name is checked before any is read: see CheckPages.
 func LoadPages(dir string, o Options) ([]Page, error) {
@@ -89,7 +92,7 @@ func LoadPages(dir string, o Options) ([]Page, error) {
 	var pages []Page
 	for _, file := range files {
 		slug := pageSlug(file)
-		src, err := readFile(o.Open, file)
+		src, err := fs.ReadFile(o.Files, file)
 		if err != nil {
 			return nil, fmt.Errorf("content: %w", err)
 		}
@@ -115,7 +118,7 @@ func listPages(dir string, o Options) ([]string, error) {
 	if dir == "" {
 		return nil, nil
 	}
-	entries, err := os.ReadDir(dir)
+	entries, err := o.Files.ReadDir(dir)
 	if err != nil {
 		return nil, fmt.Errorf("content: %w", err)
 	}
@@ -166,18 +169,6 @@ func checkPage(file string, o Options) *PageError {
 		}
 	}
 	return nil
-}
-
-func readFile(open Opener, name string) ([]byte, error) {
-	if open == nil {
-		return os.ReadFile(name)
-	}
-	f, err := open(name)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	return io.ReadAll(f)
 }
 
 func title(src []byte, slug string) string {

@@ -2,7 +2,7 @@ package content
 
 import (
 	"errors"
-	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -40,7 +40,7 @@ func TestLoadPages(t *testing.T) {
 	dir := t.TempDir()
 	os.WriteFile(filepath.Join(dir, "_index.md"), []byte("Welcome *here*.\n"), 0o644)
 	os.WriteFile(filepath.Join(dir, "about.md"), []byte("# About us\n\nText.\n"), 0o644)
-	pages, err := LoadPages(dir, Options{})
+	pages, err := LoadPages(".", Options{Files: os.DirFS(dir).(Files)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -61,13 +61,10 @@ func TestLoadPagesRefusesNames(t *testing.T) {
 	for name, text := range map[string]string{"about.md": "# About", "search.md": "# Search", "Bad Name.md": "x", "secret.md": "x"} {
 		os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644)
 	}
-	var read []string
+	files := &openLog{Files: os.DirFS(dir).(Files)}
 	o := Options{
 		Reserved: map[string]string{"search": "the search page (search/)"},
-		Open: func(name string) (io.ReadCloser, error) {
-			read = append(read, name)
-			return os.Open(name)
-		},
+		Files:    files,
 		Check: func(file string) (string, string) {
 			if filepath.Base(file) == "secret.md" {
 				return "is outside sources_within", "move it"
@@ -75,19 +72,30 @@ func TestLoadPagesRefusesNames(t *testing.T) {
 			return "", ""
 		},
 	}
-	_, err := LoadPages(dir, o)
+	_, err := LoadPages(".", o)
 	var pe PageErrors
 	if !errors.As(err, &pe) {
 		t.Fatalf("want PageErrors, got %v", err)
 	}
-	msg := strings.ReplaceAll(err.Error(), dir+string(filepath.Separator), "")
+	msg := err.Error()
 	want := `Bad Name.md: page name "Bad Name" may hold only lower-case letters, digits and '-'; rename the file
 search.md: page name "search" is a name the site uses itself: the search page (search/); rename the file
 secret.md: is outside sources_within; move it`
 	if msg != want {
 		t.Errorf("got\n%s\nwant\n%s", msg, want)
 	}
-	if len(read) > 0 {
-		t.Errorf("pages were read before their names were checked: %v", read)
+	if len(files.opened) > 0 {
+		t.Errorf("pages were read before their names were checked: %v", files.opened)
 	}
+}
+
+// openLog remembers which files were opened.
+type openLog struct {
+	Files
+	opened []string
+}
+
+func (l *openLog) Open(name string) (fs.File, error) {
+	l.opened = append(l.opened, name)
+	return l.Files.Open(name)
 }

@@ -85,6 +85,7 @@ type builder struct {
 	// by the key guard) before anything is written.
 	readmes map[string][]byte
 	guard   *keyguard.Guard
+	in      inputFS // the one way every input is read: through guard, recorded
 	site    *siteData
 	stats   Stats
 
@@ -121,7 +122,9 @@ func Build(ctx context.Context, o Options) (*Stats, error) {
 		}
 		b.guard = g
 	}
-	if err := b.loadRecording(rec); err != nil {
+	// The loaders keep it: the theme reads a template while rendering.
+	b.in = inputFS{guard: b.guard, rec: rec}
+	if err := b.load(); err != nil {
 		return nil, err
 	}
 	b.plan = newPlan(b.cat)
@@ -196,13 +199,12 @@ func (b *builder) checkManifestSize() {
 	}
 }
 
-// load reads and checks every input; nothing is written. Every file is
-// read through the key guard.
+// load reads and checks every input; nothing is written. Every file and
+// folder is read through b.in.
 func (b *builder) load() error {
-	open := b.guard.Open
-	cat, err := catalog.LoadWith(b.cfg.Catalog, b.catalogOptions(open))
+	cat, err := catalog.LoadWith(b.cfg.Catalog, b.catalogOptions())
 	if err != nil {
-		return b.withPageNames(err, open)
+		return b.withPageNames(err)
 	}
 	b.cat = cat
 	ps := b.checkKeyNotInInputs()
@@ -210,16 +212,16 @@ func (b *builder) load() error {
 		return ps // before reading any of them
 	}
 	// site.toml was read before the guard existed; its values are published.
-	if _, err := b.guard.ReadFile(b.cfg.File); err != nil {
+	if _, err := b.in.ReadFile(b.cfg.File); err != nil {
 		ps = append(ps, catalog.Problem{File: b.cfg.File, Msg: err.Error(), Fix: "remove the key from the site config"})
 	}
-	b.pages, err = content.LoadPages(b.cfg.Content, b.contentOptions(open))
+	b.pages, err = content.LoadPages(b.cfg.Content, b.contentOptions())
 	if pps, ok := pageProblems(err); ok {
 		ps = append(ps, pps...)
 	} else if err != nil {
 		ps = append(ps, catalog.Problem{File: b.cfg.File, Msg: err.Error(), Fix: "fix the content directory"})
 	}
-	b.theme, err = theme.New(b.cfg.Theme, open)
+	b.theme, err = theme.New(b.cfg.Theme, b.in)
 	if err == nil {
 		b.html, err = b.theme.HTML(nil)
 	}
@@ -234,7 +236,7 @@ func (b *builder) load() error {
 		if p.Readme.Path == "" || b.readmes[p.Readme.Path] != nil {
 			continue
 		}
-		data, err := b.guard.ReadFile(p.Readme.Path)
+		data, err := b.in.ReadFile(p.Readme.Path)
 		if err != nil {
 			ps = append(ps, catalog.Problem{File: p.Readme.Pos.File, Line: p.Readme.Pos.Line, Msg: err.Error(), Fix: "fix the readme"})
 		}

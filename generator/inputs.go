@@ -27,27 +27,28 @@ import (
 // build would write nothing (it is deterministic) so none is made.
 //
 // What is recorded, in inputsFile:
-//   - every file read through the key guard before packing (catalog, site
-//     config, content pages, theme overlay, readmes), as fstat saw it when
-//     opened, and the signing key file;
-//   - every directory whose listing the loaders use (the catalog and its
-//     packs folder, the content folder, each folder of the theme overlay),
-//     stat'ed before they are listed;
+//   - everything the loaders read through the build's inputFS (the
+//     only way they read: site config, catalog, registries, readmes,
+//     content pages, theme overlay): each file as fstat saw it when
+//     opened, each folder as it was before it was listed, each path
+//     stat'ed (or lstat'ed) as it was, and each path found missing as
+//     absent; and the signing key file;
 //   - the setup: a hash of the running executable, the working directory,
 //     the loaded config (every option, --base-url and --out included), the
 //     key path, key ID and public key;
 //   - the stamps of manifest.json, its signature, outputs.json and
 //     artifacts.json as this build left them.
 //
-// Pack sources are not recorded here: artifacts.json already holds each
-// one's fingerprint, which the check recomputes. The manifest needs no
+// Pack sources are recorded by their stat when the catalog checks them;
+// what is under a folder source is not: artifacts.json already holds each
+// source's fingerprint, which the check recomputes. The manifest needs no
 // date check: a build re-signs it only when its objects, base URL or key
 // change (an expired one is kept as it is; renewing is 'renew', which
 // rewrites manifest.json and so changes its stamp).
 const inputsFile = "inputs.json"
 
 // inputsFormat changes when what is recorded changes meaning.
-const inputsFormat = 1
+const inputsFormat = 2
 
 // racyWindow: an input whose change time falls this close to the start of
 // the build, or after it, may have been edited again within the same tick
@@ -59,94 +60,74 @@ const racyWindow = time.Second
 type inputsRecord struct {
 	Format  int               `json:"format"`
 	Setup   string            `json:"setup"`
-	Inputs  map[string]string `json:"inputs"` // absolute path → pack.Stamp
+	Inputs  map[string]string `json:"inputs"` // absolute path → pack.Stamp, or absent
+	Links   map[string]string `json:"links"`  // the same, of paths lstat'ed
 	Outputs map[string]string `json:"outputs"`
 	Objects int               `json:"objects"` // files in outputs.json
 	Stats   Stats             `json:"stats"`
 }
 
-// inputRecorder collects what a build reads; the key guard calls file
-// from the loaders' goroutines.
+// inputRecorder collects what a build reads through its inputFS, from
+// the loaders' goroutines.
 type inputRecorder struct {
 	mu     sync.Mutex
-	stamps map[string]string
-	newest int64 // latest change time seen, in ns
-	files  int   // files read
-	failed bool  // something could not be stat'ed: record nothing
+	stamps map[string]string // absolute path → pack.Stamp, links followed
+	links  map[string]string // the same, of what was lstat'ed
+	newest int64             // latest change time seen, in ns
+	files  int               // files read
+	failed bool              // something could not be stat'ed: record nothing
 }
+
+// absent is the stamp of a path that was not there: a loader that looked
+// for it (a theme file overriding the embedded one, a values.yaml) reads
+// it once it is.
+const absent = "absent"
 
 func newInputRecorder() *inputRecorder {
-	return &inputRecorder{stamps: map[string]string{}}
+	return &inputRecorder{stamps: map[string]string{}, links: map[string]string{}}
 }
 
-// file records a file as the guard opened it. Its folder is not recorded
+// file records a file as it was opened. Its folder is not recorded
 // unless a loader lists it: the site's own folder, say, changes with every
 // build, as it holds the output and the cache.
 func (r *inputRecorder) file(name string, fi fs.FileInfo) {
-	r.add(name, fi)
+	r.add(name, fi, true)
 	r.mu.Lock()
 	r.files++
 	r.mu.Unlock()
 }
 
-// dir records a folder as it is now; reading it comes after.
-func (r *inputRecorder) dir(p string) {
-	r.mu.Lock()
-	_, done := r.stamps[abs(p)]
-	r.mu.Unlock()
-	if done {
+// add records what a stat (follow) or lstat saw of p.
+func (r *inputRecorder) add(p string, fi fs.FileInfo, follow bool) {
+	if r == nil {
 		return
 	}
-	fi, err := os.Stat(p)
-	if err != nil {
-		r.mu.Lock()
-		r.failed = true
-		r.mu.Unlock()
-		return
-	}
-	r.add(p, fi)
-}
-
-// tree records a folder and every folder under it (links not followed,
-// as the theme's walk does not follow them).
-func (r *inputRecorder) tree(root string) {
-	r.dir(root)
-	real, err := filepath.EvalSymlinks(root) // WalkDir does not follow a linked root
-	if err != nil {
-		return // the loader will say what is wrong
-	}
-	filepath.WalkDir(real, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			r.mu.Lock()
-			r.failed = true
-			r.mu.Unlock()
-			return nil
-		}
-		if d.IsDir() {
-			r.dir(p)
-		}
-		return nil
-	})
-}
-
-func (r *inputRecorder) add(p string, fi fs.FileInfo) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.stamps[abs(p)] = pack.Stamp(fi)
+	r.stampsOf(follow)[abs(p)] = pack.Stamp(fi)
 	r.newest = max(r.newest, pack.ChangeTime(fi))
 }
 
-// recordListedDirs stats, before the loaders list them, the folders whose
-// listing decides what is read: a file added or removed there changes them.
-func (r *inputRecorder) recordListedDirs(cfg *Config) {
-	r.dir(cfg.Catalog)
-	r.dir(filepath.Join(cfg.Catalog, "packs"))
-	if cfg.Content != "" {
-		r.dir(cfg.Content)
+// failedAt records a path that could not be read: as absent when it is
+// not there, else as a doubt that keeps this build from being recorded.
+func (r *inputRecorder) failedAt(p string, err error, follow bool) {
+	if r == nil {
+		return
 	}
-	if cfg.Theme != "" {
-		r.tree(cfg.Theme)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if errors.Is(err, fs.ErrNotExist) {
+		r.stampsOf(follow)[abs(p)] = absent
+	} else {
+		r.failed = true
 	}
+}
+
+func (r *inputRecorder) stampsOf(follow bool) map[string]string {
+	if follow {
+		return r.stamps
+	}
+	return r.links
 }
 
 // recordKeyFile stats the signing key file before the guard reads it.
@@ -156,7 +137,7 @@ func (r *inputRecorder) recordKeyFile(key string) {
 		r.failed = true
 		return
 	}
-	r.add(key, fi)
+	r.add(key, fi, true)
 }
 
 // setupHash sums what decides the output besides the files read: the
@@ -211,30 +192,6 @@ func recordable(o Options) bool {
 	return o.SigningKey != "" && !strings.Contains(o.SigningKey, "://")
 }
 
-// loadRecording runs load with the guard recording every file read, the
-// listed folders stat'ed first. The loaders keep the recording guard (the
-// theme reads a template while rendering); packing gets the plain one,
-// since artifacts.json fingerprints the sources.
-func (b *builder) loadRecording(rec *inputRecorder) error {
-	if rec == nil || b.guard == nil {
-		return b.load()
-	}
-	plain := b.guard
-	rec.recordListedDirs(b.cfg)
-	b.guard = plain.Recording(rec.file)
-	defer func() { b.guard = plain }()
-	if err := b.load(); err != nil {
-		return err
-	}
-	// Registry folders are known only once catalog.toml is read, so they
-	// are stat'ed after their listing; one changed meanwhile has a change
-	// time inside racyWindow, and then no record is kept.
-	for _, dir := range b.cat.Registries {
-		rec.tree(dir)
-	}
-	return nil
-}
-
 // filesRead is how many input files the build read through the guard.
 func (r *inputRecorder) filesRead() int {
 	if r == nil {
@@ -285,7 +242,7 @@ func (b *builder) saveInputs(rec *inputRecorder, start time.Time) error {
 	if !ok {
 		return nil
 	}
-	r := inputsRecord{Format: inputsFormat, Setup: setup, Inputs: rec.stamps, Outputs: map[string]string{},
+	r := inputsRecord{Format: inputsFormat, Setup: setup, Inputs: rec.stamps, Links: rec.links, Outputs: map[string]string{},
 		Objects: b.stats.Objects, Stats: upToDateStats(b.stats)}
 	for _, p := range outputStampFiles(b.cfg) {
 		s, ok := lstamp(p)
@@ -335,7 +292,8 @@ func upToDate(o Options) (*Stats, bool) {
 	if setup, ok := setupHash(o); !ok || setup != r.Setup {
 		return nil, false
 	}
-	if !stampsHold(r.Outputs, o.Jobs, lstamp) || !stampsHold(r.Inputs, o.Jobs, statStamp) {
+	if !stampsHold(r.Outputs, o.Jobs, lstamp) || !stampsHold(r.Inputs, o.Jobs, inputStamp(os.Stat)) ||
+		!stampsHold(r.Links, o.Jobs, inputStamp(os.Lstat)) {
 		return nil, false
 	}
 	if !sourcesUnchanged(o) || !objectsUntouched(o.Config, r.Objects, o.Jobs) {
@@ -345,13 +303,19 @@ func upToDate(o Options) (*Stats, bool) {
 	return &st, true
 }
 
-// statStamp is pack.Stamp of the file or folder at p, links followed.
-func statStamp(p string) (string, bool) {
-	fi, err := os.Stat(p)
-	if err != nil {
-		return "", false
+// inputStamp is pack.Stamp of the file or folder at p as stat (os.Stat
+// or os.Lstat) sees it, or absent when it is not there.
+func inputStamp(stat func(string) (fs.FileInfo, error)) func(p string) (string, bool) {
+	return func(p string) (string, bool) {
+		fi, err := stat(p)
+		if errors.Is(err, fs.ErrNotExist) {
+			return absent, true
+		}
+		if err != nil {
+			return "", false
+		}
+		return pack.Stamp(fi), true
 	}
-	return pack.Stamp(fi), true
 }
 
 // stampsHold reports whether every path still has its recorded stamp.

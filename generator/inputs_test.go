@@ -58,10 +58,14 @@ func (s *site) freshBuild(b buildSetup) string {
 }
 
 // agedSite is a test site with a theme overlay whose files are all older
-// than racyWindow, so that a build may record them.
-func agedSite(t *testing.T) *site {
+// than racyWindow, so that a build may record them; prepare, when given,
+// changes the site first.
+func agedSite(t *testing.T, prepare ...func(*site)) *site {
 	t.Helper()
 	s := newSite(t)
+	for _, p := range prepare {
+		p(s)
+	}
 	s.edit("site.toml", `content = "content"`, "content = \"content\"\ntheme = \"theme\"")
 	for name, data := range map[string]string{
 		"theme/assets/extra.css":     "body { color: black }\n",
@@ -207,50 +211,90 @@ source = "payload/dashboard.txt"
 products = { palette = ">=4.6.0" }
 `
 
+// withRegistry makes the site's catalog the registry fixture's, whose
+// packs come from pack.json and values.yaml files.
+func withRegistry(s *site) {
+	if err := os.RemoveAll(s.path("catalog")); err != nil {
+		s.t.Fatal(err)
+	}
+	if err := os.CopyFS(s.path("catalog"), os.DirFS(filepath.Join("..", "catalog", "testdata", "registry", "catalog"))); err != nil {
+		s.t.Fatal(err)
+	}
+}
+
+// withThemeTemplate gives the theme overlay a template of its own.
+func withThemeTemplate(s *site) {
+	writeFile(s.t, s.path("theme/templates/verify-signatures.sh"), "#!/bin/sh\necho overridden\n")
+}
+
 // TestEveryInputKindLeadsToAFullBuild changes one input of each kind after
 // a build that recorded its inputs: the rebuild must not take the fast
 // path, and must leave the tree a fresh build of the changed site makes.
+// Every loader reads through inputFS (TestLoadersReadOnlyThroughInputFS),
+// so these cases check the reader and the record, one kind each.
 func TestEveryInputKindLeadsToAFullBuild(t *testing.T) {
 	t.Parallel()
 	cases := []struct {
-		name   string
-		change func(s *site, b *buildSetup)
+		name    string
+		change  func(s *site, b *buildSetup)
+		prepare func(s *site) // before the first build
 	}{
-		{"catalog toml edited", func(s *site, _ *buildSetup) {
+		{name: "catalog.toml edited", change: func(s *site, _ *buildSetup) {
+			s.edit("catalog/catalog.toml", `name = "VerteX"`, `name = "VerteX Pro"`)
+		}},
+		{name: "pack toml edited", change: func(s *site, _ *buildSetup) {
 			s.edit("catalog/packs/dashboard.toml", `display_name = "Dashboard"`, `display_name = "Dashboard Pro"`)
 		}},
-		{"pack readme edited", func(s *site, _ *buildSetup) {
+		{name: "registry pack.json edited", prepare: withRegistry, change: func(s *site, _ *buildSetup) {
+			s.edit("catalog/registry/argo-cd-3.27.0/pack.json", `"displayName": "Argo CD"`, `"displayName": "Argo CD Pro"`)
+		}},
+		{name: "registry values.yaml edited", prepare: withRegistry, change: func(s *site, _ *buildSetup) {
+			s.edit("catalog/registry/argo-cd-3.27.0/values.yaml", "dex:v2.41.1", "dex:v2.42.0")
+		}},
+		{name: "registry readme edited", prepare: withRegistry, change: func(s *site, _ *buildSetup) {
+			s.edit("catalog/registry/argo-cd-3.27.0/README.md", "A pack of the registry fixture.", "Another text.")
+		}},
+		{name: "file source edited", change: func(s *site, _ *buildSetup) {
+			s.edit("catalog/payload/dashboard.txt", "dashboard", "dashboard 2")
+		}},
+		{name: "file added to a folder source", change: func(s *site, _ *buildSetup) {
+			writeFile(s.t, s.path("catalog/payload/metallb/crds.yaml"), "kind: CustomResourceDefinition\n")
+		}},
+		{name: "theme overlay template edited", prepare: withThemeTemplate, change: func(s *site, _ *buildSetup) {
+			s.edit("theme/templates/verify-signatures.sh", "overridden", "overridden again")
+		}},
+		{name: "pack readme edited", change: func(s *site, _ *buildSetup) {
 			s.edit("catalog/readme/ubuntu.md", "| 22.04 | 5.15 |", "| 22.04 | 6.8 |")
 		}},
-		{"content page edited", func(s *site, _ *buildSetup) {
+		{name: "content page edited", change: func(s *site, _ *buildSetup) {
 			s.edit("content/about.md", "Plain text.", "Other text.")
 		}},
-		{"content page added", func(s *site, _ *buildSetup) {
+		{name: "content page added", change: func(s *site, _ *buildSetup) {
 			writeFile(s.t, s.path("content/faq.md"), "# FAQ\n\nAsked often.\n")
 		}},
-		{"pack file added to the catalog", func(s *site, _ *buildSetup) {
+		{name: "pack file added to the catalog", change: func(s *site, _ *buildSetup) {
 			writeFile(s.t, s.path("catalog/packs/extra.toml"), extraPack)
 		}},
-		{"theme overlay file edited", func(s *site, _ *buildSetup) {
+		{name: "theme overlay file edited", change: func(s *site, _ *buildSetup) {
 			s.edit("theme/assets/extra.css", "black", "white")
 		}},
-		{"theme overlay file added in a folder", func(s *site, _ *buildSetup) {
+		{name: "theme overlay file added in a folder", change: func(s *site, _ *buildSetup) {
 			writeFile(s.t, s.path("theme/assets/img/logo.svg"), "<svg/>\n")
 		}},
-		{"theme overlay template added", func(s *site, _ *buildSetup) {
+		{name: "theme overlay template added", change: func(s *site, _ *buildSetup) {
 			// Overrides the embedded script, read while rendering.
 			writeFile(s.t, s.path("theme/templates/verify-signatures.sh"), "#!/bin/sh\necho overridden\n")
 		}},
-		{"site.toml edited", func(s *site, _ *buildSetup) {
+		{name: "site.toml edited", change: func(s *site, _ *buildSetup) {
 			s.edit("site.toml", `title = "Test packs"`, `title = "Other packs"`)
 		}},
-		{"deep file of a directory source edited", func(s *site, _ *buildSetup) {
+		{name: "deep file of a directory source edited", change: func(s *site, _ *buildSetup) {
 			s.edit("catalog/payload/ubuntu-22.04/values.yaml", "kernel: 5.15", "kernel: 6.08")
 		}},
-		{"--base-url changed", func(s *site, b *buildSetup) {
+		{name: "--base-url changed", change: func(s *site, b *buildSetup) {
 			b.baseURL = "https://mirror.example.org/packs/"
 		}},
-		{"another signing key", func(s *site, b *buildSetup) {
+		{name: "another signing key", change: func(s *site, b *buildSetup) {
 			dir := s.path("key2")
 			os.MkdirAll(dir, 0o700)
 			b.key, _ = signtest.WriteKey(s.t, dir, "another")
@@ -263,7 +307,11 @@ func TestEveryInputKindLeadsToAFullBuild(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
-			s := agedSite(t)
+			var prepare []func(*site)
+			if c.prepare != nil {
+				prepare = append(prepare, c.prepare)
+			}
+			s := agedSite(t, prepare...)
 			var b buildSetup
 			s.armed(b)
 			c.change(s, &b)

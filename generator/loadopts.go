@@ -2,7 +2,6 @@ package generator
 
 import (
 	"errors"
-	"io"
 	"maps"
 
 	"github.com/packstudio/packstudio/catalog"
@@ -12,16 +11,16 @@ import (
 
 // catalogOptions are the catalog's checks that depend on the tree and the
 // site config: the names the tree takes for itself, and sources_within.
-func (b *builder) catalogOptions(open func(string) (io.ReadCloser, error)) catalog.LoadOptions {
-	return catalog.LoadOptions{Open: open, Reserved: tree.Reserved, SourcesWithin: b.cfg.SourcesWithin}
+func (b *builder) catalogOptions() catalog.LoadOptions {
+	return catalog.LoadOptions{Files: b.in, Reserved: tree.Reserved, SourcesWithin: b.cfg.SourcesWithin}
 }
 
 // contentOptions are the content pages' checks: a page may take neither a
 // name of the tree nor the public key's, and must be inside sources_within.
-func (b *builder) contentOptions(open func(string) (io.ReadCloser, error)) content.Options {
+func (b *builder) contentOptions() content.Options {
 	reserved := maps.Clone(tree.Reserved)
 	reserved[b.cfg.PublicKeyName] = "the site's public key (public_key_name in " + b.cfg.File + ")"
-	o := content.Options{Open: open, Reserved: reserved}
+	o := content.Options{Files: b.in, Reserved: reserved}
 	if b.cfg.SourcesWithin != "" {
 		within := b.cfg.SourcesWithin
 		o.Check = func(file string) (string, string) {
@@ -41,12 +40,12 @@ func (b *builder) contentOptions(open func(string) (io.ReadCloser, error)) conte
 
 // withPageNames adds to the catalog's problems those of the content
 // pages' names, so that one run reports both.
-func (b *builder) withPageNames(err error, open func(string) (io.ReadCloser, error)) error {
+func (b *builder) withPageNames(err error) error {
 	var ps catalog.Problems
 	if !errors.As(err, &ps) {
 		return err
 	}
-	pps, _ := pageProblems(content.CheckPages(b.cfg.Content, b.contentOptions(open)))
+	pps, _ := pageProblems(content.CheckPages(b.cfg.Content, b.contentOptions()))
 	return append(ps, pps...)
 }
 

@@ -9,9 +9,7 @@ import (
 	"errors"
 	"fmt"
 	htmltemplate "html/template"
-	"io"
 	"io/fs"
-	"os"
 	"path"
 	"path/filepath"
 	"sort"
@@ -26,29 +24,42 @@ var embedded embed.FS
 type Theme struct {
 	overlay fs.FS  // nil without an overlay; lists its files
 	dir     string // the overlay's directory
-	open    Opener
+	files   Files
 }
 
-// Opener opens a file to read. A build passes its key guard's, which
-// refuses the signing key; nil means os.Open.
-type Opener func(name string) (io.ReadCloser, error)
+// Files is how the overlay is read: io/fs's interfaces over OS paths. A
+// build passes the one way it reads its inputs, which refuses the signing
+// key and records every read; nothing here reads any other way.
+type Files interface {
+	fs.ReadDirFS
+	fs.StatFS
+}
 
 // New returns the theme, overlaid by dir when dir is not empty. Overlay
-// files are read through open.
-func New(dir string, open Opener) (*Theme, error) {
-	if open == nil {
-		open = func(name string) (io.ReadCloser, error) { return os.Open(name) }
-	}
-	t := &Theme{dir: dir, open: open}
+// files and folders are read through files.
+func New(dir string, files Files) (*Theme, error) {
+	t := &Theme{dir: dir, files: files}
 	if dir != "" {
-		fi, err := os.Stat(dir)
+		fi, err := files.Stat(dir)
 		if err != nil || !fi.IsDir() {
 			return nil, fmt.Errorf("theme %s: not a directory; fix the theme setting or remove it to use the embedded theme", dir)
 		}
-		t.overlay = os.DirFS(dir)
+		t.overlay = under{files, dir}
 	}
 	return t, nil
 }
+
+// under is the folder dir of files as an fs.FS of slash paths, for walking.
+type under struct {
+	files Files
+	dir   string
+}
+
+func (u under) path(name string) string { return filepath.Join(u.dir, filepath.FromSlash(name)) }
+
+func (u under) Open(name string) (fs.File, error)          { return u.files.Open(u.path(name)) }
+func (u under) ReadDir(name string) ([]fs.DirEntry, error) { return u.files.ReadDir(u.path(name)) }
+func (u under) Stat(name string) (fs.FileInfo, error)      { return u.files.Stat(u.path(name)) }
 
 // ReadFile returns a theme file, preferring the overlay.
 func (t *Theme) ReadFile(name string) ([]byte, error) {
@@ -65,12 +76,7 @@ func (t *Theme) readOverlay(name string) ([]byte, error) {
 	if !fs.ValidPath(name) {
 		return nil, fs.ErrNotExist
 	}
-	f, err := t.open(filepath.Join(t.dir, filepath.FromSlash(name)))
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	return io.ReadAll(f)
+	return fs.ReadFile(t.files, filepath.Join(t.dir, filepath.FromSlash(name)))
 }
 
 // list returns the names of files under dir in the embedded theme and the

@@ -1,7 +1,6 @@
 package registry
 
 import (
-	"io"
 	"os"
 	"path/filepath"
 	"testing"
@@ -22,8 +21,7 @@ func FuzzReadVersion(f *testing.F) {
 		if values != "" {
 			os.WriteFile(filepath.Join(dir, "values.yaml"), []byte(values), 0o644)
 		}
-		open := func(name string) (io.ReadCloser, error) { return os.Open(name) }
-		v, ps := readVersion(dir, filepath.Join(dir, "pack.json"), open)
+		v, ps := readVersion(".", "pack.json", os.DirFS(dir).(Files))
 		if v == nil {
 			return
 		}

@@ -12,7 +12,6 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -78,14 +77,25 @@ type Problem struct {
 	Msg, Fix string
 }
 
+// Files is how a registry is read: io/fs's interfaces over OS paths. A
+// build passes the one way it reads its inputs, which refuses the signing
+// key and records every read; nothing here reads any other way.
+type Files interface {
+	fs.ReadDirFS
+	fs.StatFS
+	Lstat(name string) (fs.FileInfo, error)
+}
+
 // Read finds every pack.json below dir (a folder holding one is a pack
 // version: its subfolders are its content, not searched further) and reads
-// it, through open. Versions come in path order; problems are all returned
-// at once.
-func Read(dir string, open func(name string) (io.ReadCloser, error)) ([]*Version, []Problem) {
+// it, through files. Versions come in path order; problems are all
+// returned at once.
+func Read(dir string, files Files) ([]*Version, []Problem) {
 	var out []*Version
 	var ps []Problem
-	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+	// fs.WalkDir joins names with path.Join: the same as filepath.Join
+	// for the OS paths given here.
+	err := fs.WalkDir(files, dir, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
 			ps = append(ps, Problem{File: path, Msg: fmt.Sprintf("cannot read: %v", unwrap(err)), Fix: "make it readable"})
 			return nil
@@ -97,10 +107,10 @@ func Read(dir string, open func(name string) (io.ReadCloser, error)) ([]*Version
 			return nil
 		}
 		file := filepath.Join(path, "pack.json")
-		if fi, err := os.Lstat(file); err != nil || !fi.Mode().IsRegular() {
+		if fi, err := files.Lstat(file); err != nil || !fi.Mode().IsRegular() {
 			return nil
 		}
-		v, vps := readVersion(path, file, open)
+		v, vps := readVersion(path, file, files)
 		ps = append(ps, vps...)
 		if v != nil {
 			out = append(out, v)
@@ -141,12 +151,12 @@ type rawPack struct {
 	} `json:"constraints"`
 }
 
-func readVersion(dir, file string, open func(string) (io.ReadCloser, error)) (*Version, []Problem) {
+func readVersion(dir, file string, files Files) (*Version, []Problem) {
 	var ps []Problem
 	add := func(line int, fix, format string, args ...any) {
 		ps = append(ps, Problem{File: file, Line: line, Msg: fmt.Sprintf(format, args...), Fix: fix})
 	}
-	data, err := readLimited(file, open)
+	data, err := readLimited(file, files)
 	if err != nil {
 		add(0, "make it readable and smaller than 4 MiB", "cannot read: %v", err)
 		return nil, ps
@@ -193,7 +203,7 @@ func readVersion(dir, file string, open func(string) (io.ReadCloser, error)) (*V
 				add(at, "name a file inside the pack's folder", "%s %q leaves the pack's folder", key, p)
 				continue
 			}
-			if fi, err := os.Lstat(filepath.Join(dir, filepath.FromSlash(p))); err != nil || !fi.Mode().IsRegular() && !fi.IsDir() {
+			if fi, err := files.Lstat(filepath.Join(dir, filepath.FromSlash(p))); err != nil || !fi.Mode().IsRegular() && !fi.IsDir() {
 				add(at, "add it to the pack's folder or remove it from the list", "%s %q is not in the pack's folder", key, p)
 			}
 		}
@@ -203,10 +213,10 @@ func readVersion(dir, file string, open func(string) (io.ReadCloser, error)) (*V
 			MinVersion: strings.TrimSpace(d.MinVersion), MaxVersion: strings.TrimSpace(d.MaxVersion), Type: d.Type,
 			Path: fmt.Sprintf("constraints.dependencies[%d]", i)})
 	}
-	if fi, err := os.Lstat(filepath.Join(dir, "README.md")); err == nil && fi.Mode().IsRegular() {
+	if fi, err := files.Lstat(filepath.Join(dir, "README.md")); err == nil && fi.Mode().IsRegular() {
 		v.Readme = filepath.Join(dir, "README.md")
 	}
-	ps = append(ps, v.readValues(open)...)
+	ps = append(ps, v.readValues(files)...)
 	if v.Name == "" || v.Version == "" || v.Layer == "" {
 		return nil, ps
 	}
@@ -219,12 +229,12 @@ func readVersion(dir, file string, open func(string) (io.ReadCloser, error)) (*V
 var yamlLine = regexp.MustCompile(`\bline (\d+)\b`)
 
 // readValues takes the images and charts of values.yaml, when there is one.
-func (v *Version) readValues(open func(string) (io.ReadCloser, error)) []Problem {
+func (v *Version) readValues(files Files) []Problem {
 	file := filepath.Join(v.Dir, "values.yaml")
-	if fi, err := os.Lstat(file); err != nil || !fi.Mode().IsRegular() {
+	if fi, err := files.Lstat(file); err != nil || !fi.Mode().IsRegular() {
 		return nil
 	}
-	data, err := readLimited(file, open)
+	data, err := readLimited(file, files)
 	if err != nil {
 		return []Problem{{File: file, Msg: fmt.Sprintf("cannot read: %v", err), Fix: "make it readable and smaller than 4 MiB"}}
 	}
@@ -254,8 +264,8 @@ func (v *Version) readValues(open func(string) (io.ReadCloser, error)) []Problem
 	return nil
 }
 
-func readLimited(file string, open func(string) (io.ReadCloser, error)) ([]byte, error) {
-	f, err := open(file)
+func readLimited(file string, files Files) ([]byte, error) {
+	f, err := files.Open(file)
 	if err != nil {
 		return nil, unwrap(err)
 	}
