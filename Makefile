@@ -12,7 +12,7 @@ DEMOKEY := .demo-key/packstudio
 ADDR    ?= 127.0.0.1:8080
 BASE_URL ?= http://$(ADDR)/
 
-.PHONY: demo test test-short test-deps build bench bench-big fuzz vet clean
+.PHONY: demo test test-short test-deps build bench bench-push bench-big fuzz vet clean
 
 build:
 	$(GO) build -o $(BIN) ./cmd/packstudio
@@ -44,11 +44,20 @@ vet:
 # synthetic catalog of 1,000 packs x 4 versions built from scratch, rebuilt
 # after one pack changed, published and mirrored; figures are printed as
 # tables. bench-big: 2,500 x 4 pack versions, and one 512 MiB artifact
-# packed and signed beside tar | zstd -3 -T0 + openssl.
+# packed and signed beside tar | zstd -3 -T0 + openssl. bench-push (run by
+# bench last): push of the synthetic catalog's artifacts into the CNCF
+# distribution registry beside oras push in a loop of the same parallelism,
+# three rounds, fresh registries each; PUSH_PACKS=50 for a quick run.
+PUSH_PACKS ?= 1000
+
 bench: build
 	$(GO) test ./generator -run XXX -bench . -benchtime 3x
 	$(GO) run ./internal/testing/benchtool -bin $(BIN) -packs 100 -publish=false -cp=false
 	$(GO) run ./internal/testing/benchtool -bin $(BIN) -hugo ""
+	$(MAKE) bench-push
+
+bench-push: build
+	$(GO) run ./internal/testing/benchtool -bin $(BIN) -catalog=false -push -packs $(PUSH_PACKS)
 
 bench-big: build
 	$(GO) run ./internal/testing/benchtool -bin $(BIN) -packs 2500 -versions 4 -publish=false -hugo "" -big 512

@@ -159,12 +159,13 @@ func Push(ctx context.Context, src tree.Reader, loc string, o PushOptions) (*Pus
 // selectRefs are the artifacts to push: all, or those the filter keeps.
 func selectRefs(ctx context.Context, src tree.Reader, lim tree.Limits, m *tree.Manifest, f *mirror.Filter) (refs []Ref, leftOut int, err error) {
 	all := allRefs(m)
+	idx := m.Index() // once: the manifest lists every page too
 	var problems []string
 	for _, o := range m.Objects {
 		if _, ok, err := RefOf(o.Path); err != nil {
 			problems = append(problems, err.Error())
 		} else if ok {
-			if _, signed := m.Index()[tree.SigPath(o.Path)]; !signed {
+			if _, signed := idx[tree.SigPath(o.Path)]; !signed {
 				problems = append(problems, o.Path+": the manifest lists no signature "+tree.SigPath(o.Path)+"; sign it (packstudio sign) and rebuild")
 			}
 		}

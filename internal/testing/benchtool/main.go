@@ -8,6 +8,9 @@
 //   - publish: the same tree to a fresh MinIO, side by side with
 //     `aws s3 sync` (Debian's AWS CLI v2) and `rclone sync`: full, nothing
 //     changed, one pack changed.
+//   - push (-push): the built tree's artifacts and signatures into the
+//     CNCF distribution registry beside `oras push` of the same files
+//     (push.go).
 //
 // These machines are shared and noisy: read the figures as ratios between
 // tools measured in the same run.
@@ -40,6 +43,7 @@ type run struct {
 	serverCPU time.Duration   // of the MinIO server during the run
 	maxRSS    int64           // bytes
 	st        generator.Stats // the build's own figures (build --stats)
+	out       []byte          // what it printed
 	err       error
 }
 
@@ -54,6 +58,9 @@ type options struct {
 	catalog         bool   // measure builds of the synthetic catalog
 	cp              bool   // time cp -r of the built tree as the floor
 	keepTrash       bool   // leave the replaced trees for the caller to delete
+	push            bool   // measure push into a registry beside oras
+	pushRounds      int
+	jobs            int // parallel pushes, ours and the peers'
 }
 
 func main() {
@@ -71,6 +78,9 @@ func main() {
 	flag.BoolVar(&o.catalog, "catalog", true, "measure builds of the synthetic catalog")
 	flag.BoolVar(&o.cp, "cp", true, "time cp -r of the built tree, the floor for writing that many files")
 	flag.BoolVar(&o.keepTrash, "keep-trash", false, "leave the replaced trees in <work>.trash (for runs back to back: deleting them would slow the next run's builds)")
+	flag.BoolVar(&o.push, "push", false, "also measure packstudio push into the distribution registry beside oras (builds the tree if -catalog=false)")
+	flag.IntVar(&o.pushRounds, "push-rounds", 3, "rounds of the push comparison, each into fresh registries; medians are reported")
+	flag.IntVar(&o.jobs, "jobs", 4, "parallel pushes: packstudio push --jobs, xargs -P for oras")
 	flag.Parse()
 	if err := bench(o); err != nil {
 		fmt.Fprintln(os.Stderr, "benchtool:", err)
@@ -96,6 +106,11 @@ func bench(o options) error {
 			return err
 		}
 	}
+	if o.push {
+		if err := benchPush(o, bin, o.work); err != nil {
+			return err
+		}
+	}
 	if o.bigMiB > 0 {
 		return benchBigArtifact(bin, o.work, o.bigMiB)
 	}
@@ -105,28 +120,13 @@ func bench(o options) error {
 // benchCatalog builds the synthetic catalog: full, unchanged, one pack
 // changed; then publishes and mirrors it.
 func benchCatalog(o options, bin, work string) error {
-	so := synth.Options{Packs: o.packs, VersionsPerPack: o.versions, Products: 2, ReleasesPerProduct: 8, Clouds: 8}
-	catalogDir := filepath.Join(work, "catalog")
-	t0 := time.Now()
-	if err := synth.Generate(catalogDir, so); err != nil {
+	so, catalogDir, err := prepareSite(o, bin, work)
+	if err != nil {
 		return err
 	}
-	fmt.Printf("synthetic catalog: %d packs x %d versions, %d products x %d releases, %d clouds (generated in %s)\n",
-		so.Packs, so.VersionsPerPack, so.Products, so.ReleasesPerProduct, so.Clouds, time.Since(t0).Round(time.Millisecond))
-	if err := writeSite(work); err != nil {
-		return err
-	}
-	if r := measure(work, nil, "keygen", bin, "keygen", "--out", "key/site"); r.err != nil {
-		return r.err
-	}
-	// A build records its inputs for the next one only when none changed
-	// within a second of its start (a stat cannot tell apart two edits in
-	// one tick of the file system's clock): a site is older than that.
-	time.Sleep(time.Second)
 
 	var pub *publisher
 	if o.publish {
-		var err error
 		if pub, err = newPublisher(o, work, bin); err != nil {
 			fmt.Println("publish figures skipped:", err)
 		} else {
@@ -231,6 +231,30 @@ func benchCatalog(o options, bin, work string) error {
 		pub.report()
 	}
 	return nil
+}
+
+// prepareSite writes the synthetic catalog, its site.toml and a key into
+// work.
+func prepareSite(o options, bin, work string) (so synth.Options, catalogDir string, err error) {
+	so = synth.Options{Packs: o.packs, VersionsPerPack: o.versions, Products: 2, ReleasesPerProduct: 8, Clouds: 8}
+	catalogDir = filepath.Join(work, "catalog")
+	t0 := time.Now()
+	if err := synth.Generate(catalogDir, so); err != nil {
+		return so, "", err
+	}
+	fmt.Printf("synthetic catalog: %d packs x %d versions, %d products x %d releases, %d clouds (generated in %s)\n",
+		so.Packs, so.VersionsPerPack, so.Products, so.ReleasesPerProduct, so.Clouds, time.Since(t0).Round(time.Millisecond))
+	if err := writeSite(work); err != nil {
+		return so, "", err
+	}
+	if r := measure(work, nil, "keygen", bin, "keygen", "--out", "key/site"); r.err != nil {
+		return so, "", r.err
+	}
+	// A build records its inputs for the next one only when none changed
+	// within a second of its start (a stat cannot tell apart two edits in
+	// one tick of the file system's clock): a site is older than that.
+	time.Sleep(time.Second)
+	return so, catalogDir, nil
 }
 
 // publisher runs the publish rounds of packstudio and its peers against
@@ -403,7 +427,7 @@ func measure(dir string, env []string, name, prog string, args ...string) run {
 	start := time.Now()
 	out, err := cmd.CombinedOutput()
 	wall := time.Since(start)
-	r := run{name: name, wall: wall}
+	r := run{name: name, wall: wall, out: out}
 	if cmd.ProcessState != nil {
 		ru := cmd.ProcessState.SysUsage().(*syscall.Rusage)
 		r.cpu = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())

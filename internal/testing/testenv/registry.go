@@ -38,14 +38,24 @@ func cachedBinary(env, name, install string) (string, error) {
 	return "", fmt.Errorf("no %s binary: set %s or run: GOBIN=$HOME/.cache/packstudio/bin go install %s", name, env, install)
 }
 
-// ORAS returns the oras CLI, an OCI client independent of ours.
+// ORASBinary finds the oras CLI, an OCI client independent of ours.
+func ORASBinary() (string, error) {
+	return cachedBinary("PACKSTUDIO_ORAS", "oras", "oras.land/oras/cmd/oras@"+ORASVersion)
+}
+
+// ORAS returns the oras CLI for a test.
 func ORAS(t testing.TB) string {
 	t.Helper()
-	p, err := cachedBinary("PACKSTUDIO_ORAS", "oras", "oras.land/oras/cmd/oras@"+ORASVersion)
+	p, err := ORASBinary()
 	if err != nil {
 		Missing(t, "%v", err)
 	}
 	return p
+}
+
+// RegistryBinary finds the CNCF distribution registry.
+func RegistryBinary() (string, error) {
+	return cachedBinary("PACKSTUDIO_REGISTRY", "registry", "github.com/distribution/distribution/v3/cmd/registry@"+RegistryVersion)
 }
 
 // Registry is a running distribution registry: no referrers API, so
@@ -71,21 +81,32 @@ type RegistryOptions struct {
 // stops it when the test ends.
 func StartRegistry(t testing.TB, o RegistryOptions) *Registry {
 	t.Helper()
-	bin, err := cachedBinary("PACKSTUDIO_REGISTRY", "registry", "github.com/distribution/distribution/v3/cmd/registry@"+RegistryVersion)
+	bin, err := RegistryBinary()
 	if err != nil {
 		Missing(t, "%v", err)
 	}
-	dir := t.TempDir()
-	addr, err := freeAddr()
+	r, err := StartRegistryIn(bin, t.TempDir(), o)
 	if err != nil {
 		t.Fatal(err)
+	}
+	t.Cleanup(r.Stop)
+	return r
+}
+
+// StartRegistryIn starts the registry bin with its configuration, storage
+// and log in dir (which the caller owns: an empty directory gives empty
+// storage), and waits until it answers. Stop ends it.
+func StartRegistryIn(bin, dir string, o RegistryOptions) (*Registry, error) {
+	addr, err := freeAddr()
+	if err != nil {
+		return nil, err
 	}
 	r := &Registry{Host: addr, Root: filepath.Join(dir, "storage"), logPath: filepath.Join(dir, "registry.log")}
 	config := fmt.Sprintf("version: 0.1\nlog:\n  level: info\nstorage:\n  filesystem:\n    rootdirectory: %s\n  delete:\n    enabled: true\nhttp:\n  addr: %s\n", r.Root, addr)
 	if o.Auth || o.TLS {
 		certs := filepath.Join(dir, "certs")
 		if err := writeCert(certs); err != nil {
-			t.Fatal(err)
+			return nil, err
 		}
 		r.CACert = filepath.Join(certs, "public.crt")
 		config += fmt.Sprintf("  tls:\n    certificate: %s\n    key: %s\n", r.CACert, filepath.Join(certs, "private.key"))
@@ -94,37 +115,43 @@ func StartRegistry(t testing.TB, o RegistryOptions) *Registry {
 		r.Username, r.Password = "pusher", "pw-"+randomHex(8)
 		hash, err := bcrypt.GenerateFromPassword([]byte(r.Password), bcrypt.MinCost)
 		if err != nil {
-			t.Fatal(err)
+			return nil, err
 		}
 		htpasswd := filepath.Join(dir, "htpasswd")
 		if err := os.WriteFile(htpasswd, []byte(r.Username+":"+string(hash)+"\n"), 0o600); err != nil {
-			t.Fatal(err)
+			return nil, err
 		}
 		config += fmt.Sprintf("auth:\n  htpasswd:\n    realm: packstudio-test\n    path: %s\n", htpasswd)
 	}
 	cfgPath := filepath.Join(dir, "config.yml")
 	if err := os.WriteFile(cfgPath, []byte(config), 0o600); err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	logs, err := os.Create(r.logPath)
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	r.cmd = exec.Command(bin, "serve", cfgPath)
 	r.cmd.Env = append(os.Environ(), "OTEL_TRACES_EXPORTER=none", "OTEL_SDK_DISABLED=true")
 	r.cmd.Stdout, r.cmd.Stderr = logs, logs
 	if err := r.cmd.Start(); err != nil {
-		t.Fatal(err)
+		logs.Close()
+		return nil, err
 	}
 	r.exited = make(chan struct{})
 	go func() { r.cmd.Wait(); logs.Close(); close(r.exited) }()
-	t.Cleanup(func() { r.cmd.Process.Kill(); <-r.exited })
 	if err := r.wait(30 * time.Second); err != nil {
-		log, _ := os.ReadFile(r.logPath)
-		t.Fatalf("starting the registry: %v\n%s", err, log)
+		r.Stop()
+		return nil, fmt.Errorf("starting the registry: %v\n%s", err, r.Log())
 	}
-	return r
+	return r, nil
 }
+
+// Stop kills the registry and waits for it; its storage stays.
+func (r *Registry) Stop() { r.cmd.Process.Kill(); <-r.exited }
+
+// CPU is the CPU time the registry process has used so far (Linux).
+func (r *Registry) CPU() time.Duration { return processCPU(r.cmd) }
 
 // URL is the registry's base URL.
 func (r *Registry) URL() string {

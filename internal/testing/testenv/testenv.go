@@ -226,11 +226,15 @@ func (m *MinIO) wait(timeout time.Duration) error {
 
 // CPU returns the CPU time the server process has used so far (Linux),
 // so that benchmarks can show where the time of a transfer goes.
-func (m *MinIO) CPU() time.Duration {
-	if m.cmd == nil || m.cmd.Process == nil {
+func (m *MinIO) CPU() time.Duration { return processCPU(m.cmd) }
+
+// processCPU is the CPU time (user plus system) a running process has used
+// so far, from /proc (Linux); 0 when it cannot tell.
+func processCPU(cmd *exec.Cmd) time.Duration {
+	if cmd == nil || cmd.Process == nil {
 		return 0
 	}
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", m.cmd.Process.Pid))
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", cmd.Process.Pid))
 	if err != nil {
 		return 0
 	}
