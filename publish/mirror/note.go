@@ -1,8 +1,10 @@
 package mirror
 
 import (
+	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/packstudio/packstudio/internal/atomicfile"
@@ -63,7 +65,13 @@ func (mr *mirrorer) writeNote(leftOut []string) error {
 	if err := mr.root.MkdirAll(filepath.FromSlash(path.Dir(tree.MirrorNotePath)), 0o755); err != nil {
 		return unplaceable(mr.dest, err)
 	}
-	f, err := atomicfile.CreateIn(mr.root, filepath.Join(StateDir, "partial"), filepath.FromSlash(tree.MirrorNotePath))
+	return placeNote(mr.root, filepath.Join(StateDir, "partial"), data)
+}
+
+// placeNote writes a mirror note's bytes at tree.MirrorNotePath in root,
+// its temp file in tmpDir.
+func placeNote(root *os.Root, tmpDir string, data []byte) error {
+	f, err := atomicfile.CreateIn(root, tmpDir, filepath.FromSlash(tree.MirrorNotePath))
 	if err != nil {
 		return err
 	}
@@ -72,4 +80,34 @@ func (mr *mirrorer) writeNote(leftOut []string) error {
 		return err
 	}
 	return f.Commit(0o644)
+}
+
+// noteUnpacked writes the note of a partial tree rebuilt from volumes: a
+// partial mirror's own note differs from the manifest's, so its volumes
+// cannot carry it, and without one its pages would ask for a file that is
+// not there. It names what the set left out (the artifacts among
+// missing) and returns missing without the note. A tree whose manifest
+// lists no note, or which holds it, is left alone.
+func noteUnpacked(root *os.Root, m *tree.Manifest, missing []string) ([]string, error) {
+	i := slices.Index(missing, tree.MirrorNotePath)
+	if _, listed := m.Index()[tree.MirrorNotePath]; !listed || i < 0 {
+		return missing, nil
+	}
+	var leftOut []string
+	for _, p := range missing {
+		if strings.HasPrefix(p, "artifacts/") {
+			leftOut = append(leftOut, p)
+		}
+	}
+	data, err := Note("", nil, leftOut)
+	if err != nil {
+		return missing, err
+	}
+	if err := root.MkdirAll(filepath.FromSlash(path.Dir(tree.MirrorNotePath)), 0o755); err != nil {
+		return missing, err
+	}
+	if err := placeNote(root, StateDir, data); err != nil {
+		return missing, err
+	}
+	return slices.Delete(slices.Clone(missing), i, i+1), nil
 }

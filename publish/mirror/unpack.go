@@ -125,6 +125,9 @@ func UnpackSet(volumes []string, dest string, key *sign.Verifier, o UnpackOption
 		}
 	}
 	res.Missing = u.missing(base)
+	if res.Missing, err = noteUnpacked(root, set.manifest, res.Missing); err != nil {
+		return res, err
+	}
 	return res, u.commit(res.Missing)
 }
 

@@ -155,13 +155,29 @@ func TestUnpack(t *testing.T) {
 			lacks = append(lacks, o.Path)
 		}
 	}
+	// A partial mirror holds its own note (what it left out), whose bytes
+	// are not the manifest's, so its volumes cannot carry it: unpack writes
+	// the note of what the set lacks, so pages find the file they load.
+	note, err := mirror.Note("https://packs.example.com/", nil, lacks)
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(partial, filepath.FromSlash(tree.MirrorNotePath)), note, 0o644)
 	paths, _, err = mirror.WriteVolumes(partial, filepath.Join(t.TempDir(), "partial-vols"), 1<<20)
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err = verify.Unpack(ctx, paths, filepath.Join(t.TempDir(), "partial"), key, mirror.UnpackOptions{})
+	unpacked := filepath.Join(t.TempDir(), "partial")
+	res, err = verify.Unpack(ctx, paths, unpacked, key, mirror.UnpackOptions{})
 	if err != nil || !res.Report.OK() || !slices.Equal(res.Missing, lacks) || len(res.Report.LeftOut) != len(lacks) {
 		t.Errorf("a partial set: %v, missing %v (want %v), report %+v", err, res.Missing, lacks, res.Report)
+	}
+	data, err := os.ReadFile(filepath.Join(unpacked, filepath.FromSlash(tree.MirrorNotePath)))
+	if err != nil {
+		t.Fatalf("the unpacked partial tree has no mirror note: %v", err)
+	}
+	if n, err := tree.ParseMirrorNote(data); err != nil || !slices.Equal(n.LeftOut, lacks) {
+		t.Errorf("the unpacked note: %v, left out %v, want %v", err, n, lacks)
 	}
 	other := treetest.NewPublisher(t, "other")
 	var te *mirror.TrustError
