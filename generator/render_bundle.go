@@ -37,7 +37,7 @@ type bundleEntry struct {
 	// Outside lists the rules (positions in Needs) that only versions of
 	// layers the add-on only page leaves out meet: the cluster it adds to.
 	Outside    []int    `json:"o,omitempty"`
-	Images     []string `json:"i,omitempty"`
+	Images     []string `json:"im,omitempty"`
 	Deprecated bool     `json:"d,omitempty"`
 }
 
@@ -459,7 +459,7 @@ type selectionVersion struct {
 	// Words the rule in words, an index into the page's needs.
 	Needs      [][]int  `json:"n,omitempty"`
 	Words      []int    `json:"w,omitempty"`
-	Images     []string `json:"i,omitempty"`
+	Images     []string `json:"im,omitempty"`
 	Deprecated bool     `json:"d,omitempty"`
 }
 

@@ -295,7 +295,7 @@
     return all.map(function (i) {
       var e = entries[i];
       var sig = items[i].querySelector('a[href$=".sig.bin"]');
-      return { id: e.id, display: e.pack.display, version: e.v, size: e.s, sha256: e.h, page: e.pack.page, images: e.i,
+      return { id: e.id, display: e.pack.display, version: e.v, size: e.s, sha256: e.h, page: e.pack.page, images: e.im,
         url: items[i].querySelector('a:not([href$=".sig.bin"])').getAttribute("href"), sig: sig.getAttribute("href") };
     });
   }

@@ -99,7 +99,7 @@
     show(known.map(function (id) {
       var x = byID.get(id);
       return { id: id, display: x.pack.display, version: x.v.v, size: x.v.s, sha256: x.v.h, url: x.v.u, sig: x.v.g,
-        page: x.pack.page, images: x.v.i, remove: function () { ps.picks.remove(id); render(); status.textContent = "Removed " + id + "."; } };
+        page: x.pack.page, images: x.v.im, remove: function () { ps.picks.remove(id); render(); status.textContent = "Removed " + id + "."; } };
     }), unmet(known, ri));
   }
 
