@@ -227,7 +227,8 @@
       if (none[i]) none[i].checked = state.chosen[i].length === 0;
       var hint = fieldsets[i] && fieldsets[i].querySelector("[data-hint]");
       if (hint) hint.textContent = hidden[i] ? hidden[i] + " more " + (hidden[i] === 1 ? "version is" : "versions are") +
-        " hidden: not for this architecture or FIPS choice, or not compatible with your choices" + (l.multiple ? "." : " above.") : "";
+        " hidden: not for this architecture or FIPS choice, not compatible with your choices" + (l.multiple ? "" : " above") +
+        ", or needing a version that they rule out." : "";
     });
     var chosen = picks();
     var needs = unmet();
