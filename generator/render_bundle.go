@@ -1,6 +1,7 @@
 package generator
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"html/template"
@@ -28,6 +29,16 @@ type bundleEntry struct {
 	Size      int64   `json:"s"`
 	SHA256    string  `json:"h"`
 	Conflicts []int32 `json:"c,omitempty"`
+	// Needs has, per required rule, the entries of the page meeting it
+	// (empty: none here can); Words the rule in words, an index into
+	// bundleData.Needs, which rules of many versions share.
+	Needs [][]int32 `json:"n,omitempty"`
+	Words []int     `json:"w,omitempty"`
+	// Outside lists the rules (positions in Needs) that only versions of
+	// layers the add-on only page leaves out meet: the cluster it adds to.
+	Outside    []int    `json:"o,omitempty"`
+	Images     []string `json:"im,omitempty"`
+	Deprecated bool     `json:"d,omitempty"`
 }
 
 // bundlePack is a pack of the page; its page link is in the page's list.
@@ -54,6 +65,7 @@ type bundleData struct {
 	Layers  []bundleLayer `json:"layers"`
 	Packs   []bundlePack  `json:"packs"`
 	Entries []bundleEntry `json:"entries"`
+	Needs   []string      `json:"needs,omitempty"` // required rules in words ("Prometheus Operator 75.0.0 or later")
 }
 
 // siteKey names the site's public key for a page that saves or scripts a
@@ -71,25 +83,60 @@ func (b *builder) siteKey(root string) siteKey {
 // multipleLayer reports whether a bundle may hold several packs of layer li.
 func (b *builder) multipleLayer(li int) bool { return b.cat.Layers[li].Multiple }
 
+// pageEntry is an entry of a builder page. On the add-on only page,
+// Outside lists its required rules that only versions of the layers the
+// page leaves out meet: the cluster the add-ons go on holds those.
+type pageEntry struct {
+	contextEntry
+	Outside []int
+}
+
+// pageEntries are a cloud's builder entries as its page takes them.
+func pageEntries(all []contextEntry) []pageEntry {
+	out := make([]pageEntry, len(all))
+	for i, e := range all {
+		out[i] = pageEntry{contextEntry: e}
+	}
+	return out
+}
+
 // addonEntries keeps the entries of multiple-choice layers, with their
-// conflicts renumbered to the kept positions: the add-on only page.
-func (b *builder) addonEntries(all []contextEntry) []contextEntry {
+// conflicts and needs renumbered to the kept positions: the add-on only
+// page.
+func (b *builder) addonEntries(all []contextEntry) []pageEntry {
 	at := make([]int32, len(all)) // position in all → 1 + position kept, 0 when dropped
-	var out []contextEntry
+	var out []pageEntry
 	for p, e := range all {
 		if b.multipleLayer(e.Version.Pack.LayerOrder) {
-			out = append(out, e)
+			out = append(out, pageEntry{contextEntry: e})
 			at[p] = int32(len(out))
 		}
 	}
-	for k, e := range out {
-		var c []int32
-		for _, p := range e.Conflicts {
+	kept := func(ps []int32) []int32 {
+		var k []int32
+		for _, p := range ps {
 			if at[p] > 0 {
-				c = append(c, at[p]-1)
+				k = append(k, at[p]-1)
 			}
 		}
-		out[k].Conflicts = c
+		return k
+	}
+	for k, e := range out {
+		out[k].Conflicts = kept(e.Conflicts)
+		if e.Needs == nil {
+			continue
+		}
+		needs := make([][]int32, len(e.Needs))
+		for n, met := range e.Needs {
+			needs[n] = kept(met)
+			if needs[n] == nil {
+				needs[n] = []int32{}
+				if len(met) > 0 {
+					out[k].Outside = append(out[k].Outside, n)
+				}
+			}
+		}
+		out[k].Needs = needs
 	}
 	return out
 }
@@ -97,7 +144,7 @@ func (b *builder) addonEntries(all []contextEntry) []contextEntry {
 // bundleEntryView is one pack version in a builder page's list.
 type bundleEntryView struct {
 	ID, Label, Arch, Size, Href, SigHref string
-	FIPS                                 bool
+	FIPS, Deprecated                     bool
 	Rules                                []string
 }
 
@@ -149,6 +196,9 @@ func layerChoices(l bundleLayerView) template.HTML {
 			b.text(e.Arch)
 			if e.FIPS {
 				b.WriteString(` · <span class="tag">FIPS</span>`)
+			}
+			if e.Deprecated {
+				b.WriteString(` · <span class="tag">deprecated</span>`)
 			}
 			b.WriteString(" · ")
 			b.text(e.Size)
@@ -248,7 +298,7 @@ func (b *builder) renderBundleRelease(r *catalog.Release) error {
 func (b *builder) renderBuilder(r *catalog.Release, cloud catalog.Facet, entries []contextEntry) error {
 	dir := bundleDir(r) + "/" + cloud.ID
 	title := fmt.Sprintf("Build a %s %s bundle for %s", r.Product.Name, r.Version.Raw, cloud.Name)
-	return b.renderBundlePage(dir, title, r, cloud.ID, cloud.Name, entries, false)
+	return b.renderBundlePage(dir, title, r, cloud.ID, cloud.Name, pageEntries(entries), false)
 }
 
 // renderAddons writes the add-on only page: every version of a
@@ -259,11 +309,11 @@ func (b *builder) renderAddons(r *catalog.Release) error {
 	return b.renderBundlePage(dir, title, r, "", "", b.addonEntries(b.contextEntries(r, "")), true)
 }
 
-func (b *builder) renderBundlePage(dir, title string, r *catalog.Release, cloudID, cloudName string, entries []contextEntry, addons bool) error {
+func (b *builder) renderBundlePage(dir, title string, r *catalog.Release, cloudID, cloudName string, entries []pageEntry, addons bool) error {
 	root := rootOf(dir)
 	inline, layers := b.bundleInline(root, r, cloudID, entries, addons)
 	// The FIPS toggle is left out where it could only empty the page.
-	hasFIPS := slices.ContainsFunc(entries, func(e contextEntry) bool { return e.Version.FIPS })
+	hasFIPS := slices.ContainsFunc(entries, func(e pageEntry) bool { return e.Version.FIPS })
 	data := struct {
 		pageData
 		Product, Version, CloudName, ReleaseHref string
@@ -276,7 +326,7 @@ func (b *builder) renderBundlePage(dir, title string, r *catalog.Release, cloudI
 }
 
 // bundleInline makes the page's inline data and its no-JS list in one pass.
-func (b *builder) bundleInline(root string, r *catalog.Release, cloudID string, entries []contextEntry, addons bool) (template.JS, []bundleLayerView) {
+func (b *builder) bundleInline(root string, r *catalog.Release, cloudID string, entries []pageEntry, addons bool) (template.JS, []bundleLayerView) {
 	d := bundleData{Product: r.Product.ID, Version: r.Version.Raw, Cloud: cloudID, Root: root, Key: b.siteKey(root), Entries: make([]bundleEntry, 0, len(entries))}
 	var views []bundleLayerView
 	layerAt := map[int]int{} // catalog layer order → index in d.Layers
@@ -293,6 +343,7 @@ func (b *builder) bundleInline(root string, r *catalog.Release, cloudID string, 
 	}
 	packAt := map[*catalog.Pack]int{}
 	displayed := map[string]int{} // display name → packs of the page showing it
+	wordsAt := map[string]int{}   // a required rule in words → index in d.Needs
 	for _, e := range entries {
 		v := e.Version
 		p, ok := packAt[v.Pack]
@@ -306,10 +357,25 @@ func (b *builder) bundleInline(root string, r *catalog.Release, cloudID string, 
 			lv.Packs = append(lv.Packs, bundlePackView{Name: v.Pack.Name, DisplayName: v.Pack.DisplayName, Href: root + packPage(v.Pack.Name)})
 		}
 		a := b.packArtifacts[v.Index]
-		d.Entries = append(d.Entries, bundleEntry{Pack: p, Version: v.Version.Raw, Arch: archBits(d.Arches, v.Arch), FIPS: v.FIPS,
-			Size: a.Size, SHA256: a.SHA256, Conflicts: e.Conflicts})
+		be := bundleEntry{Pack: p, Version: v.Version.Raw, Arch: archBits(d.Arches, v.Arch), FIPS: v.FIPS,
+			Size: a.Size, SHA256: a.SHA256, Conflicts: e.Conflicts, Needs: e.Needs, Outside: e.Outside,
+			Images: v.Images, Deprecated: v.Deprecated}
+		for _, rule := range v.Requires {
+			if rule.Kind != catalog.Required {
+				continue
+			}
+			w := b.needWords(rule)
+			k, ok := wordsAt[w]
+			if !ok {
+				k = len(d.Needs)
+				wordsAt[w] = k
+				d.Needs = append(d.Needs, w)
+			}
+			be.Words = append(be.Words, k)
+		}
+		d.Entries = append(d.Entries, be)
 		view := bundleEntryView{ID: v.ID(), Label: v.Pack.DisplayName + " " + v.Version.Raw, Arch: strings.Join(v.Arch, ", "),
-			Size: humanSize(a.Size), Href: root + a.Path, SigHref: root + a.SigPath, FIPS: v.FIPS}
+			Size: humanSize(a.Size), Href: root + a.Path, SigHref: root + a.SigPath, FIPS: v.FIPS, Deprecated: v.Deprecated}
 		for _, rule := range v.Requires {
 			view.Rules = append(view.Rules, ruleLead(rule.Kind)+" "+b.ruleTarget(rule)+" "+rule.Versions.Raw)
 		}
@@ -327,6 +393,10 @@ func (b *builder) bundleInline(root string, r *catalog.Release, cloudID string, 
 			if displayed[pv.DisplayName] < 2 {
 				views[i].Packs[k].Name = ""
 			}
+			// Deprecated versions after the current ones.
+			slices.SortStableFunc(pv.Entries, func(x, y bundleEntryView) int {
+				return cmp.Compare(boolInt(x.Deprecated), boolInt(y.Deprecated))
+			})
 		}
 		views[i].Choices = layerChoices(views[i])
 	}
@@ -336,6 +406,20 @@ func (b *builder) bundleInline(root string, r *catalog.Release, cloudID string, 
 	}
 	// json.Marshal escapes <, > and &, so the data cannot close its <script>.
 	return template.JS(js), views
+}
+
+// needWords says what a required rule asks for, as the builder shows it
+// after "needs": "Prometheus Operator 75.0.0 or later", "a Kubernetes pack
+// >=1.28 <1.33".
+func (b *builder) needWords(r catalog.Rule) string {
+	target := strings.Replace(b.ruleTarget(r), "every ", "a ", 1)
+	if r.Pack != "" {
+		target = b.packTitle(r.Pack)
+	}
+	if w := rangeWords(r.Versions.Raw); w != "" {
+		return target + " " + w
+	}
+	return target + " " + r.Versions.Raw
 }
 
 // archBits sets bit i for each of ids that is arches[i].
@@ -370,6 +454,13 @@ type selectionVersion struct {
 	// offering this version: bundle.json names one release, and mirror
 	// --bundle refuses a version that release does not offer.
 	Releases []int `json:"r"`
+	// Needs has, per required rule, the versions of the page meeting it
+	// (positions counted across every pack's versions, in page order);
+	// Words the rule in words, an index into the page's needs.
+	Needs      [][]int  `json:"n,omitempty"`
+	Words      []int    `json:"w,omitempty"`
+	Images     []string `json:"im,omitempty"`
+	Deprecated bool     `json:"d,omitempty"`
 }
 
 // selectionRelease is a release a selection's bundle.json can name.
@@ -394,17 +485,48 @@ func (b *builder) renderSelection() error {
 			named = append(named, selectionRelease{Product: p.ID, Version: r.Version.Raw, Name: p.Name + " " + r.Version.Raw})
 		}
 	}
+	at := make([]int, len(b.cat.Versions)) // catalog index → position on the page
+	n := 0
+	for _, p := range b.cat.Packs {
+		for _, v := range p.Versions {
+			at[v.Index] = n
+			n++
+		}
+	}
+	var words []string
+	wordsAt := map[string]int{}
 	packs := make([]selectionPack, 0, len(b.cat.Packs))
 	for _, p := range b.cat.Packs {
 		sp := selectionPack{Name: p.Name, DisplayName: p.DisplayName, Page: root + packPage(p.Name)}
 		for _, v := range p.Versions {
 			a := b.packArtifacts[v.Index]
 			sv := selectionVersion{Version: v.Version.Raw, Size: a.Size, SHA256: a.SHA256,
-				URL: root + a.Path, SigURL: root + a.SigPath, Releases: []int{}}
+				URL: root + a.Path, SigURL: root + a.SigPath, Releases: []int{}, Images: v.Images, Deprecated: v.Deprecated}
 			for ri, r := range releases {
 				if v.OffersRelease(r) {
 					sv.Releases = append(sv.Releases, ri)
 				}
+			}
+			for _, rule := range v.Requires {
+				if rule.Kind != catalog.Required {
+					continue
+				}
+				met := []int{}
+				for _, o := range b.cat.Versions {
+					if rule.Meets(v, o) {
+						met = append(met, at[o.Index])
+					}
+				}
+				slices.Sort(met)
+				w := b.needWords(rule)
+				k, ok := wordsAt[w]
+				if !ok {
+					k = len(words)
+					wordsAt[w] = k
+					words = append(words, w)
+				}
+				sv.Needs = append(sv.Needs, met)
+				sv.Words = append(sv.Words, k)
 			}
 			sp.Versions = append(sp.Versions, sv)
 		}
@@ -415,7 +537,8 @@ func (b *builder) renderSelection() error {
 		Key      siteKey            `json:"key"`
 		Releases []selectionRelease `json:"releases"`
 		Packs    []selectionPack    `json:"packs"`
-	}{root, b.siteKey(root), named, packs})
+		Needs    []string           `json:"needs,omitempty"`
+	}{root, b.siteKey(root), named, packs, words})
 	if err != nil {
 		return err
 	}

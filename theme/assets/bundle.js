@@ -11,6 +11,19 @@
 // conflict goes, and comes back by itself when it does. Every change is a
 // history entry, so Back and Forward step through them, and Undo reverses
 // the last one. In-page links (skip links, Review) never touch the state.
+//
+// A required rule of a counting choice ("needs Prometheus Operator 75.0.0
+// or later") that no counting choice meets is listed in the review's
+// #bundle-needs, with one click to add the newest current (not
+// deprecated) version that meets it and fits the bundle. A version is not
+// offered when one of its required rules cannot be met: no version of
+// the context meets it, or every one that does is ruled out by the
+// toggles, by the version itself or by a counting choice (it is another
+// version of a chosen pack, goes in a single-choice layer already chosen,
+// or conflicts). Only one level is looked at: a meeting version's own
+// needs do not hide anything. On the add-on only page, a rule that only
+// versions of the other layers meet is left to the cluster: it never hides
+// a version, and is listed as unmet, as mirror --bundle reports it.
 (function () {
   "use strict";
   var ps = window.packstudio || {};
@@ -27,6 +40,9 @@
     e.layer = p.layer;
     e.id = p.name + "@" + e.v;
     e.conflicts = new Set(e.c || []);
+    e.needs = (e.n || []).map(function (met, k) {
+      return { met: met, words: data.needs[e.w[k]], outside: (e.o || []).indexOf(k) >= 0 };
+    });
     e.text = (p.display + " " + p.name + " " + e.v).toLowerCase();
     byID.set(e.id, i);
   });
@@ -96,7 +112,72 @@
     return null;
   }
 
-  function offered(e) { return fitsToggles(e) && !against(e); }
+  // usable reports whether m can meet a need of e: m counts already, or
+  // could be added as things are (fits the toggles, its single-choice
+  // layer is free or chosen only by a conflict, and it is compatible with
+  // every counting choice), and m goes with e. The counting choice of e's
+  // own single-choice layer is left aside: choosing e replaces it.
+  function usable(m, e) {
+    if (!compatible(m, e)) return false;
+    if (active.has(m.i)) return true;
+    if (!fitsToggles(m)) return false;
+    var single = !layers[e.layer].multiple;
+    var blocked = false;
+    active.forEach(function (c) {
+      var x = entries[c];
+      if (single && x.layer === e.layer) return;
+      if (x.layer === m.layer && !layers[m.layer].multiple || !compatible(m, x)) blocked = true;
+    });
+    return !blocked;
+  }
+
+  // meetable reports whether every required rule of e can be met.
+  function meetable(e) {
+    return e.needs.every(function (n) {
+      return n.outside || n.met.some(function (j) { return usable(entries[j], e); });
+    });
+  }
+
+  function offered(e) { return fitsToggles(e) && !against(e) && meetable(e); }
+
+  // unmet lists the required rules of the counting choices that no
+  // counting choice meets, each with the version one click adds: the
+  // newest current one that is usable, of the first pack (in entry
+  // order) that has one.
+  function unmet() {
+    var out = [];
+    Array.from(active).sort(function (a, b) { return a - b; }).forEach(function (i) {
+      var e = entries[i];
+      e.needs.forEach(function (n) {
+        if (n.met.some(function (j) { return active.has(j); })) return;
+        var add = null, deprecated = false;
+        n.met.forEach(function (j) {
+          var m = entries[j];
+          if (!usable(m, e)) return;
+          if (m.d) { deprecated = true; return; }
+          if (!add || add.pack === m.pack) add = m; // entries go by version within a pack
+        });
+        var text = label(e) + " needs " + n.words;
+        if (n.outside) text += ": none on this page; the cluster you add to must run it";
+        else if (!add && deprecated) text += ": only deprecated versions fit; choose one in the " + layers[entries[n.met[0]].layer].name + " step";
+        else if (!add) text += ": no version offered here fits your other choices; change them, or remove " + label(e);
+        out.push({ e: e, words: n.words, add: add, text: text + "." });
+      });
+    });
+    return out;
+  }
+
+  // addNeeded chooses m to meet a need of e, as one change.
+  function addNeeded(m, e, words) {
+    change("added " + label(m) + " for " + label(e), function () {
+      var list = state.chosen[m.layer];
+      if (!layers[m.layer].multiple) state.chosen[m.layer] = [m.i];
+      else if (list.indexOf(m.i) < 0) list.push(m.i);
+    });
+    status.textContent = "Added " + label(m) + ": " + label(e) + " needs " + words + ". " + status.textContent;
+    var next = document.querySelector("#bundle-needs button");
+    goTo(next || document.getElementById("review"));
+  }
 
   // evaluate decides, layer by layer and in pick order, which choices
   // count: a choice counts when it fits the toggles and every counting
@@ -146,13 +227,19 @@
       if (none[i]) none[i].checked = state.chosen[i].length === 0;
       var hint = fieldsets[i] && fieldsets[i].querySelector("[data-hint]");
       if (hint) hint.textContent = hidden[i] ? hidden[i] + " more " + (hidden[i] === 1 ? "version is" : "versions are") +
-        " hidden: not for this architecture or FIPS choice, or not compatible with your choices" + (l.multiple ? "." : " above.") : "";
+        " hidden: not for this architecture or FIPS choice, not compatible with your choices" + (l.multiple ? "" : " above") +
+        ", or needing a version that they rule out." : "";
     });
     var chosen = picks();
-    show(chosen);
+    var needs = unmet();
+    show(chosen, needs.map(function (n) {
+      return { id: n.e.id, text: n.text, add: n.add && { label: "Add " + label(n.add) + (n.add.layer === n.e.layer ? "" : " (" + layers[n.add.layer].name + ")"),
+        click: function () { addNeeded(n.add, n.e, n.words); } } };
+    }));
     jump.textContent = chosen.length ? "Review your " + chosen.length + (chosen.length === 1 ? " pack version" : " pack versions") +
-      " (" + ps.humanSize(chosen.reduce(function (n, p) { return n + p.size; }, 0)) + ")" : "Review";
-    tell();
+      " (" + ps.humanSize(chosen.reduce(function (n, p) { return n + p.size; }, 0)) + ")" +
+      (needs.length ? ", " + needs.length + (needs.length === 1 ? " need" : " needs") + " unmet" : "") : "Review";
+    tell(needs);
   }
 
   // markConflict shows or clears the reason next to a chosen version that
@@ -182,8 +269,12 @@
   // tell writes the message: the conflicts as they are now (it stays while
   // they do), what a restored link named that the page does not offer, and
   // Undo for the last change.
-  function tell() {
+  function tell(needs) {
     var msg = [];
+    if (needs.length) {
+      msg.push("Incomplete: " + needs.map(function (n) { return label(n.e) + " needs " + n.words; }).join("; ") +
+        ". The review offers to add what is missing.");
+    }
     if (notOffered.length) msg.push("Not offered here: " + notOffered.join(", ") + ".");
     if (conflict.size) {
       var list = [];
@@ -205,7 +296,7 @@
     return all.map(function (i) {
       var e = entries[i];
       var sig = items[i].querySelector('a[href$=".sig.bin"]');
-      return { id: e.id, display: e.pack.display, version: e.v, size: e.s, sha256: e.h, page: e.pack.page,
+      return { id: e.id, display: e.pack.display, version: e.v, size: e.s, sha256: e.h, page: e.pack.page, images: e.im,
         url: items[i].querySelector('a:not([href$=".sig.bin"])').getAttribute("href"), sig: sig.getAttribute("href") };
     });
   }

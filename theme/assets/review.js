@@ -1,6 +1,7 @@
 // packstudio review: the list of chosen pack versions shared by the bundle
 // builder and the selection page — sizes, total, the URL list, "Copy all
-// URLs", and urls.txt / SHA256SUMS / bundle.json made in the page.
+// URLs", what the bundle still needs, and urls.txt / images.txt /
+// SHA256SUMS / bundle.json made in the page.
 // A classic script (module scripts do not load from file://): it adds
 // packstudio.review and packstudio.humanSize to one global.
 (function () {
@@ -38,6 +39,15 @@
   ps.urlList = function (picks) {
     var lines = [];
     picks.forEach(function (p) { lines.push(ps.absolute(p.url), ps.absolute(p.sig)); });
+    return lines.length ? lines.join("\n") + "\n" : "";
+  };
+
+  // imageList is images.txt: the picks' image references, one a line,
+  // sorted, each once.
+  ps.imageList = function (picks) {
+    var all = new Set();
+    picks.forEach(function (p) { (p.images || []).forEach(function (i) { all.add(i); }); });
+    var lines = Array.from(all).sort();
     return lines.length ? lines.join("\n") + "\n" : "";
   };
 
@@ -287,6 +297,8 @@
     var copy = section.querySelector("#copy-urls");
     var copyStatus = section.querySelector("[data-copy-status]");
     var downloads = section.querySelectorAll("[data-download]");
+    var needsBox = section.querySelector("[data-needs]");
+    var needsList = section.querySelector("#bundle-needs");
     var blobs = [];
     var current = [];
     wireSave(section, meta, function () { return current; });
@@ -315,6 +327,7 @@
       blobs = [];
       var files = {
         "urls.txt": ps.urlList(picks),
+        "images.txt": ps.imageList(picks),
         "SHA256SUMS": ps.sha256sums(picks),
         "bundle.json": JSON.stringify(meta.bundle(picks.map(function (p) { return p.id; })), null, 1) + "\n",
         "download.sh": ps.downloadScript(picks, meta.key)
@@ -328,8 +341,28 @@
       });
     }
 
-    return function show(picks) {
+    // showNeeds lists each unmet required rule: {id, text, add} where add,
+    // when there is one, is {label, click}, the one click that meets it.
+    function showNeeds(needs) {
+      needsList.replaceChildren();
+      needs.forEach(function (n) {
+        var li = el("li", n.text);
+        li.dataset.for = n.id;
+        if (n.add) {
+          var b = el("button", n.add.label);
+          b.type = "button";
+          b.addEventListener("click", n.add.click);
+          li.append(" ", b);
+        }
+        needsList.append(li);
+      });
+      needsBox.hidden = needs.length === 0;
+    }
+
+    // show lists picks (and needs, the unmet rules of the picks).
+    return function show(picks, needs) {
       current = picks;
+      showNeeds(needs || []);
       rows.replaceChildren();
       var sum = 0;
       picks.forEach(function (p) {

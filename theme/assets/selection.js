@@ -11,10 +11,12 @@
   var status = document.getElementById("bundle-status");
   var clear = document.getElementById("selection-clear");
   var byID = new Map();
-  var order = 0;
+  var byOrder = []; // needs name versions by their position on the page
   data.packs.forEach(function (p) {
     p.versions.forEach(function (v) {
-      byID.set(p.name + "@" + v.v, { order: order++, pack: p, v: v });
+      var x = { order: byOrder.length, pack: p, v: v, id: p.name + "@" + v.v };
+      byID.set(x.id, x);
+      byOrder.push(x);
     });
   });
 
@@ -51,6 +53,37 @@
     }
   });
 
+  // unmet lists each required rule of a pick that no other pick meets,
+  // with the version one click adds: the newest current (not deprecated)
+  // one offered by the release bundle.json names, of the first pack with
+  // one, not another version of a picked pack.
+  function unmet(known, ri) {
+    var picked = new Set(known.map(function (id) { return byID.get(id).order; }));
+    var packs = new Set(known.map(function (id) { return byID.get(id).pack; }));
+    var out = [];
+    known.forEach(function (id) {
+      var x = byID.get(id);
+      (x.v.n || []).forEach(function (met, k) {
+        if (met.some(function (j) { return picked.has(j); })) return;
+        var add = null;
+        met.forEach(function (j) {
+          var m = byOrder[j];
+          if (m.v.d || packs.has(m.pack) || m.v.r.indexOf(ri) < 0) return;
+          if (!add || add.pack === m.pack) add = m;
+        });
+        var words = data.needs[x.v.w[k]];
+        var text = x.pack.display + " " + x.v.v + " needs " + words;
+        if (!add) text += ": no current version of it is offered for " + ((data.releases[ri] || {}).name || "this release");
+        out.push({ id: id, text: text + ".", add: add && { label: "Add " + add.pack.display + " " + add.v.v, click: function () {
+          ps.picks.add(add.id);
+          render();
+          status.textContent = "Added " + add.id + ": " + x.pack.display + " " + x.v.v + " needs " + words + ".";
+        } } });
+      });
+    });
+    return out;
+  }
+
   function render() {
     var ids = ps.picks.read();
     var unknown = ids.filter(function (id) { return !byID.has(id); });
@@ -66,8 +99,8 @@
     show(known.map(function (id) {
       var x = byID.get(id);
       return { id: id, display: x.pack.display, version: x.v.v, size: x.v.s, sha256: x.v.h, url: x.v.u, sig: x.v.g,
-        page: x.pack.page, remove: function () { ps.picks.remove(id); render(); status.textContent = "Removed " + id + "."; } };
-    }));
+        page: x.pack.page, images: x.v.im, remove: function () { ps.picks.remove(id); render(); status.textContent = "Removed " + id + "."; } };
+    }), unmet(known, ri));
   }
 
   clear.addEventListener("click", function () { ps.picks.write([]); render(); status.textContent = "Selection cleared."; });

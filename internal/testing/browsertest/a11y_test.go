@@ -23,7 +23,7 @@ var demoPages = []string{
 	"bundle/index.html",
 	"bundle/palette/4.9.2/index.html",
 	"bundle/palette/4.9.2/aws/index.html#arch=amd64&fips=all&os=ubuntu-aws@22.04",
-	"bundle/palette/4.9.2/addons/index.html",
+	"bundle/palette/4.9.2/addons/index.html#arch=all&fips=all&addon=cost-analyzer@1.103.3", // an unmet need listed
 	"bundle/selection/index.html",
 }
 

@@ -105,11 +105,50 @@ func (b builderPage) offered(cat *catalog.Catalog, li int, c choices) []string {
 				}
 			}
 		}
-		if ok {
+		if ok && b.meetable(cat, v, c) {
 			out = append(out, v.ID())
 		}
 	}
 	return out
+}
+
+// meetable is the oracle for v's required rules: each is met by a
+// version of the page that goes with v and is chosen, or could be added as
+// things are (it fits the toggles and every choice, rule by rule with
+// catalog.Compatible, which also keeps a single-choice layer to one). A
+// choice in v's own single-choice layer is left aside: v replaces it. On
+// the add-on only page, a rule that only versions of the other layers
+// meet is left to the cluster.
+func (b builderPage) meetable(cat *catalog.Catalog, v *catalog.PackVersion, c choices) bool {
+	var picks []*catalog.PackVersion
+	for l, list := range c.picked {
+		if l != v.Pack.LayerOrder || multipleLayer(cat, l) {
+			picks = append(picks, list...)
+		}
+	}
+	for _, r := range v.Requires {
+		if r.Kind != catalog.Required {
+			continue
+		}
+		met := slices.ContainsFunc(b.versions, func(o *catalog.PackVersion) bool {
+			if !r.Meets(v, o) || !catalog.Compatible(v, o) {
+				return false
+			}
+			if slices.Contains(picks, o) {
+				return true
+			}
+			return c.fits(o) && !slices.ContainsFunc(picks, func(x *catalog.PackVersion) bool { return !catalog.Compatible(o, x) })
+		})
+		if !met && b.cloud == "" {
+			met = slices.ContainsFunc(cat.Versions, func(o *catalog.PackVersion) bool {
+				return !multipleLayer(cat, o.Pack.LayerOrder) && o.OffersRelease(b.release) && r.Meets(v, o)
+			})
+		}
+		if !met {
+			return false
+		}
+	}
+	return true
 }
 
 // bundleURLs is the URL list of CONTRACT §6 for the chosen versions, in
