@@ -373,7 +373,7 @@ func openWithBlobHook(t *testing.T, root, rel string) *Page {
 }
 
 // openWithHooks opens a page with scripts that run before its own.
-func openWithHooks(t *testing.T, root, rel string, hooks ...string) *Page {
+func openWithHooks(t testing.TB, root, rel string, hooks ...string) *Page {
 	t.Helper()
 	p := Open(t, root, "index.html")
 	p.Run(chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
