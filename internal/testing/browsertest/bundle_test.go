@@ -388,9 +388,11 @@ func openWithHooks(t testing.TB, root, rel string, hooks ...string) *Page {
 	return p
 }
 
-// download reads what a review download link hands out.
+// download reads what a review download link hands out, once the frame
+// after the last change has passed (the page makes the files then).
 func download(p *Page, name string) string {
-	return Eval[string](p, fmt.Sprintf(`window.__blobs.get(document.querySelector('[data-download=%q]').href).text()`, name))
+	return Eval[string](p, fmt.Sprintf(`new Promise(r => requestAnimationFrame(() => setTimeout(r))).then(() =>
+		window.__blobs.get(document.querySelector('[data-download=%q]').href).text())`, name))
 }
 
 // checkAnswers checks that a URL of the list answers 200 from serve, or
