@@ -343,6 +343,8 @@
         a.href = u;
       });
     }
+    // From the start the links are files, never the in-page #review.
+    setDownloads(current);
 
     return function show(picks) {
       current = picks;
