@@ -44,9 +44,12 @@ vet:
 # synthetic catalog of 1,000 packs x 4 versions built from scratch, rebuilt
 # after one pack changed, published and mirrored; figures are printed as
 # tables. bench-big: 2,500 x 4 pack versions, and one 512 MiB artifact
-# packed and signed beside tar | zstd -3 -T0 + openssl.
+# packed and signed beside tar | zstd -3 -T0 + openssl. BenchmarkBuilder: the
+# largest builder page of that catalog in Chromium (load, a choice, Download
+# bundle beside curl from the same server); -bench-packs 100 for a quick run.
 bench: build
 	$(GO) test ./generator -run XXX -bench . -benchtime 3x
+	$(GO) test ./internal/testing/browsertest -run XXX -bench Builder -benchtime 1x -timeout 30m
 	$(GO) run ./internal/testing/benchtool -bin $(BIN) -packs 100 -publish=false -cp=false
 	$(GO) run ./internal/testing/benchtool -bin $(BIN) -hugo ""
 

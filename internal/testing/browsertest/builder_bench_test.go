@@ -319,4 +319,11 @@ func p90(xs []float64) float64 {
 	return s[int(math.Ceil(0.9*float64(len(s))))-1]
 }
 
-func mibps(bps float64) string { return fmt.Sprintf("%.2f MiB/s", bps/(1<<20)) }
+// mibps is a rate in KiB/s below 1 MiB/s (the bench catalog's packs are
+// small), in MiB/s above.
+func mibps(bps float64) string {
+	if bps < 1<<20 {
+		return fmt.Sprintf("%.1f KiB/s", bps/1024)
+	}
+	return fmt.Sprintf("%.2f MiB/s", bps/(1<<20))
+}
