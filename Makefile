@@ -48,10 +48,14 @@ vet:
 # bench last): push of the synthetic catalog's artifacts into the CNCF
 # distribution registry beside oras push in a loop of the same parallelism,
 # three rounds, fresh registries each; PUSH_PACKS=50 for a quick run.
+# BenchmarkBuilder: the largest builder page of the 1,000 x 4 catalog in
+# Chromium (load, a choice, Download bundle beside curl from the same
+# server); -bench-packs 100 for a quick run.
 PUSH_PACKS ?= 1000
 
 bench: build
 	$(GO) test ./generator -run XXX -bench . -benchtime 3x
+	$(GO) test ./internal/testing/browsertest -run XXX -bench Builder -benchtime 1x -timeout 30m
 	$(GO) run ./internal/testing/benchtool -bin $(BIN) -packs 100 -publish=false -cp=false
 	$(GO) run ./internal/testing/benchtool -bin $(BIN) -hugo ""
 	$(MAKE) bench-push

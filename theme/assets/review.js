@@ -322,6 +322,22 @@
       document.execCommand("copy");
     }
 
+    // The download links' files are made after the frame that shows a
+    // change, or at once when a link is about to be used, not in the
+    // change itself: each Blob and blob: URL is a synchronous round trip
+    // to the browser process, and the four of them were most of a
+    // choice's time in the builder.
+    var stale = null, scheduled = false;
+    function refresh() {
+      if (!stale) return;
+      var picks = stale;
+      stale = null;
+      setDownloads(picks);
+    }
+    downloads.forEach(function (a) {
+      ["pointerdown", "focus", "contextmenu", "click"].forEach(function (type) { a.addEventListener(type, refresh); });
+    });
+
     function setDownloads(picks) {
       blobs.forEach(function (u) { URL.revokeObjectURL(u); });
       blobs = [];
@@ -340,6 +356,8 @@
         a.href = u;
       });
     }
+    // From the start the links are files, never the in-page #review.
+    setDownloads(current);
 
     // showNeeds lists each unmet required rule: {id, text, add} where add,
     // when there is one, is {label, click}, the one click that meets it.
@@ -392,7 +410,11 @@
       empty.hidden = picks.length !== 0;
       textarea.value = ps.urlList(picks);
       copyStatus.textContent = "";
-      setDownloads(picks);
+      stale = picks;
+      if (!scheduled) {
+        scheduled = true;
+        requestAnimationFrame(function () { setTimeout(function () { scheduled = false; refresh(); }); });
+      }
     };
   };
 })();

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -23,9 +24,10 @@ import (
 // download's GUID, and reports the name Chromium suggests for it: the name
 // a person's browser saves it under.
 type downloads struct {
-	dir   string
-	begun chan *browser.EventDownloadWillBegin
-	done  chan *browser.EventDownloadProgress
+	dir     string
+	begun   chan *browser.EventDownloadWillBegin
+	done    chan *browser.EventDownloadProgress
+	pending atomic.Int64 // begun and not yet finished
 }
 
 func allowDownloads(t *testing.T, p *Page) *downloads {
@@ -34,9 +36,11 @@ func allowDownloads(t *testing.T, p *Page) *downloads {
 	if err := chromedp.ListenBrowser(p.ctx, func(ev any) {
 		switch ev := ev.(type) {
 		case *browser.EventDownloadWillBegin:
+			d.pending.Add(1)
 			d.begun <- ev
 		case *browser.EventDownloadProgress:
 			if ev.State != browser.DownloadProgressStateInProgress {
+				d.pending.Add(-1)
 				d.done <- ev
 			}
 		}
@@ -49,6 +53,11 @@ func allowDownloads(t *testing.T, p *Page) *downloads {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
+		// A download still being written would keep its folder from
+		// being removed: wait for the ones a test started and left.
+		for end := time.Now().Add(30 * time.Second); d.pending.Load() > 0 && time.Now().Before(end); {
+			time.Sleep(10 * time.Millisecond)
+		}
 		chromedp.CallBrowser(sharedBrowser(t), browser.SetDownloadBehavior, browser.SetDownloadBehaviorParams{Behavior: browser.SetDownloadBehaviorBehaviorDefault})
 	})
 	return d

@@ -20,6 +20,7 @@ import (
 var (
 	bundleFigures     = flag.Bool("bundle-figures", false, "build the bench catalog and print the largest builder page's size and its speed in Chromium")
 	bundleScreenshots = flag.String("bundle-screenshots", "", "write PNG screenshots of the builder's steps on the demo site into this folder (e.g. ../../../docs)")
+	benchPacks        = flag.Int("bench-packs", 1000, "packs (of 4 versions each) in the bench catalog of -bundle-figures and BenchmarkBuilder; fewer for a quick run")
 )
 
 // TestBundleFigures prints, for the largest builder page of the bench
@@ -77,7 +78,7 @@ func median(xs []float64) float64 {
 }
 
 // treeSize counts the files under dir and their bytes.
-func treeSize(t *testing.T, dir string) (files int, bytes int64) {
+func treeSize(t testing.TB, dir string) (files int, bytes int64) {
 	t.Helper()
 	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
@@ -97,10 +98,10 @@ func treeSize(t *testing.T, dir string) (files int, bytes int64) {
 	return files, bytes
 }
 
-// buildBench builds the bench catalog of make bench.
+// buildBench builds the bench catalog of make bench (-bench-packs packs).
 func buildBench(t testing.TB, dir string) *Site {
 	t.Helper()
-	o := synth.Options{Packs: 1000, VersionsPerPack: 4, Products: 2, ReleasesPerProduct: 8, Clouds: 8}
+	o := synth.Options{Packs: *benchPacks, VersionsPerPack: 4, Products: 2, ReleasesPerProduct: 8, Clouds: 8}
 	if err := synth.Generate(filepath.Join(dir, "catalog"), o); err != nil {
 		t.Fatal(err)
 	}

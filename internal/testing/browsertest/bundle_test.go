@@ -412,7 +412,7 @@ func openWithBlobHook(t *testing.T, root, rel string) *Page {
 }
 
 // openWithHooks opens a page with scripts that run before its own.
-func openWithHooks(t *testing.T, root, rel string, hooks ...string) *Page {
+func openWithHooks(t testing.TB, root, rel string, hooks ...string) *Page {
 	t.Helper()
 	p := Open(t, root, "index.html")
 	p.Run(chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
@@ -427,9 +427,11 @@ func openWithHooks(t *testing.T, root, rel string, hooks ...string) *Page {
 	return p
 }
 
-// download reads what a review download link hands out.
+// download reads what a review download link hands out, once the frame
+// after the last change has passed (the page makes the files then).
 func download(p *Page, name string) string {
-	return Eval[string](p, fmt.Sprintf(`window.__blobs.get(document.querySelector('[data-download=%q]').href).text()`, name))
+	return Eval[string](p, fmt.Sprintf(`new Promise(r => requestAnimationFrame(() => setTimeout(r))).then(() =>
+		window.__blobs.get(document.querySelector('[data-download=%q]').href).text())`, name))
 }
 
 // checkAnswers checks that a URL of the list answers 200 from serve, or
