@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/packstudio/packstudio/internal/tree"
 	"github.com/packstudio/packstudio/publish/mirror"
 )
 
@@ -42,7 +43,8 @@ func treeFiles(t *testing.T, root string) map[string]string {
 
 // TestMirrorBundle mirrors bundles saved by the builder from a served tree:
 // the copy holds exactly the bundle's artifacts and signatures plus every
-// object that is not an artifact, byte for byte, and verifies as a partial
+// object that is not an artifact, byte for byte (but the mirror note, which
+// must name every artifact left out), and verifies as a partial
 // mirror. A controller bundle (one cloud) and an add-on-only bundle (any
 // cloud) are both exercised.
 func TestMirrorBundle(t *testing.T) {
@@ -85,9 +87,25 @@ func TestMirrorBundle(t *testing.T) {
 			}
 			got := treeFiles(t, dest)
 			var extra, missing []string
+			var wantLeftOut []string
+			for p := range source {
+				if strings.HasPrefix(p, "artifacts/") && !want[p] {
+					wantLeftOut = append(wantLeftOut, p)
+				}
+			}
+			sort.Strings(wantLeftOut)
+			note, err := tree.ParseMirrorNote([]byte(got[tree.MirrorNotePath]))
+			if err != nil {
+				t.Fatalf("%s: %v", tree.MirrorNotePath, err)
+			}
+			if strings.Join(note.LeftOut, " ") != strings.Join(wantLeftOut, " ") {
+				t.Errorf("%s leaves out %d paths, want the %d artifacts outside the bundle", tree.MirrorNotePath, len(note.LeftOut), len(wantLeftOut))
+			}
 			for p, data := range got {
 				if !want[p] {
 					extra = append(extra, p)
+				} else if p == tree.MirrorNotePath {
+					continue // the partial mirror's own note, checked above
 				} else if data != source[p] {
 					t.Errorf("%s differs from the source", p)
 				}
