@@ -1,6 +1,7 @@
 package browsertest
 
 import (
+	"github.com/packstudio/packstudio/internal/tree"
 	"testing"
 )
 
@@ -8,8 +9,8 @@ import (
 var demoPages = []string{
 	"index.html",
 	browseAll + "index.html",
-	"browse/palette/4.7.16/aws/all/all/all/index.html",
-	"browse/all/all/all/all/all/fips/index.html",
+	tree.Folder("product=palette", "version=4.7.16", "cloud=aws").File("index.html"),
+	tree.Folder("fips=fips").File("index.html"),
 	"packs/cni-calico/index.html",
 	"packs/ubuntu-aws/index.html",
 	"search/index.html",
