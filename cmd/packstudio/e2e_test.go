@@ -121,14 +121,14 @@ func TestPublishToMinIOCheckedByAWSCLI(t *testing.T) {
 		"artifacts/packs/ubuntu/ubuntu-22.04.sig.bin":                  {"application/octet-stream", "immutable"},
 		"artifacts/releases/palette/4.6.2/palette-appliance-4.6.2.iso": {"application/x-iso9660-image", "immutable"},
 		"artifacts/releases/palette/4.6.2/palette-4.6.2.tgz":           {"application/gzip", "immutable"},
-		"catalog.json": {"application/json", "max-age=300"},
-		"urls.txt":     {"text/plain; charset=utf-8", "max-age=300"},
-		"browse/all/all/all/all/all/all/SHA256SUMS": {"text/plain; charset=utf-8", "max-age=300"},
-		"public_key.pem":              {"application/x-pem-file", "max-age=300"},
-		"index.html":                  {"text/html; charset=utf-8", "max-age=300"},
-		"assets/style.css":            {"text/css; charset=utf-8", "max-age=300"},
-		"verify/verify-signatures.sh": {"application/x-sh", "max-age=300"},
-		tree.ManifestName:             {"application/json", "max-age=300"},
+		"catalog.json":                   {"application/json", "max-age=300"},
+		"urls.txt":                       {"text/plain; charset=utf-8", "max-age=300"},
+		tree.Folder().File("SHA256SUMS"): {"text/plain; charset=utf-8", "max-age=300"},
+		"public_key.pem":                 {"application/x-pem-file", "max-age=300"},
+		"index.html":                     {"text/html; charset=utf-8", "max-age=300"},
+		"assets/style.css":               {"text/css; charset=utf-8", "max-age=300"},
+		"verify/verify-signatures.sh":    {"application/x-sh", "max-age=300"},
+		tree.ManifestName:                {"application/json", "max-age=300"},
 	}
 	for key, want := range headers {
 		head := awsRun("s3api", "head-object", "--bucket", bucket, "--key", prefix+"/"+key)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"github.com/packstudio/packstudio/internal/tree"
 	"io"
 	"net"
 	"net/http"
@@ -294,7 +295,7 @@ func TestCurlFromOriginalAndRebasedCopy(t *testing.T) {
 	for name, base := range map[string]string{"original": origin, "rebased copy": copyURL} {
 		t.Run(name, func(t *testing.T) {
 			dl := t.TempDir()
-			sel := base + "browse/palette/4.7.3/all/all/all/all/"
+			sel := base + tree.Folder("product=palette", "version=4.7.3").Path() + "/"
 			script := fmt.Sprintf(`set -e
 %[1]s -fsS %[2]surls.txt | xargs -n1 %[1]s -fsSO
 %[1]s -fsSO %[2]sSHA256SUMS

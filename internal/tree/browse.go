@@ -167,3 +167,19 @@ func ParseBrowsePath(p string) (f BrowseFolder, file string, ok bool) {
 	}
 	return f, file, true
 }
+
+// Folder is the browse folder with the given segments set, each as
+// "name=value" ("cloud=aws"); every other segment is All. Code and tests
+// name folders this way so that a segment added to the layout does not
+// change them. A malformed or unknown segment is a programming error.
+func Folder(segments ...string) BrowseFolder {
+	f := AllFolder()
+	for _, s := range segments {
+		name, value, ok := strings.Cut(s, "=")
+		if !ok {
+			panic("tree.Folder: " + s + " is not name=value")
+		}
+		f = f.With(name, value)
+	}
+	return f
+}

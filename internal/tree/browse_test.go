@@ -127,3 +127,22 @@ func TestParseBrowsePathRejects(t *testing.T) {
 		}
 	}
 }
+
+func TestFolder(t *testing.T) {
+	if got, want := Folder("product=palette", "version=4.7.3", "fips=fips").Path(), "browse/palette/4.7.3/all/all/all/fips"; got != want {
+		t.Errorf("Folder(...).Path() = %q, want %q", got, want)
+	}
+	if Folder() != AllFolder() {
+		t.Error("Folder() is not the all folder")
+	}
+	for _, bad := range []string{"cloud", "region=eu"} {
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Errorf("Folder(%q) did not panic", bad)
+				}
+			}()
+			Folder(bad)
+		}()
+	}
+}

@@ -76,9 +76,9 @@ func TestFilterFolders(t *testing.T) {
 		got = append(got, folder.Path())
 	}
 	want := []string{
-		"browse/palette/4.7.3/aws/all/all/fips",
-		"browse/palette/4.6.2/aws/all/all/fips",
-		"browse/all/all/aws/all/all/fips", // a version only under a product
+		tree.Folder("product=palette", "version=4.7.3", "cloud=aws", "fips=fips").Path(),
+		tree.Folder("product=palette", "version=4.6.2", "cloud=aws", "fips=fips").Path(),
+		tree.Folder("cloud=aws", "fips=fips").Path(), // a version only under a product
 	}
 	if strings.Join(got, " ") != strings.Join(want, " ") {
 		t.Errorf("folders:\n got %v\nwant %v", got, want)
@@ -112,11 +112,11 @@ func TestDeclaredSegmentsMessage(t *testing.T) {
 
 func TestBundleListPath(t *testing.T) {
 	b := &Bundle{Product: "palette", Version: "4.9.2", Cloud: "aws"}
-	if got, want := b.listPath(), "browse/palette/4.9.2/aws/all/all/all/index.json"; got != want {
+	if got, want := b.listPath(), tree.Folder("product=palette", "version=4.9.2", "cloud=aws").File("index.json"); got != want {
 		t.Errorf("listPath() = %q, want %q", got, want)
 	}
 	b.Cloud = ""
-	if got, want := b.listPath(), "browse/palette/4.9.2/all/all/all/all/index.json"; got != want {
+	if got, want := b.listPath(), tree.Folder("product=palette", "version=4.9.2").File("index.json"); got != want {
 		t.Errorf("listPath() without a cloud = %q, want %q", got, want)
 	}
 }

@@ -287,7 +287,7 @@ func TestPartialMirror(t *testing.T) {
 	if strings.Join(arts, " ") != want {
 		t.Errorf("partial mirror artifacts:\n got %v\nwant %s", arts, want)
 	}
-	if _, err := os.Stat(filepath.Join(dest, "browse/all/all/all/all/all/all/index.html")); err != nil {
+	if _, err := os.Stat(filepath.Join(dest, tree.Folder().File("index.html"))); err != nil {
 		t.Error("a partial mirror lacks the pages")
 	}
 	st, err := mirror.ReadState(dest)
@@ -353,7 +353,7 @@ func TestRebase(t *testing.T) {
 	if err != nil || n < 100 {
 		t.Fatalf("rebased %d lists: %v", n, err)
 	}
-	list, _ := os.ReadFile(filepath.Join(dest, "browse/all/all/all/all/all/all/urls.txt"))
+	list, _ := os.ReadFile(filepath.Join(dest, tree.Folder().File("urls.txt")))
 	for _, line := range strings.Split(strings.TrimSpace(string(list)), "\n") {
 		if !strings.HasPrefix(line, "http://mirror.internal:8443/packs/artifacts/") {
 			t.Fatalf("line not rebased: %s", line)

@@ -2,6 +2,7 @@ package browsertest
 
 import (
 	"fmt"
+	"github.com/packstudio/packstudio/internal/tree"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -13,7 +14,7 @@ import (
 	"github.com/chromedp/chromedp/kb"
 )
 
-const browseAll = "browse/all/all/all/all/all/all/"
+var browseAll = tree.Folder().Path() + "/"
 
 // browseEntry is one row of a browse index.json.
 type browseEntry struct {
@@ -82,7 +83,7 @@ func rowMatches(c *builtCatalog, name, filter string) bool {
 func TestBrowseCopyAllURLs(t *testing.T) {
 	site := demoSite(t)
 	cat := loadCatalog(t, site)
-	dirs := []string{browseAll, "browse/palette/4.7.16/aws/all/all/all/", "browse/all/all/all/cni/all/fips/"}
+	dirs := []string{browseAll, tree.Folder("product=palette", "version=4.7.16", "cloud=aws").Path() + "/", tree.Folder("layer=cni", "fips=fips").Path() + "/"}
 	for _, root := range roots(t, site) {
 		for _, dir := range dirs {
 			entries := browseEntries(t, site, dir)

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"github.com/packstudio/packstudio/internal/tree"
 	"math/rand/v2"
 	"net/http"
 	"os"
@@ -682,7 +683,7 @@ func TestSelectionFromBrowsePages(t *testing.T) {
 	cat := s.Catalog
 	for _, root := range roots(t, s) {
 		t.Run(root[:4], func(t *testing.T) {
-			first := Open(t, root, "browse/all/all/all/all/all/all/index.html")
+			first := Open(t, root, tree.Folder().File("index.html"))
 			first.Do(`localStorage.clear()`)
 			ids := first.Attrs("button[data-add]", "data-add")
 			if len(ids) < 3 {
@@ -696,7 +697,7 @@ func TestSelectionFromBrowsePages(t *testing.T) {
 				t.Errorf("pressed buttons %v", got)
 			}
 			layer := cat.Layers[1].ID
-			second := Open(t, root, fmt.Sprintf("browse/all/all/all/%s/all/all/index.html", layer))
+			second := Open(t, root, tree.Folder("layer="+layer).File("index.html"))
 			more := second.Attrs("button[data-add]", "data-add")
 			second.Click(fmt.Sprintf(`button[data-add=%q]`, more[0]))
 			picks = append(picks, more[0])

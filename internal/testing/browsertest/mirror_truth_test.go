@@ -89,10 +89,11 @@ func cmdText(p *Page) string { return strings.Join(p.Texts("pre.cmd"), "\n") }
 func TestRehostedMirrorPrintsItsOwnURLs(t *testing.T) {
 	_, dest, root := rebasedPartialMirror(t)
 	const built = "https://packs.example.com/demo/"
+	awsFolder := tree.Folder("product=palette", "version=4.9.2", "cloud=aws")
 	pages := map[string][]string{
-		"releases/palette/4.9.2/index.html":               {"curl -fsS " + root + "releases/palette/4.9.2/urls.txt |", "curl -fsSO " + root + "releases/palette/4.9.2/SHA256SUMS &&"},
-		"browse/palette/4.9.2/aws/all/all/all/index.html": {"curl -fsS " + root + "browse/palette/4.9.2/aws/all/all/all/urls.txt |", "curl -fsSO " + root + "browse/palette/4.9.2/aws/all/all/all/SHA256SUMS &&"},
-		"verify/index.html":                               {"curl -fsSO " + root + "verify/verify-signatures.sh\n"},
+		"releases/palette/4.9.2/index.html": {"curl -fsS " + root + "releases/palette/4.9.2/urls.txt |", "curl -fsSO " + root + "releases/palette/4.9.2/SHA256SUMS &&"},
+		awsFolder.File("index.html"):        {"curl -fsS " + root + awsFolder.File("urls.txt") + " |", "curl -fsSO " + root + awsFolder.File("SHA256SUMS") + " &&"},
+		"verify/index.html":                 {"curl -fsSO " + root + "verify/verify-signatures.sh\n"},
 	}
 	for rel, wants := range pages {
 		got := cmdText(Open(t, root, rel))
@@ -148,7 +149,7 @@ func TestPartialMirrorMarksWhatItLeftOut(t *testing.T) {
 	_, dest, root := rebasedPartialMirror(t)
 	inBundle := func(id string) bool { return slices.Contains(truthPicks, id) }
 	pages := map[string]string{
-		"browse/palette/4.9.2/aws/all/all/all/index.html": `(() => { ` + markedNext + `
+		tree.Folder("product=palette", "version=4.9.2", "cloud=aws").File("index.html"): `(() => { ` + markedNext + `
   var out = {};
   document.querySelectorAll('#browse-rows a[data-pick]').forEach(a => { out[a.getAttribute('data-pick')] = markedNext(a); });
   return JSON.stringify(out); })()`,

@@ -1,6 +1,7 @@
 package browsertest
 
 import (
+	"github.com/packstudio/packstudio/internal/tree"
 	"slices"
 	"strings"
 	"testing"
@@ -18,7 +19,7 @@ func TestWithoutJavaScript(t *testing.T) {
 			t.Errorf("%s: search without JS lists %d packs, want all %d A–Z", root, len(got), len(want))
 		}
 
-		for _, dir := range []string{browseAll, "browse/palette/4.7.16/aws/all/all/all/"} {
+		for _, dir := range []string{browseAll, tree.Folder("product=palette", "version=4.7.16", "cloud=aws").Path() + "/"} {
 			p := Open(t, root, dir+"index.html", NoScript())
 			var want []string
 			for _, e := range browseEntries(t, site, dir) {

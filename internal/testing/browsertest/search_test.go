@@ -3,6 +3,7 @@ package browsertest
 import (
 	"cmp"
 	"fmt"
+	"github.com/packstudio/packstudio/internal/tree"
 	"net/url"
 	"regexp"
 	"slices"
@@ -516,7 +517,7 @@ func TestSearchFiltersAsYouType(t *testing.T) {
 // The header search box on any page leads to the search page's results.
 func TestHeaderSearchBox(t *testing.T) {
 	site := demoSite(t)
-	pages := []string{"index.html", "packs/cni-calico/index.html", "browse/all/all/all/all/all/all/index.html", "verify/index.html"}
+	pages := []string{"index.html", "packs/cni-calico/index.html", tree.Folder().File("index.html"), "verify/index.html"}
 	for _, root := range roots(t, site) {
 		for _, page := range pages {
 			p := Open(t, root, page)
