@@ -44,12 +44,18 @@
     }
   }
 
+  // opened is the release and cloud of the last bundle.json opened here:
+  // its cloud goes back into bundle.json while that release is chosen.
+  var opened = null;
+
   var show = ps.review(document.getElementById("review"), {
     root: data.root,
     key: data.key,
     bundle: function (ids) {
       var r = data.releases[Number(release.value)] || {};
-      return { product: r.product, version: r.version, packs: ids };
+      var b = { product: r.product, version: r.version, packs: ids };
+      if (opened && opened.cloud && opened.release === release.value) b.cloud = opened.cloud;
+      return b;
     }
   });
 
@@ -103,7 +109,86 @@
     }), unmet(known, ri));
   }
 
-  clear.addEventListener("click", function () { ps.picks.write([]); render(); status.textContent = "Selection cleared."; });
+  // Undo puts back the selection an action replaced (clear, open).
+  var undoBox = document.querySelector("[data-undo]");
+  var undoWhat = document.querySelector("[data-undo-what]");
+  var undoIDs = null;
+  function offerUndo(before, what) {
+    undoIDs = before;
+    undoBox.hidden = before.length === 0;
+    undoWhat.textContent = "(" + what + ")";
+  }
+  document.getElementById("selection-undo").addEventListener("click", function () {
+    if (!undoIDs) return;
+    ps.picks.write(undoIDs);
+    undoIDs = null;
+    undoBox.hidden = true;
+    render();
+    status.textContent = "Selection put back as it was.";
+  });
+
+  clear.addEventListener("click", function () {
+    offerUndo(ps.picks.read(), "clear");
+    ps.picks.write([]);
+    render();
+    status.textContent = "Selection cleared.";
+  });
+
+  // Opening a bundle.json replaces the selection with its packs (Undo puts
+  // the old one back) and chooses the release it names. The file is input
+  // from anywhere: it is read as data, bounded, and only ids this catalog
+  // holds are taken; the rest are named.
+  var open = document.getElementById("selection-open");
+  open.closest("[data-open]").hidden = false;
+  open.addEventListener("change", function () {
+    var file = open.files && open.files[0];
+    if (!file) return;
+    var name = file.name;
+    if (file.size > (1 << 20)) {
+      status.textContent = name + " is " + file.size + " bytes; a bundle.json is a few KiB. Nothing changed.";
+      return;
+    }
+    file.text().then(function (text) {
+      var b;
+      try {
+        b = JSON.parse(text);
+      } catch (e) {
+        status.textContent = name + " is not JSON (" + e.message + "). Nothing changed.";
+        return;
+      }
+      var packs = b && Array.isArray(b.packs) ? b.packs.filter(function (s) { return typeof s === "string"; }) : null;
+      if (!packs || packs.length !== b.packs.length) {
+        status.textContent = name + " is not a bundle.json: it has no \"packs\" list of \"name@version\". Nothing changed.";
+        return;
+      }
+      var ids = [], notHere = [];
+      packs.forEach(function (id) {
+        if (!byID.has(id)) notHere.push(id);
+        else if (ids.indexOf(id) < 0) ids.push(id);
+      });
+      var ri = -1;
+      data.releases.forEach(function (r, i) { if (r.product === b.product && r.version === b.version) ri = i; });
+      offerUndo(ps.picks.read(), "open " + name);
+      ps.picks.write(ids);
+      opened = null;
+      if (ri >= 0) {
+        release.value = String(ri);
+        chosenByUser = true;
+        opened = { release: release.value, cloud: typeof b.cloud === "string" ? b.cloud : "" };
+      } else {
+        chosenByUser = false;
+      }
+      render();
+      var said = "Opened " + name + ": " + ids.length + " pack version" + (ids.length === 1 ? "" : "s");
+      said += ri >= 0 ? " for " + data.releases[ri].name + "." : ".";
+      if (ri < 0 && (b.product || b.version)) said += " It names " + String(b.product) + " " + String(b.version) + ", which this site does not offer; choose a release below.";
+      if (notHere.length) said += " Not in this catalog, left out: " + notHere.join(", ") + ".";
+      status.textContent = said;
+      open.value = "";
+    }, function () {
+      status.textContent = name + " could not be read. Nothing changed.";
+    });
+  });
   window.addEventListener("storage", render);
   document.querySelectorAll("[data-nojs]").forEach(function (p) { p.hidden = true; });
   render();
