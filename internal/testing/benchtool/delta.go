@@ -3,12 +3,15 @@ package main
 import (
 	"archive/tar"
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"path"
 	"path/filepath"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -189,14 +192,35 @@ type setBytes struct {
 	total                     int64
 	artifacts, pages, carried int64
 	artifactFiles, pageFiles  int
+	pageNames                 map[string]*nameBytes // pages by file name
+}
+
+// nameBytes is what the pages of one file name hold.
+type nameBytes struct {
+	name  string
+	bytes int64
+	files int
 }
 
 func (s setBytes) tarOverhead() int64 { return s.total - s.artifacts - s.pages - s.carried }
 
+// largestPages are the n file names whose pages hold the most bytes,
+// largest first.
+func (s setBytes) largestPages(n int) []nameBytes {
+	var all []nameBytes
+	for _, nb := range s.pageNames {
+		all = append(all, *nb)
+	}
+	slices.SortFunc(all, func(a, b nameBytes) int {
+		return cmp.Or(cmp.Compare(b.bytes, a.bytes), strings.Compare(a.name, b.name))
+	})
+	return all[:min(n, len(all))]
+}
+
 // readSetBytes reads the volumes at paths: their sizes, and each one's
 // index for the objects it holds (a split object counted once).
 func readSetBytes(paths []string) (setBytes, error) {
-	s := setBytes{volumes: len(paths)}
+	s := setBytes{volumes: len(paths), pageNames: map[string]*nameBytes{}}
 	for _, p := range paths {
 		if err := s.add(p); err != nil {
 			return s, fmt.Errorf("%s: %w", p, err)
@@ -248,9 +272,15 @@ func (s *setBytes) add(p string) error {
 				s.artifactFiles++
 			}
 		} else {
+			name := path.Base(e.Path)
+			if s.pageNames[name] == nil {
+				s.pageNames[name] = &nameBytes{name: name}
+			}
 			s.pages += e.Size
+			s.pageNames[name].bytes += e.Size
 			if first {
 				s.pageFiles++
+				s.pageNames[name].files++
 			}
 		}
 	}
@@ -303,6 +333,11 @@ func reportDelta(out io.Writer, runs map[string]run, full, delta setBytes, rebui
 			mibKiB(s.b.artifacts), s.b.artifactFiles, mibKiB(s.b.pages), s.b.pageFiles, mibKiB(s.b.carried), mibKiB(s.b.tarOverhead()))
 	}
 	w.Flush()
+	fmt.Fprint(out, "the delta's pages by file name:")
+	for _, nb := range delta.largestPages(6) {
+		fmt.Fprintf(out, " %s %s in %d,", nb.name, mibKiB(nb.bytes), nb.files)
+	}
+	fmt.Fprintln(out, " ...")
 	fmt.Fprintln(out)
 	w = tabwriter.NewWriter(out, 2, 4, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(w, "figure\tvalue\ttarget\t\t")

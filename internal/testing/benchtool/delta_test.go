@@ -3,6 +3,7 @@ package main
 import (
 	"math"
 	"os"
+	"path"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -27,6 +28,7 @@ func TestReadSetBytesSortsVolumesByKind(t *testing.T) {
 		t.Fatal(err)
 	}
 	var want setBytes
+	sums := 0 // pages named SHA256SUMS
 	for _, o := range site.Manifest().Objects {
 		if strings.HasPrefix(o.Path, tree.ArtifactsDir) {
 			want.artifacts += o.Size
@@ -34,6 +36,9 @@ func TestReadSetBytesSortsVolumesByKind(t *testing.T) {
 		} else {
 			want.pages += o.Size
 			want.pageFiles++
+			if path.Base(o.Path) == tree.SumsList {
+				sums++
+			}
 		}
 	}
 	if want.artifactFiles == 0 || want.pageFiles == 0 {
@@ -65,6 +70,22 @@ func TestReadSetBytesSortsVolumesByKind(t *testing.T) {
 	if got.artifacts != want.artifacts || got.artifactFiles != want.artifactFiles || got.pages != want.pages || got.pageFiles != want.pageFiles {
 		t.Errorf("artifacts %d bytes in %d files, pages %d in %d; want %d in %d, %d in %d",
 			got.artifacts, got.artifactFiles, got.pages, got.pageFiles, want.artifacts, want.artifactFiles, want.pages, want.pageFiles)
+	}
+	var byName int64
+	for _, nb := range got.largestPages(len(got.pageNames)) {
+		byName += nb.bytes
+	}
+	if sumsGot := got.pageNames[tree.SumsList]; byName != got.pages || sumsGot == nil || sumsGot.files != sums {
+		t.Errorf("pages by name: %d bytes of %d, %v %s files, want %d", byName, got.pages, sumsGot, tree.SumsList, sums)
+	}
+	top := got.largestPages(2)
+	if len(top) != 2 || top[0].bytes < top[1].bytes {
+		t.Fatalf("largestPages(2) = %+v, want two, largest first", top)
+	}
+	for _, nb := range got.pageNames {
+		if nb.name != top[0].name && nb.name != top[1].name && nb.bytes > top[1].bytes {
+			t.Errorf("largestPages(2) = %+v leaves out %+v", top, *nb)
+		}
 	}
 	// Each volume carries the manifest, its signature and an index.
 	if min := int64(len(paths) * (len(raw) + len(sig))); got.carried <= min {
