@@ -12,7 +12,7 @@ DEMOKEY := .demo-key/packstudio
 ADDR    ?= 127.0.0.1:8080
 BASE_URL ?= http://$(ADDR)/
 
-.PHONY: demo test test-short test-deps build bench bench-push bench-big fuzz vet clean
+.PHONY: demo test test-short test-deps build bench bench-push bench-delta bench-big fuzz vet clean
 
 build:
 	$(GO) build -o $(BIN) ./cmd/packstudio
@@ -56,20 +56,31 @@ vet:
 # bench last): push of the synthetic catalog's artifacts into the CNCF
 # distribution registry beside oras push in a loop of the same parallelism,
 # three rounds, fresh registries each; PUSH_PACKS=50 for a quick run.
+# bench-delta (run by bench): delta volumes of issue #21 on the synthetic
+# catalog: a full set (mirror --volumes), one pack changed, a delta
+# (--since last) beside a full set of the same tree, then unpack of each;
+# bytes by kind (artifacts, pages, manifest) and the targets (delta ≤ 1%
+# of a full set beside its pages, written in ≤ 0.1× a full set's time);
+# DELTA_PACKS=100 for a quick run.
 # BenchmarkBuilder: the largest builder page of the 1,000 x 4 catalog in
 # Chromium (load, a choice, Download bundle beside curl from the same
 # server); -bench-packs 100 for a quick run.
 PUSH_PACKS ?= 1000
+DELTA_PACKS ?= 1000
 
 bench: build
 	$(GO) test ./generator -run XXX -bench . -benchtime 3x
 	$(GO) test ./internal/testing/browsertest -run XXX -bench Builder -benchtime 1x -timeout 30m
 	$(GO) run ./internal/testing/benchtool -bin $(BIN) -packs 100 -publish=false -cp=false
 	$(GO) run ./internal/testing/benchtool -bin $(BIN) -hugo ""
+	$(MAKE) bench-delta
 	$(MAKE) bench-push
 
 bench-push: build
 	$(GO) run ./internal/testing/benchtool -bin $(BIN) -catalog=false -push -packs $(PUSH_PACKS)
+
+bench-delta: build
+	$(GO) run ./internal/testing/benchtool -bin $(BIN) -catalog=false -delta -packs $(DELTA_PACKS)
 
 bench-big: build
 	$(GO) run ./internal/testing/benchtool -bin $(BIN) -packs 2500 -versions 4 -publish=false -hugo "" -big 512

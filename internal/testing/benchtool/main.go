@@ -11,6 +11,9 @@
 //   - push (-push): the built tree's artifacts and signatures into the
 //     CNCF distribution registry beside `oras push` of the same files
 //     (push.go).
+//   - delta (-delta): a full set of tar volumes of the built tree, a delta
+//     --since last after one pack changed beside a full set of the same
+//     tree, and unpacking each (delta.go).
 //
 // These machines are shared and noisy: read the figures as ratios between
 // tools measured in the same run.
@@ -34,6 +37,7 @@ import (
 	"github.com/packstudio/packstudio/generator"
 	"github.com/packstudio/packstudio/internal/testing/synth"
 	"github.com/packstudio/packstudio/internal/testing/testenv"
+	"github.com/packstudio/packstudio/internal/tree"
 	"github.com/packstudio/packstudio/publish"
 )
 
@@ -59,6 +63,7 @@ type options struct {
 	cp              bool   // time cp -r of the built tree as the floor
 	keepTrash       bool   // leave the replaced trees for the caller to delete
 	push            bool   // measure push into a registry beside oras
+	delta           bool   // measure delta volumes against full sets
 	pushRounds      int
 	jobs            int // parallel pushes, ours and the peers'
 }
@@ -81,6 +86,7 @@ func main() {
 	flag.BoolVar(&o.push, "push", false, "also measure packstudio push into the distribution registry beside oras (builds the tree if -catalog=false)")
 	flag.IntVar(&o.pushRounds, "push-rounds", 3, "rounds of the push comparison, each into fresh registries; medians are reported")
 	flag.IntVar(&o.jobs, "jobs", 4, "parallel pushes: packstudio push --jobs, xargs -P for oras")
+	flag.BoolVar(&o.delta, "delta", false, "also measure delta volumes (mirror --volumes --since last, unpack) against full sets, one pack changed (builds the tree if -catalog=false)")
 	flag.Parse()
 	if err := bench(o); err != nil {
 		fmt.Fprintln(os.Stderr, "benchtool:", err)
@@ -103,6 +109,11 @@ func bench(o options) error {
 	}
 	if o.catalog {
 		if err := benchCatalog(o, bin, o.work); err != nil {
+			return err
+		}
+	}
+	if o.delta {
+		if err := benchDelta(o, bin, o.work); err != nil {
 			return err
 		}
 	}
@@ -236,7 +247,7 @@ func benchCatalog(o options, bin, work string) error {
 // prepareSite writes the synthetic catalog, its site.toml and a key into
 // work.
 func prepareSite(o options, bin, work string) (so synth.Options, catalogDir string, err error) {
-	so = synth.Options{Packs: o.packs, VersionsPerPack: o.versions, Products: 2, ReleasesPerProduct: 8, Clouds: 8}
+	so = siteOptions(o)
 	catalogDir = filepath.Join(work, "catalog")
 	t0 := time.Now()
 	if err := synth.Generate(catalogDir, so); err != nil {
@@ -254,6 +265,28 @@ func prepareSite(o options, bin, work string) (so synth.Options, catalogDir stri
 	// within a second of its start (a stat cannot tell apart two edits in
 	// one tick of the file system's clock): a site is older than that.
 	time.Sleep(time.Second)
+	return so, catalogDir, nil
+}
+
+func siteOptions(o options) synth.Options {
+	return synth.Options{Packs: o.packs, VersionsPerPack: o.versions, Products: 2, ReleasesPerProduct: 8, Clouds: 8}
+}
+
+// builtSite returns the synthetic catalog's options and folder in work,
+// generating and building it first unless an earlier stage of this run
+// built it.
+func builtSite(o options, bin, work string) (synth.Options, string, error) {
+	catalogDir := filepath.Join(work, "catalog")
+	if _, err := os.Stat(filepath.Join(work, "public", tree.ManifestName)); err == nil {
+		return siteOptions(o), catalogDir, nil
+	}
+	so, catalogDir, err := prepareSite(o, bin, work)
+	if err != nil {
+		return so, "", err
+	}
+	if r := measureBuild(work, "build", bin); r.err != nil {
+		return so, "", r.err
+	}
 	return so, catalogDir, nil
 }
 

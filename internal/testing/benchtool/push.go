@@ -156,13 +156,8 @@ func benchPush(o options, bin, work string) error {
 		return fmt.Errorf("push: %w", err)
 	}
 	public := filepath.Join(work, "public")
-	if _, err := os.Stat(filepath.Join(public, tree.ManifestName)); err != nil {
-		if _, _, err := prepareSite(o, bin, work); err != nil {
-			return err
-		}
-		if r := measureBuild(work, "build", bin); r.err != nil {
-			return r.err
-		}
+	if _, _, err := builtSite(o, bin, work); err != nil {
+		return err
 	}
 	set, err := readPushSet(public)
 	if err != nil {
