@@ -31,18 +31,19 @@ func rebasedPartialMirror(t *testing.T) (origin, dest, root string) {
 	truthMu.Lock()
 	defer truthMu.Unlock()
 	if truthDest == "" {
-		truthOrigin, truthDest = partialMirror(t)
+		origin, dest := partialMirror(t)
+		root := ServeShared(t, dest) + "/"
+		if _, err := mirror.Rebase(dest, root); err != nil {
+			t.Fatal(err)
+		}
+		truthOrigin, truthDest, truthRoot = origin, dest, root
 	}
-	root = ServeRoot(t, truthDest)
-	if _, err := mirror.Rebase(truthDest, root); err != nil {
-		t.Fatal(err)
-	}
-	return truthOrigin, truthDest, root
+	return truthOrigin, truthDest, truthRoot
 }
 
 var (
-	truthMu                sync.Mutex
-	truthOrigin, truthDest string
+	truthMu                           sync.Mutex
+	truthOrigin, truthDest, truthRoot string
 )
 
 func partialMirror(t *testing.T) (origin, dest string) {

@@ -97,21 +97,49 @@ func RepoRoot(t testing.TB) string {
 // and returns its origin (http://127.0.0.1:PORT), stopped when t ends.
 func Serve(t testing.TB, dir string) string {
 	t.Helper()
-	h, err := serve.New(dir)
+	root, stop, err := serveDir(dir)
 	if err != nil {
 		t.Fatal(err)
+	}
+	t.Cleanup(stop)
+	return root
+}
+
+// ServeShared serves dir, as Serve does, for the rest of the test binary:
+// tests that share a tree whose pages name their host (a rebased mirror)
+// share its server, so it is rebased once. Main stops it.
+func ServeShared(t testing.TB, dir string) string {
+	t.Helper()
+	sharedMu.Lock()
+	defer sharedMu.Unlock()
+	if root, ok := sharedServers[dir]; ok {
+		return root
+	}
+	root, stop, err := serveDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sharedServers[dir] = root
+	sharedStops = append(sharedStops, stop)
+	return root
+}
+
+func serveDir(dir string) (root string, stop func(), err error) {
+	h, err := serve.New(dir)
+	if err != nil {
+		return "", nil, err
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		t.Fatal(err)
+		h.Close()
+		return "", nil, err
 	}
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
 	go srv.Serve(ln)
-	t.Cleanup(func() {
+	return "http://" + ln.Addr().String(), func() {
 		srv.Close()
 		h.Close()
-	})
-	return "http://" + ln.Addr().String()
+	}, nil
 }
 
 // Shared builds a site once per test binary, by key; Main removes it.
@@ -137,9 +165,11 @@ func Shared(t testing.TB, key string, build func(t testing.TB, dir string) *Site
 }
 
 var (
-	sharedMu    sync.Mutex
-	sharedSites = map[string]*Site{}
-	sharedDirs  []string
+	sharedMu      sync.Mutex
+	sharedSites   = map[string]*Site{}
+	sharedDirs    []string
+	sharedServers = map[string]string{} // dir -> root URL
+	sharedStops   []func()
 )
 
 // Main runs the tests, then stops the shared browser and removes the
@@ -147,6 +177,9 @@ var (
 func Main(m *testing.M) int {
 	code := m.Run()
 	closeBrowser()
+	for _, stop := range sharedStops {
+		stop()
+	}
 	for _, d := range sharedDirs {
 		os.RemoveAll(d)
 	}
