@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/packstudio/packstudio/internal/testing/testenv"
+	"github.com/packstudio/packstudio/internal/testing/treetest"
 	"github.com/packstudio/packstudio/internal/tree"
 	"github.com/packstudio/packstudio/publish/oci"
 )
@@ -30,15 +31,12 @@ const chunk = 1 << 20
 
 // isoSite is the test site with a 4 MiB + 1 KiB ISO.
 func isoSite(t *testing.T) (*site, tree.Object, oci.Ref) {
-	s := newSite(t)
 	iso := make([]byte, 4*chunk+1<<10)
 	for i := range iso {
 		iso[i] = byte(i*7 + i/251)
 	}
-	if err := os.WriteFile(filepath.Join(s.Dir, "catalog/releases/appliance.iso"), iso, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	s.Build()
+	ts := treetest.NewSiteWith(t, map[string][]byte{"catalog/releases/appliance.iso": iso})
+	s := &site{Site: ts, keyFile: filepath.Join(ts.Dir, "key", "site.pub.pem")}
 	for _, o := range s.Manifest().Objects {
 		if r, ok, _ := oci.RefOf(o.Path); ok && r.Kind == "iso" {
 			if o.Size != int64(len(iso)) {
