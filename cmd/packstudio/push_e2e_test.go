@@ -88,7 +88,8 @@ func TestPushAndVerifyOCICommands(t *testing.T) {
 // uploadLog is a proxy in front of a registry that records each blob
 // upload the registry completed (a PUT with ?digest= answered 201), by
 // repository and digest, and counts chunk PATCHes; slow delays every
-// write, and onTag runs after each artifact tag the registry took.
+// write, onTag runs after each artifact tag the registry took and
+// onPatch before each PATCH goes on to the registry.
 type uploadLog struct {
 	mu      sync.Mutex
 	done    []string // "repository@digest"
@@ -96,6 +97,7 @@ type uploadLog struct {
 	tags    int
 	slow    time.Duration
 	onTag   func(n int)
+	onPatch func(n int)
 }
 
 func (l *uploadLog) proxy(t *testing.T, reg *testenv.Registry) string {
@@ -108,7 +110,11 @@ func (l *uploadLog) proxy(t *testing.T, reg *testenv.Registry) string {
 		if r.Method == http.MethodPatch {
 			l.mu.Lock()
 			l.patches++
+			n := l.patches
 			l.mu.Unlock()
+			if l.onPatch != nil {
+				l.onPatch(n)
+			}
 		}
 		rec := &statusWriter{ResponseWriter: w}
 		rp.ServeHTTP(rec, r)
@@ -149,66 +155,82 @@ func (w *statusWriter) WriteHeader(code int) {
 	w.ResponseWriter.WriteHeader(code)
 }
 
-// TestPushKilledResumes kills push with SIGKILL part way through, right
-// after an artifact's tag went in while other artifacts' blobs (a chunked
-// ISO among them) are going in through a slow link: every tag there after
-// the kill names a complete artifact with its signature referrer, and the
-// manifest is not tagged (README: a push that is killed leaves no tag
-// pointing at something incomplete and the old latest in place); the push
-// run again completes without sending any blob the killed one completed,
-// and verify passes.
+// TestPushKilledResumes kills push with SIGKILL part way through a slow
+// link, at two points: right after an artifact's tag went in while other
+// artifacts' blobs are going in, and in the middle of the ISO's chunked
+// upload. Each time every tag there after the kill names a complete
+// artifact with its signature referrer and the manifest is not tagged
+// (README: a push that is killed leaves no tag pointing at something
+// incomplete and the old latest in place); the push run again completes
+// without sending any blob the killed one completed, and verify passes.
 func TestPushKilledResumes(t *testing.T) {
-	reg := testenv.StartRegistry(t, testenv.RegistryOptions{})
 	iso := bytes.Repeat([]byte("packstudio iso "), 300_000) // 4.5 MB: five chunks of 1 MiB
 	s := treetest.NewSiteWith(t, map[string][]byte{"catalog/releases/appliance.iso": iso})
 	pub := filepath.Join(s.Dir, "key", "site.pub.pem")
 
-	const killAfterTags = 4
-	killed := &uploadLog{slow: 30 * time.Millisecond}
-	cmd := exec.Command(os.Args[0], "push", s.Public(), "oci://"+killed.proxy(t, reg)+"/team/packs", "--key", pub, "--plain-http", "--chunk-size", "1MiB", "--jobs", "4")
-	cmd.Env = append(os.Environ(), "PACKSTUDIO_TEST_MAIN=1", "HOME="+t.TempDir(), "REGISTRY_AUTH_FILE=", "DOCKER_CONFIG=")
-	var once sync.Once
-	killed.onTag = func(n int) {
-		if n == killAfterTags {
-			once.Do(func() { cmd.Process.Signal(syscall.SIGKILL) })
-		}
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	err := cmd.Wait()
-	if ee, ok := err.(*exec.ExitError); !ok || ee.Sys().(syscall.WaitStatus).Signal() != syscall.SIGKILL {
-		t.Fatalf("push was not killed part way: %v", err)
-	}
-	before, _ := killed.taken()
+	for _, round := range []struct {
+		name string
+		arm  func(l *uploadLog, kill func())
+	}{
+		{"after the 4th tag", func(l *uploadLog, kill func()) {
+			l.onTag = func(n int) {
+				if n == 4 {
+					kill()
+				}
+			}
+		}},
+		{"mid-chunk", func(l *uploadLog, kill func()) {
+			l.onPatch = func(n int) {
+				if n == 3 { // the ISO's third chunk, not forwarded
+					kill()
+				}
+			}
+		}},
+	} {
+		t.Run(round.name, func(t *testing.T) {
+			reg := testenv.StartRegistry(t, testenv.RegistryOptions{})
+			killed := &uploadLog{slow: 30 * time.Millisecond}
+			cmd := exec.Command(os.Args[0], "push", s.Public(), "oci://"+killed.proxy(t, reg)+"/team/packs", "--key", pub, "--plain-http", "--chunk-size", "1MiB", "--jobs", "4")
+			cmd.Env = append(os.Environ(), "PACKSTUDIO_TEST_MAIN=1", "HOME="+t.TempDir(), "REGISTRY_AUTH_FILE=", "DOCKER_CONFIG=")
+			var once sync.Once
+			round.arm(killed, func() { once.Do(func() { cmd.Process.Signal(syscall.SIGKILL) }) })
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			err := cmd.Wait()
+			if ee, ok := err.(*exec.ExitError); !ok || ee.Sys().(syscall.WaitStatus).Signal() != syscall.SIGKILL {
+				t.Fatalf("push was not killed part way: %v", err)
+			}
+			before, killedPatches := killed.taken()
 
-	tagged := checkNothingHalfTagged(t, reg, s)
+			tagged := checkNothingHalfTagged(t, reg, s)
 
-	rerun := &uploadLog{}
-	target := "oci://" + rerun.proxy(t, reg) + "/team/packs"
-	r := cliStdin(t, "", "push", s.Public(), target, "--key", pub, "--plain-http", "--chunk-size", "1MiB").must(t)
-	if !strings.Contains(r.stdout, fmt.Sprintf("%d already there", tagged)) {
-		t.Errorf("%d artifacts were tagged before the kill; the rerun said:\n%s", tagged, r.stdout)
-	}
-	after, patches := rerun.taken()
-	if len(after) == 0 {
-		t.Fatal("the rerun sent no blob: the kill came after the work was done")
-	}
-	sent := map[string]bool{}
-	for _, b := range before {
-		sent[b] = true
-	}
-	for _, b := range after {
-		if sent[b] {
-			t.Errorf("the rerun sent %s again; the killed push had completed it", b)
-		}
-	}
-	t.Logf("killed after %d blobs (%d artifacts tagged); the rerun sent %d blobs with %d chunk PATCHes", len(before), tagged, len(after), patches)
-	cliStdin(t, "", "verify", target, "--key", pub, "--plain-http").must(t)
-	// The ISO went in chunks, in one run or the other.
-	_, killedPatches := killed.taken()
-	if patches+killedPatches < 5 {
-		t.Errorf("%d chunk PATCHes in both runs; the %d-byte ISO is five chunks of 1 MiB", patches+killedPatches, len(iso))
+			rerun := &uploadLog{}
+			target := "oci://" + rerun.proxy(t, reg) + "/team/packs"
+			r := cliStdin(t, "", "push", s.Public(), target, "--key", pub, "--plain-http", "--chunk-size", "1MiB").must(t)
+			if !strings.Contains(r.stdout, fmt.Sprintf("%d already there", tagged)) {
+				t.Errorf("%d artifacts were tagged before the kill; the rerun said:\n%s", tagged, r.stdout)
+			}
+			after, patches := rerun.taken()
+			if len(after) == 0 {
+				t.Fatal("the rerun sent no blob: the kill came after the work was done")
+			}
+			sent := map[string]bool{}
+			for _, b := range before {
+				sent[b] = true
+			}
+			for _, b := range after {
+				if sent[b] {
+					t.Errorf("the rerun sent %s again; the killed push had completed it", b)
+				}
+			}
+			t.Logf("killed after %d blobs and %d chunk PATCHes (%d artifacts tagged); the rerun sent %d blobs with %d chunk PATCHes", len(before), killedPatches, tagged, len(after), patches)
+			cliStdin(t, "", "verify", target, "--key", pub, "--plain-http").must(t)
+			// The ISO went in chunks of 1 MiB, in one run or the other.
+			if patches+killedPatches < 5 {
+				t.Errorf("%d chunk PATCHes in both runs; the %d-byte ISO is five chunks of 1 MiB", patches+killedPatches, len(iso))
+			}
+		})
 	}
 }
 
