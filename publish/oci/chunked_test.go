@@ -62,6 +62,7 @@ type patch struct {
 // and reports whether it did.
 type uploadProxy struct {
 	reg   *testenv.Registry
+	rp    *httputil.ReverseProxy
 	host  string
 	fault func(w http.ResponseWriter, r *http.Request, n int) bool
 
@@ -73,7 +74,7 @@ type uploadProxy struct {
 func newUploadProxy(t *testing.T, reg *testenv.Registry) *uploadProxy {
 	u, _ := url.Parse(reg.URL())
 	rp := httputil.NewSingleHostReverseProxy(u)
-	p := &uploadProxy{reg: reg}
+	p := &uploadProxy{reg: reg, rp: rp}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		upload := strings.Contains(r.URL.Path, "/blobs/uploads/") && !strings.HasSuffix(r.URL.Path, "/uploads/")
 		switch {
@@ -295,6 +296,15 @@ func TestChunkedUploadGivesUp(t *testing.T) {
 	if len(patches) != 1+oci.ChunkAttempts || ue.Attempts != oci.ChunkAttempts {
 		t.Errorf("%d PATCHes, %d attempts counted; want 1 + %d", len(patches), ue.Attempts, oci.ChunkAttempts)
 	}
+	// The session given up is cancelled: the registry no longer has it.
+	status, err := http.Get(reg.URL() + "/v2/ps/site/" + r.Repo + "/blobs/uploads/" + patches[0].session)
+	if err != nil {
+		t.Fatal(err)
+	}
+	status.Body.Close()
+	if status.StatusCode != http.StatusNotFound {
+		t.Errorf("the given-up upload session is still there (HTTP %d, Range %q)", status.StatusCode, status.Header.Get("Range"))
+	}
 	resp, err := http.Get(reg.URL() + "/v2/ps/site/" + r.Repo + "/manifests/" + r.Tag)
 	if err != nil {
 		t.Fatal(err)
@@ -303,4 +313,32 @@ func TestChunkedUploadGivesUp(t *testing.T) {
 	if resp.StatusCode != http.StatusNotFound {
 		t.Errorf("%s is tagged (HTTP %d) although its blob never went in", r, resp.StatusCode)
 	}
+}
+
+// TestRegistryOverstatingItsRangeIsNotBelieved: a registry whose answers
+// to PATCH claim more bytes than the blob has is not believed; the status
+// query settles where it stands, and the push completes.
+func TestRegistryOverstatingItsRangeIsNotBelieved(t *testing.T) {
+	oci.SetRetryWait(t, time.Millisecond)
+	reg := testenv.StartRegistry(t, testenv.RegistryOptions{})
+	p := newUploadProxy(t, reg)
+	p.fault = func(w http.ResponseWriter, r *http.Request, n int) bool {
+		p.rp.ServeHTTP(rangeLiar{w}, r)
+		return true
+	}
+	s, _, r := isoSite(t)
+	if _, err := s.push(t, p.host, oci.PushOptions{ChunkSize: chunk}); err != nil {
+		t.Fatal(err)
+	}
+	checkISO(t, s, reg.Host, r)
+}
+
+// rangeLiar says the upload holds a billion bytes.
+type rangeLiar struct{ http.ResponseWriter }
+
+func (l rangeLiar) WriteHeader(code int) {
+	if l.Header().Get("Range") != "" {
+		l.Header().Set("Range", "0-999999999")
+	}
+	l.ResponseWriter.WriteHeader(code)
 }

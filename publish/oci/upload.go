@@ -77,8 +77,18 @@ func pushChunked(ctx context.Context, repo *remote.Repository, d ocispec.Descrip
 	if err := u.start(ctx); err != nil {
 		return err
 	}
-	var off, reported int64
 	failed, restarts := 0, 0
+	// off is where the session stands; best the most the registry has
+	// held, so that only passing it counts as progress, which a registry
+	// going back and forth cannot fake forever.
+	var off, best int64
+	progress := func(at int64) {
+		off = at
+		if at > best {
+			sent(at - best)
+			best, failed = at, 0
+		}
+	}
 	for {
 		var err error
 		if off == d.Size {
@@ -91,14 +101,7 @@ func pushChunked(ctx context.Context, repo *remote.Repository, d ocispec.Descrip
 		} else {
 			var next int64
 			if next, err = u.patch(ctx, off); err == nil {
-				if next > off {
-					failed = 0
-				}
-				off = next
-				if off > reported {
-					sent(off - reported)
-					reported = off
-				}
+				progress(next)
 				continue
 			}
 		}
@@ -107,6 +110,7 @@ func pushChunked(ctx context.Context, repo *remote.Repository, d ocispec.Descrip
 		}
 		failed++
 		if !retryable(err) || failed >= chunkAttempts {
+			u.cancel(ctx)
 			return &UploadError{Registry: repo.Reference.Registry, Repository: repo.Reference.Repository, Blob: d.Digest.String(),
 				Size: d.Size, Offset: off, Attempts: failed, Err: err}
 		}
@@ -117,10 +121,7 @@ func pushChunked(ctx context.Context, repo *remote.Repository, d ocispec.Descrip
 		}
 		switch at, serr := u.status(ctx); {
 		case serr == nil:
-			if at > off {
-				failed = 0 // part of the cut chunk went in
-			}
-			off = at
+			progress(at) // part of a cut chunk may have gone in
 		case errors.Is(serr, errUploadUnknown) && restarts < chunkAttempts:
 			restarts++
 			if serr = u.start(ctx); serr == nil {
@@ -181,9 +182,17 @@ func (u *chunkedUpload) patch(ctx context.Context, off int64) (int64, error) {
 		return off, err
 	}
 	if at, ok := rangeEnd(resp.Header.Get("Range")); ok {
-		return at, nil
+		return u.within(at)
 	}
 	return off + n, nil
+}
+
+// within checks an offset the registry gave against the blob's size.
+func (u *chunkedUpload) within(at int64) (int64, error) {
+	if at > u.d.Size {
+		return 0, fmt.Errorf("the registry says it holds %d bytes of the %d-byte blob %s", at, u.d.Size, u.d.Digest)
+	}
+	return at, nil
 }
 
 // status asks the registry how many bytes of the session it holds.
@@ -210,7 +219,21 @@ func (u *chunkedUpload) status(ctx context.Context) (int64, error) {
 	if !ok {
 		return 0, fmt.Errorf("upload status %s: no Range header", u.loc.Redacted())
 	}
-	return at, nil
+	return u.within(at)
+}
+
+// cancel ends a session given up, so that the registry does not keep its
+// part of the blob until it purges stale uploads; best effort.
+func (u *chunkedUpload) cancel(ctx context.Context) {
+	ctx, stop := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer stop()
+	req, err := http.NewRequestWithContext(ctx, http.MethodDelete, u.loc.String(), nil)
+	if err != nil {
+		return
+	}
+	if resp, err := u.repo.Client.Do(req); err == nil {
+		resp.Body.Close()
+	}
 }
 
 // finish closes the session with the blob's digest.
