@@ -214,6 +214,17 @@ func TestLargeBlobGoesInChunks(t *testing.T) {
 		next += pt.read
 	}
 	checkISO(t, s, reg.Host, r)
+	// Pushed again, the ISO is found by digest and not sent.
+	res, err := s.push(t, p.host, oci.PushOptions{ChunkSize: chunk})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.BlobsSent != 0 {
+		t.Errorf("the second push sent %d blobs", res.BlobsSent)
+	}
+	if again, _ := p.taken(); len(again) != len(patches) {
+		t.Errorf("the second push sent %d PATCHes", len(again)-len(patches))
+	}
 }
 
 // TestCutChunkResumesWhereTheRegistryStands cuts the connection in the
