@@ -17,6 +17,7 @@ import (
 func pushCmd(e *env) *cobra.Command {
 	var (
 		key, bundle, maxManifest string
+		chunkSize                string
 		s3                       s3Flags
 		jobs                     int
 		allowExpired             bool
@@ -40,6 +41,10 @@ its .sig.bin as a referrer (subject set). A Helm chart is pushed as a Helm OCI
 chart. The signed manifest goes last, as PREFIX/packstudio-manifest:<version> and
 :latest with its signature as a referrer. Blobs the registry has are not sent
 again; each artifact is tagged only once its blobs and signature are in.
+Blobs larger than --chunk-size go in chunks of that size; a chunk cut off (a
+broken connection, a 5xx) is sent again from where the registry says it
+stands, up to 5 failed attempts in a row. A push killed or failed part way,
+run again, sends only what the registry lacks.
 
 Logins come from --username with --password-stdin, else --auth-file,
 $REGISTRY_AUTH_FILE, podman's auth.json or ~/.docker/config.json. TLS uses the
@@ -63,6 +68,9 @@ Check what the registry holds with: packstudio verify oci://HOST/PREFIX --key PU
 			o := oci.PushOptions{Conn: conn, KeyFile: key, Jobs: jobs, AllowExpired: allowExpired, Filter: &f}
 			if o.MaxManifestSize, err = bytesize.Parse(maxManifest); err != nil {
 				return usage("--max-manifest-size: %v", err)
+			}
+			if o.ChunkSize, err = bytesize.Parse(chunkSize); err != nil || o.ChunkSize <= 0 {
+				return usage("--chunk-size %q: want a size above 0, like 64MiB", chunkSize)
 			}
 			if bundle != "" {
 				if f.Bundle, err = mirror.ReadBundle(bundle); err != nil {
@@ -93,6 +101,7 @@ Check what the registry holds with: packstudio verify oci://HOST/PREFIX --key PU
 	s3.register(c, "source")
 	c.Flags().BoolVar(&allowExpired, "allow-expired", false, "push an expired manifest (says how old it is)")
 	c.Flags().StringVar(&maxManifest, "max-manifest-size", "64MiB", "largest manifest.json read before its signature is checked")
+	c.Flags().StringVar(&chunkSize, "chunk-size", "64MiB", "blobs larger than this go to the registry in chunks of this size; a cut chunk resumes where the registry stands")
 	registerSegments(c, &f)
 	c.Flags().StringVar(&bundle, "bundle", "", "only the pack versions of this bundle.json, saved by the bundle builder")
 	rf.register(c)

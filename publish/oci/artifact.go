@@ -61,13 +61,19 @@ func imageManifest(artifactType string, config ocispec.Descriptor, layer ocispec
 func created(t time.Time) string { return t.UTC().Format(time.RFC3339) }
 
 // pushBlob sends a blob unless the repository has it; sent says whether
-// it did.
-func pushBlob(ctx context.Context, repo *remote.Repository, d ocispec.Descriptor, open func() (io.ReadCloser, error)) (sent bool, err error) {
+// it did. A blob larger than chunk goes in chunks (pushChunked), each one
+// the registry acknowledges reported to progress; open gives the blob's
+// bytes from an offset on.
+func pushBlob(ctx context.Context, repo *remote.Repository, d ocispec.Descriptor, chunk int64, open func(offset int64) (io.ReadCloser, error), progress func(int64)) (sent bool, err error) {
 	ok, err := repo.Blobs().Exists(ctx, d)
 	if err != nil || ok {
 		return false, err
 	}
-	body, err := open()
+	if d.Size > chunk {
+		err = pushChunked(ctx, repo, d, chunk, open, progress)
+		return err == nil, err
+	}
+	body, err := open(0)
 	if err != nil {
 		return false, err
 	}

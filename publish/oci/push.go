@@ -41,6 +41,10 @@ type PushOptions struct {
 	MaxManifestSize int64
 	Now             time.Time
 	Progress        func(tree.Progress)
+	// ChunkSize: blobs larger than this go to the registry in chunks of
+	// this size, a cut chunk resumed where the registry stands; 0 is
+	// DefaultChunkSize.
+	ChunkSize int64
 }
 
 // PushResult is what a push did.
@@ -79,6 +83,9 @@ func Push(ctx context.Context, src tree.Reader, loc string, o PushOptions) (*Pus
 	}
 	if o.Now.IsZero() {
 		o.Now = time.Now()
+	}
+	if o.ChunkSize <= 0 {
+		o.ChunkSize = DefaultChunkSize
 	}
 	t, err := ParseTarget(loc)
 	if err != nil {
@@ -386,9 +393,16 @@ func (p *pusher) pushArtifact(ctx context.Context, r Ref) (err error) {
 		ann[annotationBaseURL] = p.m.BaseURL
 		ann[ocispec.AnnotationSource] = strings.TrimSuffix(p.m.BaseURL, "/") + "/" + r.Path
 	}
-	if err := p.blob(ctx, repo, layer, func() (io.ReadCloser, error) {
-		body, _, err := p.lim.OpenObject(ctx, p.src, r.Path, 0, obj.Size)
-		return body, err
+	if err := p.blob(ctx, repo, layer, func(off int64) (io.ReadCloser, error) {
+		body, start, err := p.lim.OpenObject(ctx, p.src, r.Path, off, obj.Size)
+		if err != nil {
+			return nil, err
+		}
+		if _, err := io.CopyN(io.Discard, body, off-start); err != nil { // a source that cannot start at off
+			body.Close()
+			return nil, err
+		}
+		return body, nil
 	}); err != nil {
 		return err
 	}
@@ -521,18 +535,23 @@ func (p *pusher) chartConfig(ctx context.Context, pth string, size int64) ([]byt
 	return helmConfig(body)
 }
 
-func (p *pusher) blob(ctx context.Context, repo *remote.Repository, d ocispec.Descriptor, open func() (io.ReadCloser, error)) error {
-	sent, err := pushBlob(ctx, repo, d, open)
+func (p *pusher) blob(ctx context.Context, repo *remote.Repository, d ocispec.Descriptor, open func(offset int64) (io.ReadCloser, error)) error {
+	var progressed int64 // by the chunks of a chunked upload
+	sent, err := pushBlob(ctx, repo, d, p.o.ChunkSize, open, func(n int64) {
+		progressed += n
+		p.bytes.Add(n)
+		p.report("")
+	})
 	if sent {
 		p.mu.Lock()
 		p.res.BlobsSent++
 		p.res.BytesSent += d.Size
 		p.mu.Unlock()
-		p.bytes.Add(d.Size)
+		p.bytes.Add(d.Size - progressed)
 	}
 	return err
 }
 
 func (p *pusher) bytesBlob(ctx context.Context, repo *remote.Repository, d ocispec.Descriptor, b []byte) error {
-	return p.blob(ctx, repo, d, func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(b)), nil })
+	return p.blob(ctx, repo, d, func(off int64) (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(b[off:])), nil })
 }

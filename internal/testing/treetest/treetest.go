@@ -238,17 +238,28 @@ type Site struct {
 	Now    time.Time
 }
 
-func NewSite(t *testing.T) *Site {
+func NewSite(t *testing.T) *Site { t.Helper(); return NewSiteWith(t, nil) }
+
+// NewSiteWith is NewSite with files (by slash path under the site's
+// folder) added or replaced before the build.
+func NewSiteWith(t *testing.T, files map[string][]byte) *Site {
 	t.Helper()
 	ar, err := txtar.ParseFile(siteArchive())
 	if err != nil {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
+	all := map[string][]byte{}
 	for _, f := range ar.Files {
-		p := filepath.Join(dir, f.Name)
+		all[f.Name] = f.Data
+	}
+	for name, data := range files {
+		all[name] = data
+	}
+	for name, data := range all {
+		p := filepath.Join(dir, filepath.FromSlash(name))
 		os.MkdirAll(filepath.Dir(p), 0o755)
-		os.WriteFile(p, f.Data, 0o644)
+		os.WriteFile(p, data, 0o644)
 	}
 	os.MkdirAll(filepath.Join(dir, "key"), 0o700)
 	priv, pub := signtest.WriteKey(t, filepath.Join(dir, "key"), "publish")
