@@ -143,6 +143,7 @@
   open.addEventListener("change", function () {
     var file = open.files && open.files[0];
     if (!file) return;
+    open.value = ""; // the same file chosen again is read again
     var name = file.name;
     if (file.size > (1 << 20)) {
       status.textContent = name + " is " + file.size + " bytes; a bundle.json is a few KiB. Nothing changed.";
@@ -156,8 +157,8 @@
         status.textContent = name + " is not JSON (" + e.message + "). Nothing changed.";
         return;
       }
-      var packs = b && Array.isArray(b.packs) ? b.packs.filter(function (s) { return typeof s === "string"; }) : null;
-      if (!packs || packs.length !== b.packs.length) {
+      var packs = b && Array.isArray(b.packs) && b.packs.every(function (s) { return typeof s === "string"; }) ? b.packs : null;
+      if (!packs) {
         status.textContent = name + " is not a bundle.json: it has no \"packs\" list of \"name@version\". Nothing changed.";
         return;
       }
@@ -184,7 +185,6 @@
       if (ri < 0 && (b.product || b.version)) said += " It names " + String(b.product) + " " + String(b.version) + ", which this site does not offer; choose a release below.";
       if (notHere.length) said += " Not in this catalog, left out: " + notHere.join(", ") + ".";
       status.textContent = said;
-      open.value = "";
     }, function () {
       status.textContent = name + " could not be read. Nothing changed.";
     });
